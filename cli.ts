@@ -1,0 +1,281 @@
+// stampede's command line: argv and env → options → run → exit code. The only file that exits.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
+import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
+import { parseDuration } from "./core/duration.ts";
+import type { RecorderPlugin } from "./core/recorder.ts";
+import { VERSION } from "./core/version.ts";
+import { builtinRegistry } from "./recorders/builtin.ts";
+import { fileSink, run } from "./run.ts";
+
+const stderr = fileSink(Deno.stderr);
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("expected a whole number >= 0.");
+  }
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError("expected a number > 0.");
+  }
+  return n;
+}
+
+function duration(value: string): string {
+  try {
+    parseDuration(value);
+  } catch {
+    throw new InvalidArgumentError("expected a duration like 30s, 5m, 1h30m or 250ms.");
+  }
+  return value;
+}
+
+function tag(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const pairs = value.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+  const tags = { ...previous };
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new InvalidArgumentError(`expected key=value, got "${pair}".`);
+    tags[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return tags;
+}
+
+function percentiles(value: string): number[] {
+  const list = value.split(",").map((p) => Number(p.trim()));
+  if (list.length === 0 || list.some((p) => !(p > 0 && p <= 100))) {
+    throw new InvalidArgumentError("expected numbers 0 < p <= 100 separated by commas.");
+  }
+  return list;
+}
+
+const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+
+/** The recorder ids asked for, read before parsing so their plugins can add options. */
+function recorderSpecs(args: string[]): string[] {
+  let value = Deno.env.get("STAMPEDE_RECORDER") ?? "console";
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--recorder" && i + 1 < args.length) value = args[i + 1];
+    else if (args[i].startsWith("--recorder=")) value = args[i].slice("--recorder=".length);
+  }
+  return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function buildProgram(plugins: RecorderPlugin[]): Command {
+  const program = new Command("stampede")
+    .description(
+      "Run a load test plan: virtual users in Web Workers, exact HDR latency stats,\n" +
+        "telemetry through recorders. Every flag can also be set as STAMPEDE_<FLAG>\n" +
+        "(e.g. STAMPEDE_USERS=50); a flag wins over its env var, which wins over the plan.",
+    )
+    .argument(
+      "<plan>",
+      "path of the plan module (a .ts file whose default export is definePlan({...}))",
+    )
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "show this help")
+    .addOption(
+      new Option("-u, --users <n>", "peak number of concurrent users (default: plan's, else 1)")
+        .argParser(wholeNumber).env("STAMPEDE_USERS"),
+    )
+    .addOption(
+      new Option(
+        "-r, --spawn-rate <n>",
+        "users started per second (default: plan's, else all at once)",
+      )
+        .argParser(positiveNumber).env("STAMPEDE_SPAWN_RATE"),
+    )
+    .addOption(
+      new Option(
+        "-t, --run-time <duration>",
+        "stop after this long: 30s, 5m, 1h30m (default: plan's, else until Ctrl-C)",
+      )
+        .argParser(duration).env("STAMPEDE_RUN_TIME"),
+    )
+    .addOption(
+      new Option(
+        "-H, --host <url>",
+        "base URL that relative paths resolve against (default: plan's)",
+      )
+        .env("STAMPEDE_HOST"),
+    )
+    .addOption(
+      new Option(
+        "--workers <n>",
+        "load workers (Web Workers), 0 = on the main thread (default: one per core)",
+      )
+        .argParser(wholeNumber).env("STAMPEDE_WORKERS"),
+    )
+    .addOption(
+      new Option(
+        "--stop-timeout <duration>",
+        "time running tasks get to finish at the stop (default 0: cut off, counted as aborted)",
+      )
+        .argParser(duration).env("STAMPEDE_STOP_TIMEOUT"),
+    )
+    .addOption(
+      new Option(
+        "--stats-interval <duration>",
+        "how often workers report and recorders get a snapshot (default 1s)",
+      )
+        .argParser(duration).env("STAMPEDE_STATS_INTERVAL"),
+    )
+    .addOption(
+      new Option(
+        "--recorder <ids>",
+        `recorders, comma-separated: ${
+          builtinRegistry().ids.join(", ")
+        } or ./my_recorder.ts (default console)`,
+      )
+        .env("STAMPEDE_RECORDER"),
+    )
+    .addOption(
+      new Option("--summary <path>", "write the final stats as JSON to this file")
+        .env("STAMPEDE_SUMMARY"),
+    )
+    .addOption(
+      new Option(
+        "--testplan <name>",
+        "the run's testplan name on every record (default: plan's name)",
+      )
+        .env("STAMPEDE_TESTPLAN"),
+    )
+    .addOption(
+      new Option("--tag <key=value>", "tag every record; repeatable or comma-separated")
+        .argParser(tag).env("STAMPEDE_TAGS"),
+    )
+    .addOption(
+      new Option(
+        "--percentiles <list>",
+        "percentiles that recorders report (default 50,90,95,99,99.9)",
+      )
+        .argParser(percentiles).env("STAMPEDE_PERCENTILES"),
+    )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "log level on stderr; debug adds stack traces (default warning)",
+      )
+        .choices(LOG_LEVELS).env("STAMPEDE_LOG_LEVEL"),
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000 -u 50 -r 10 -t 1m
+  STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
+
+Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
+4 load workers failed, 130 stopped by SIGINT, 143 stopped by SIGTERM.`,
+    )
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  for (const plugin of plugins) {
+    for (const option of plugin.options ?? []) {
+      const o = new Option(option.flags, `[${plugin.id}] ${option.description}`);
+      if (option.env) o.env(option.env);
+      if (option.default !== undefined) o.default(option.default);
+      program.addOption(o);
+    }
+  }
+  return program;
+}
+
+function configureLogging(level: LogLevel): void {
+  configureSync({
+    reset: true,
+    sinks: {
+      stderr: (record: LogRecord) =>
+        stderr.write(`stampede: ${record.level}: ${record.message.map(String).join("")}\n`),
+    },
+    loggers: [
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["stderr"] },
+      { category: ["stampede"], lowestLevel: level, sinks: ["stderr"] },
+    ],
+  });
+}
+
+function exitCodeOf(reason: string): number {
+  if (reason === "failed") return ExitCode.run;
+  if (reason === "interrupted") return ExitCode.interrupted;
+  if (reason === "terminated") return ExitCode.terminated;
+  return ExitCode.ok;
+}
+
+async function main(args: string[]): Promise<number> {
+  let debug = Deno.env.get("STAMPEDE_LOG_LEVEL") === "debug" || args.includes("debug");
+  try {
+    const registry = builtinRegistry();
+    const specs = recorderSpecs(args);
+    const plugins: RecorderPlugin[] = [];
+    for (const spec of specs) plugins.push(await registry.load(spec));
+    const program = buildProgram(plugins);
+    program.configureOutput({
+      writeOut: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+      writeErr: () => {},
+    });
+    try {
+      program.parse(args, { from: "user" });
+    } catch (error) {
+      if (error instanceof CommanderError) {
+        if (error.exitCode === 0) return ExitCode.ok;
+        const message = error.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
+        throw new UsageError(`${message}; see --help`);
+      }
+      throw error;
+    }
+    const opts = program.opts();
+    const level = (opts.logLevel ?? "warning") as LogLevel;
+    debug = level === "debug";
+    configureLogging(level);
+
+    const controller = new AbortController();
+    const onSignal = (reason: string) => () => {
+      if (controller.signal.aborted) return;
+      stderr.write(`\nstampede: ${reason === "terminated" ? "SIGTERM" : "SIGINT"}: stopping...\n`);
+      controller.abort(reason);
+    };
+    const sigint = onSignal("interrupted");
+    const sigterm = onSignal("terminated");
+    Deno.addSignalListener("SIGINT", sigint);
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", sigterm);
+
+    const summary = await run(program.args[0], {
+      users: opts.users,
+      spawnRate: opts.spawnRate,
+      runTime: opts.runTime,
+      host: opts.host,
+      workers: opts.workers,
+      stopTimeout: opts.stopTimeout,
+      statsInterval: opts.statsInterval,
+      recorders: plugins,
+      recorderOptions: opts,
+      summaryPath: opts.summary,
+      testplan: opts.testplan,
+      tags: opts.tag,
+      percentiles: opts.percentiles,
+      signal: controller.signal,
+    });
+    Deno.removeSignalListener("SIGINT", sigint);
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", sigterm);
+    return exitCodeOf(summary.stop_reason);
+  } catch (error) {
+    if (error instanceof StampedeError) {
+      stderr.write(`stampede: error: ${error.message}\n`);
+      if (debug && error.cause) stderr.write(`${(error.cause as Error).stack ?? error.cause}\n`);
+      return error.exitCode;
+    }
+    stderr.write(`stampede: internal error: ${error instanceof Error ? error.message : error}\n`);
+    if (debug && error instanceof Error) stderr.write(`${error.stack}\n`);
+    return ExitCode.internal;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,73 @@
+/** Exit codes of the `stampede` CLI; README.md documents each one. */
+export const ExitCode = {
+  /** The run completed. */
+  ok: 0,
+  /** An unexpected internal error. */
+  internal: 1,
+  /** Bad command line: an unknown flag, a bad value. */
+  usage: 2,
+  /** The plan cannot be loaded or is invalid. */
+  plan: 3,
+  /** The run could not go on: every load worker failed, or a worker could not start. */
+  run: 4,
+  /** Stopped by SIGINT (Ctrl-C); final stats were still written. */
+  interrupted: 130,
+  /** Stopped by SIGTERM; final stats were still written. */
+  terminated: 143,
+} as const;
+
+/** An error a person can act on: its message is one line saying what failed and why. */
+export class StampedeError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StampedeError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad flag, env var or option value. */
+export class UsageError extends StampedeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.usage, options);
+    this.name = "UsageError";
+  }
+}
+
+/** A plan that cannot be loaded or does not describe a valid load test. */
+export class PlanError extends StampedeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.plan, options);
+    this.name = "PlanError";
+  }
+}
+
+/** A failure during the run that ends it (all load workers lost, a worker that cannot start). */
+export class RunError extends StampedeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.run, options);
+    this.name = "RunError";
+  }
+}
+
+/** Thrown by a task to end its virtual user; not a failure. */
+export class StopUser extends Error {
+  constructor(message = "user stopped") {
+    super(message);
+    this.name = "StopUser";
+  }
+}
+
+/** Short, low-cardinality text of an error, for grouping failures. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const text = error.message ? `${error.name}: ${error.message}` : error.name;
+    return firstLine(text);
+  }
+  return firstLine(String(error));
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0];
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+}

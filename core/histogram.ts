@@ -1,0 +1,42 @@
+import * as hdr from "hdr-histogram-js";
+
+/** An HDR latency histogram of integer microseconds. */
+export type Histogram = hdr.Histogram;
+
+/** Highest latency a histogram tracks exactly: one hour, in microseconds. */
+export const HIGHEST_TRACKABLE_US = 3_600_000_000;
+
+/** A histogram from 1 µs to 1 h with 3 significant digits. */
+export function createHistogram(): Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_TRACKABLE_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: false,
+  });
+}
+
+/** Records one latency in microseconds, clamped to the trackable range. */
+export function recordLatencyUs(histogram: Histogram, latencyUs: number): void {
+  histogram.recordValue(
+    latencyUs < 1 ? 1 : latencyUs > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : latencyUs,
+  );
+}
+
+/** The portable compressed form (`HISTF...`), as HdrHistogram in any language reads it. */
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram);
+}
+
+/** Decodes the compressed base64 form into a histogram that merges with ours. */
+export function decodeHistogram(encoded: string): Histogram {
+  const decoded = hdr.decodeFromCompressedBase64(encoded);
+  const histogram = createHistogram();
+  histogram.add(decoded);
+  return histogram;
+}
+
+/** Latency at percentile `p` (0–100) in milliseconds; 0 for an empty histogram. */
+export function percentileMs(histogram: Histogram, p: number): number {
+  return histogram.totalCount === 0 ? 0 : histogram.getValueAtPercentile(p) / 1000;
+}

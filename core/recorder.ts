@@ -1,0 +1,285 @@
+import { getLogger } from "@logtape/logtape";
+import { describeError, UsageError } from "./errors.ts";
+import type { RunInfo } from "./run_info.ts";
+import type { FailureStats, IntervalCell, StatsView } from "./stats_aggregator.ts";
+
+/** Names of lifecycle events. */
+export type LifecycleEventName =
+  | "test_start"
+  | "spawning_complete"
+  | "test_stop"
+  | "cpu_warning"
+  | "worker_started"
+  | "worker_stopped"
+  | "worker_failed";
+
+/** A lifecycle event, emitted once, by the coordinator. */
+export interface LifecycleEvent {
+  name: LifecycleEventName;
+  /** When it happened, RFC 3339 UTC with milliseconds. */
+  at: string;
+  /** What caused it: `coordinator` or `worker-N`. */
+  source: string;
+  /** Event details, e.g. `{ users: { shopper: 15 } }` for `spawning_complete`. */
+  data: Record<string, unknown>;
+}
+
+/** What recorders get once per stats interval. */
+export interface IntervalSnapshot {
+  at: string;
+  /** Run time so far, in milliseconds. */
+  elapsedMs: number;
+  /** Planned run time in ms, or null when the run goes on until stopped. */
+  runTimeMs: number | null;
+  /** Running users in total and by kind, as the workers last reported. */
+  users: number;
+  usersByKind: Record<string, number>;
+  /** Load workers running. */
+  workers: number;
+  /** The rolling window (last 10 s): current RPS and current percentiles. */
+  window: StatsView;
+  /** Everything since the start. */
+  cumulative: StatsView;
+  /** This interval's requests by endpoint, status and outcome, with their histograms. */
+  cells: IntervalCell[];
+}
+
+/** What recorders get once, at the end. */
+export interface FinalSnapshot {
+  at: string;
+  elapsedMs: number;
+  reason: StopReason;
+  /** Peak users of the run. */
+  users: number;
+  usersByKind: Record<string, number>;
+  cumulative: StatsView;
+  failures: FailureStats[];
+  /** The last interval's cells (what came in after the last interval snapshot). */
+  cells: IntervalCell[];
+}
+
+/** One sample of a load-generating process (filled in by the telemetry work). */
+export interface SystemSample {
+  at: string;
+  source: string;
+  cpuPercent?: number;
+  rssBytes?: number;
+  heapUsedBytes?: number;
+  networkSentBytes?: number;
+  networkReceivedBytes?: number;
+  eventLoopLagP99Ms?: number;
+}
+
+/** Why the run ended. */
+export type StopReason =
+  | "completed"
+  | "interrupted"
+  | "terminated"
+  | "all_users_stopped"
+  | "failed";
+
+/** Opens and closes what records leave through (a file, an exporter, a terminal). */
+export interface OutputHandler {
+  /** Flushes and closes; told how the run ended. */
+  stop(reason: StopReason): void | Promise<void>;
+}
+
+/** Receives lifecycle events. */
+export interface LifecycleHandler {
+  event(event: LifecycleEvent): void | Promise<void>;
+}
+
+/** Receives request stats in batches: never one call per request. */
+export interface RequestHandler {
+  interval(snapshot: IntervalSnapshot): void | Promise<void>;
+  final(snapshot: FinalSnapshot): void | Promise<void>;
+}
+
+/** Receives system samples of the load-generating processes. */
+export interface SystemHandler {
+  samples(samples: SystemSample[]): void | Promise<void>;
+}
+
+/** A running recorder: any of the four handlers. */
+export interface Recorder {
+  output?: OutputHandler;
+  lifecycle?: LifecycleHandler;
+  request?: RequestHandler;
+  system?: SystemHandler;
+}
+
+/** A text sink (stdout, stderr, a memory buffer in tests). */
+export interface TextSink {
+  write(text: string): void;
+  /** Whether it is an interactive terminal (live redraw in place). */
+  readonly isTerminal: boolean;
+}
+
+/** A CLI option a recorder plugin adds. */
+export interface RecorderOption {
+  /** commander flags, e.g. `--json-file <path>`. */
+  flags: string;
+  description: string;
+  /** Environment variable that sets it, e.g. `STAMPEDE_JSON_FILE`. */
+  env?: string;
+  default?: string;
+}
+
+/** What a recorder is created with. */
+export interface RecorderContext {
+  run: RunInfo;
+  /** Values of the plugin's options by camelCase name (`jsonFile`). */
+  options: Record<string, unknown>;
+  /** Percentiles the run reports. */
+  percentiles: readonly number[];
+  statsIntervalMs: number;
+  stdout: TextSink;
+  stderr: TextSink;
+}
+
+/** A recorder plugin: an id, options, metadata and a factory of recorders. */
+export interface RecorderPlugin {
+  id: string;
+  description?: string;
+  options?: RecorderOption[];
+  /** Adds run metadata (attached to every record of every recorder). */
+  metadata?(options: Record<string, unknown>): Record<string, string>;
+  create(context: RecorderContext): Recorder | Promise<Recorder>;
+}
+
+/** Whether `value` looks like a recorder plugin. */
+export function isRecorderPlugin(value: unknown): value is RecorderPlugin {
+  return typeof value === "object" && value !== null &&
+    typeof (value as RecorderPlugin).id === "string" &&
+    typeof (value as RecorderPlugin).create === "function";
+}
+
+/** Finds recorder plugins by id (built-in) or by module path, loading each lazily. */
+export class RecorderRegistry {
+  readonly #loaders = new Map<string, () => Promise<RecorderPlugin>>();
+
+  /** Registers a built-in recorder, loaded on first use. */
+  register(id: string, load: () => Promise<RecorderPlugin>): this {
+    this.#loaders.set(id, load);
+    return this;
+  }
+
+  /** Ids of the registered recorders. */
+  get ids(): string[] {
+    return [...this.#loaders.keys()];
+  }
+
+  /** Loads the plugin named by `spec`: a registered id or a path/URL to a module. */
+  async load(spec: string, cwd: string = Deno.cwd()): Promise<RecorderPlugin> {
+    const builtin = this.#loaders.get(spec);
+    if (builtin) return await builtin();
+    if (!/^(\.{0,2}\/|file:|https?:)|\.[cm]?[jt]s$/.test(spec)) {
+      throw new UsageError(
+        `Cannot load recorder "${spec}": no such recorder; use one of ${
+          this.ids.join(", ")
+        } or a path to a plugin module`,
+      );
+    }
+    const url = /^(file|https?):/.test(spec)
+      ? spec
+      : new URL(spec, `file://${cwd.endsWith("/") ? cwd : cwd + "/"}`).href;
+    let module: Record<string, unknown>;
+    try {
+      module = await import(url);
+    } catch (cause) {
+      throw new UsageError(`Cannot load recorder "${spec}": ${describeError(cause)}`, { cause });
+    }
+    const plugin = module.default ?? module.recorder;
+    if (!isRecorderPlugin(plugin)) {
+      throw new UsageError(
+        `Cannot load recorder "${spec}": its default export is not a recorder plugin ({ id, create })`,
+      );
+    }
+    return plugin;
+  }
+}
+
+/** How long one handler call may take before it is reported as hanging. */
+export const RECORDER_CALL_TIMEOUT_MS = 5_000;
+
+interface Member {
+  id: string;
+  recorder: Recorder;
+  /** Calls to one recorder run one after another, in order. */
+  chain: Promise<void>;
+}
+
+/**
+ * The recorders of a run. Calls reach every recorder in order; one that throws or hangs is
+ * reported once per handler and the run and the other recorders go on.
+ */
+export class RecorderSet {
+  readonly #members: Member[];
+  readonly #timeoutMs: number;
+  readonly #reported = new Set<string>();
+  readonly #log = getLogger(["stampede", "recorders"]);
+  /** Problems reported so far, one line each. */
+  readonly problems: string[] = [];
+
+  constructor(
+    recorders: { id: string; recorder: Recorder }[],
+    timeoutMs = RECORDER_CALL_TIMEOUT_MS,
+  ) {
+    this.#members = recorders.map((r) => ({ ...r, chain: Promise.resolve() }));
+    this.#timeoutMs = timeoutMs;
+  }
+
+  #report(id: string, where: string, message: string): void {
+    const key = `${id}:${where}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    const line = `recorder "${id}" ${message} in ${where}; the run goes on`;
+    this.problems.push(line);
+    this.#log.warn(line);
+  }
+
+  #call(where: string, pick: (recorder: Recorder) => (() => unknown) | undefined): void {
+    for (const member of this.#members) {
+      const call = pick(member.recorder);
+      if (!call) continue;
+      member.chain = member.chain.then(async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<"hung">((resolve) => {
+          timer = setTimeout(() => resolve("hung"), this.#timeoutMs);
+        });
+        try {
+          const outcome = await Promise.race([Promise.resolve().then(call), hung]);
+          if (outcome === "hung") {
+            this.#report(member.id, where, `did not answer within ${this.#timeoutMs} ms`);
+          }
+        } catch (error) {
+          this.#report(member.id, where, `failed (${describeError(error)})`);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    }
+  }
+
+  lifecycle(event: LifecycleEvent): void {
+    this.#call("lifecycle.event", (r) => r.lifecycle && (() => r.lifecycle!.event(event)));
+  }
+
+  interval(snapshot: IntervalSnapshot): void {
+    this.#call("request.interval", (r) => r.request && (() => r.request!.interval(snapshot)));
+  }
+
+  final(snapshot: FinalSnapshot): void {
+    this.#call("request.final", (r) => r.request && (() => r.request!.final(snapshot)));
+  }
+
+  samples(samples: SystemSample[]): void {
+    this.#call("system.samples", (r) => r.system && (() => r.system!.samples(samples)));
+  }
+
+  /** Stops every recorder (they flush) and waits for all calls, each bounded by the timeout. */
+  async stop(reason: StopReason): Promise<void> {
+    this.#call("output.stop", (r) => r.output && (() => r.output!.stop(reason)));
+    await Promise.all(this.#members.map((m) => m.chain));
+  }
+}

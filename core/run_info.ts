@@ -1,0 +1,38 @@
+import { VERSION } from "./version.ts";
+
+/** Facts about one run, created on the coordinator and sent to every load worker. */
+export interface RunInfo {
+  /** Unique id of this run. */
+  readonly runId: string;
+  /** The test plan's name (`--testplan`, else the plan's `name`, else its file name). */
+  readonly testplan: string;
+  /** Target base URL. */
+  readonly host: string;
+  /** When the run started, RFC 3339 UTC with milliseconds. */
+  readonly startedAt: string;
+  /** Stampede's version. */
+  readonly version: string;
+  /** User tags (`--tag key=value`), attached to every record. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Metadata contributed by recorder plugins. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Creates the run's facts with a fresh `runId`. */
+export function createRunInfo(init: {
+  testplan: string;
+  host: string;
+  tags?: Record<string, string>;
+  metadata?: Record<string, string>;
+  now?: Date;
+}): RunInfo {
+  return Object.freeze({
+    runId: crypto.randomUUID(),
+    testplan: init.testplan,
+    host: init.host,
+    startedAt: (init.now ?? new Date()).toISOString(),
+    version: VERSION,
+    tags: Object.freeze({ ...init.tags }),
+    metadata: Object.freeze({ ...init.metadata }),
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * What a load worker sends once per interval: the requests it finished since the last delta.
+ * Plain data, so it crosses a Web Worker boundary or a WebSocket as JSON.
+ */
+export interface StatsDelta {
+  /** Requests by endpoint. */
+  endpoints: EndpointDelta[];
+}
+
+/** One endpoint's requests within an interval. */
+export interface EndpointDelta {
+  /** HTTP method, or the `type` given to `ctx.record`, or `TASK` for task exceptions. */
+  method: string;
+  /** Stats grouping name. */
+  name: string;
+  /** Counts and latencies split by status code and outcome. */
+  cells: CellDelta[];
+  /** Failures by short error text. */
+  errors: [error: string, count: number][];
+  /** Requests cut off by the stop: neither failures nor latencies. */
+  aborted: number;
+}
+
+/** Requests of one endpoint with one status code and one outcome. */
+export interface CellDelta {
+  /** HTTP status code; 0 when there was no response (network error, timeout, exception). */
+  status: number;
+  /** Whether these requests are failures. */
+  failed: boolean;
+  requests: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Latencies in µs, HDR compressed base64; null when none were measured. */
+  histogram: string | null;
+  /** Exact sum, min and max of the measured latencies, in µs (0 when none). */
+  sumUs: number;
+  minUs: number;
+  maxUs: number;
+}

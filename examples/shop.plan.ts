@@ -1,0 +1,35 @@
+// The demo plan: shoppers browse, look at items and sometimes buy; a bot pings.
+// deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000
+import { between, constant, definePlan } from "../mod.ts";
+
+export default definePlan({
+  name: "shop",
+  host: "http://127.0.0.1:8000",
+  users: {
+    shopper: {
+      weight: 3,
+      wait: between(0.5, 2),
+      tasks: {
+        browse: { weight: 5, run: async ({ http }) => void await http.get("/products") },
+        item: {
+          weight: 2,
+          run: async ({ http }) => {
+            // One id in twenty-one is unknown: a 404, reported as a failure.
+            const id = 1 + Math.floor(Math.random() * 21);
+            await http.get(`/item/${id}`, { name: "/item/:id" });
+          },
+        },
+        buy: {
+          weight: 1,
+          run: async ({ http }) => void await http.post("/cart", { json: { id: 7, qty: 1 } }),
+        },
+      },
+    },
+    bot: {
+      weight: 1,
+      wait: constant(0.2),
+      tasks: { ping: async ({ http }) => void await http.post("/ping", { json: { a: 1 } }) },
+    },
+  },
+  load: { users: 20, spawnRate: 10, duration: "20s" },
+});

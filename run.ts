@@ -1,0 +1,199 @@
+// The composition root shared by cli.ts and mod.ts: resolves options, loads recorders and runs.
+import { basename, extname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/coordinator.ts";
+import { parseDuration } from "./core/duration.ts";
+import { PlanError, UsageError } from "./core/errors.ts";
+import { importPlan } from "./core/load_worker.ts";
+import { checkHost, isPlan, type Plan } from "./core/plan.ts";
+import {
+  type Recorder,
+  type RecorderPlugin,
+  type RecorderRegistry,
+  RecorderSet,
+  type TextSink,
+} from "./core/recorder.ts";
+import { createRunInfo } from "./core/run_info.ts";
+import { DEFAULT_PERCENTILES } from "./core/stats_aggregator.ts";
+import { buildSummary, type Summary } from "./core/summary.ts";
+import { builtinRegistry } from "./recorders/builtin.ts";
+
+/** Options of {@link run}; each one wins over the plan's own `load`, `host` and `name`. */
+export interface RunOptions {
+  /** Peak concurrent users (default: the plan's, else 1). */
+  users?: number;
+  /** Users started per second (default: the plan's, else all at once). */
+  spawnRate?: number;
+  /** Run time: `30s`, `5m`, `1h30m` or seconds (default: the plan's, else until stopped). */
+  runTime?: string | number;
+  /** Target base URL (default: the plan's). */
+  host?: string;
+  /** Load workers (Web Workers); 0 runs users on the calling thread. */
+  workers?: number;
+  /** Time in-flight tasks get after the stop (default 0: cut off and counted as aborted). */
+  stopTimeout?: string | number;
+  /** How often workers report and recorders get a snapshot (default 1 s). */
+  statsInterval?: string | number;
+  /** Recorders: built-in ids, module paths or plugin objects (default `["console"]`). */
+  recorders?: (string | RecorderPlugin)[];
+  /** Options of the recorder plugins by camelCase name (`jsonFile`). */
+  recorderOptions?: Record<string, unknown>;
+  /** Writes the summary JSON to this path. */
+  summaryPath?: string;
+  /** The run's `testplan` name (default: the plan's name, else the plan file's name). */
+  testplan?: string;
+  /** Tags attached to every record. */
+  tags?: Record<string, string>;
+  /** Percentiles reported by recorders (default 50, 90, 95, 99, 99.9). */
+  percentiles?: number[];
+  /** Stops the run gracefully when aborted; a reason of `"terminated"` marks a SIGTERM. */
+  signal?: AbortSignal;
+  /** URL of the plan module, so Web Workers can import a plan passed as an object. */
+  planUrl?: string | URL;
+  stdout?: TextSink;
+  stderr?: TextSink;
+  /** Where recorder ids are looked up (default: the built-in recorders). */
+  registry?: RecorderRegistry;
+}
+
+/** A sink writing to a Deno file such as `Deno.stdout`. */
+export function fileSink(
+  file: { writeSync(p: Uint8Array): number; isTerminal(): boolean },
+): TextSink {
+  const encoder = new TextEncoder();
+  return {
+    isTerminal: file.isTerminal(),
+    write(text: string) {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    },
+  };
+}
+
+/** Resolves a plan path or URL against the working directory. */
+export function planUrlOf(path: string | URL): string {
+  if (path instanceof URL) return path.href;
+  return /^(file|https?):/.test(path) ? path : pathToFileURL(resolve(path)).href;
+}
+
+function positive(value: number, what: string, allowZero = true): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new UsageError(
+      `Cannot use ${what} "${value}": it must be a number ${allowZero ? ">=" : ">"} 0`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Runs a plan and returns its summary. `plan` is a plan object (from `definePlan`) or the path
+ * or URL of a plan module. A plan object runs on the calling thread unless `planUrl` names its
+ * module; a module runs in `workers` Web Workers (default: one per core).
+ */
+export async function run(plan: Plan | string | URL, options: RunOptions = {}): Promise<Summary> {
+  let planObject: Plan;
+  let planUrl: string | null = null;
+  if (isPlan(plan)) {
+    planObject = plan;
+    if (options.planUrl) planUrl = planUrlOf(options.planUrl);
+  } else if (typeof plan === "string" || plan instanceof URL) {
+    planUrl = planUrlOf(plan);
+    planObject = await importPlan(planUrl);
+  } else {
+    throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
+  }
+
+  const load = planObject.load ?? {};
+  const users = positive(options.users ?? load.users ?? 1, "users");
+  const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
+  positive(spawnRate, "spawn rate", false);
+  const runTimeInput = options.runTime ?? load.duration;
+  const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
+  const hostInput = options.host ?? planObject.host;
+  if (!hostInput) {
+    throw new PlanError(
+      "Cannot run plan: it has no host; set host in the plan or pass --host http://...",
+    );
+  }
+  const host = checkHost(hostInput, "host");
+  const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
+  const workers = positive(options.workers ?? defaultWorkers, "workers");
+  if (!Number.isInteger(workers)) {
+    throw new UsageError(`Cannot use workers "${workers}": need a whole number`);
+  }
+  if (workers > 0 && !planUrl) {
+    throw new UsageError(
+      "Cannot run a plan object in Web Workers without its module URL; pass planUrl: import.meta.url or workers: 0",
+    );
+  }
+  const stopTimeoutMs = parseDuration(options.stopTimeout ?? 0, "stop timeout");
+  const statsIntervalMs = parseDuration(options.statsInterval ?? "1s", "stats interval");
+  if (statsIntervalMs < 100) {
+    throw new UsageError(
+      `Cannot use stats interval "${options.statsInterval}": it must be >= 100ms`,
+    );
+  }
+  const percentiles = options.percentiles ?? DEFAULT_PERCENTILES;
+  for (const p of percentiles) {
+    if (!(p > 0 && p <= 100)) {
+      throw new UsageError(`Cannot use percentile "${p}": need 0 < p <= 100`);
+    }
+  }
+
+  const registry = options.registry ?? builtinRegistry();
+  const plugins: RecorderPlugin[] = [];
+  for (const spec of options.recorders ?? ["console"]) {
+    plugins.push(typeof spec === "string" ? await registry.load(spec) : spec);
+  }
+  const recorderOptions = options.recorderOptions ?? {};
+  const metadata: Record<string, string> = {};
+  for (const plugin of plugins) Object.assign(metadata, plugin.metadata?.(recorderOptions));
+  const testplan = options.testplan ?? planObject.name ??
+    (planUrl ? basename(new URL(planUrl).pathname, extname(new URL(planUrl).pathname)) : "plan");
+  const runInfo = createRunInfo({ testplan, host, tags: options.tags, metadata });
+  const stdout = options.stdout ?? fileSink(Deno.stdout);
+  const stderr = options.stderr ?? fileSink(Deno.stderr);
+  const recorders: { id: string; recorder: Recorder }[] = [];
+  for (const plugin of plugins) {
+    recorders.push({
+      id: plugin.id,
+      recorder: await plugin.create({
+        run: runInfo,
+        options: recorderOptions,
+        percentiles,
+        statsIntervalMs,
+        stdout,
+        stderr,
+      }),
+    });
+  }
+  const recorderSet = new RecorderSet(recorders);
+
+  let outcome;
+  try {
+    outcome = await coordinate({
+      plan: planObject,
+      planUrl: planUrl ?? "inline:",
+      run: runInfo,
+      users,
+      spawnRate,
+      runTimeMs,
+      workers: Math.max(1, workers),
+      stopTimeoutMs,
+      statsIntervalMs,
+      percentiles,
+      recorders: recorderSet,
+      createWorker: workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
+      signal: options.signal,
+    });
+  } catch (error) {
+    await recorderSet.stop("failed");
+    throw error;
+  }
+  const summary = buildSummary(outcome, recorderSet.problems);
+  if (options.summaryPath) {
+    await Deno.writeTextFile(options.summaryPath, JSON.stringify(summary, null, 2) + "\n");
+  }
+  return summary;
+}

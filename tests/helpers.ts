@@ -1,0 +1,98 @@
+// Shared pieces of the end-to-end tests: a counting target server and running cli.ts.
+
+/** A target server on 127.0.0.1 that counts every request it receives, by "METHOD /path". */
+export interface CountingServer {
+  url: string;
+  port: number;
+  /** Requests received, by `METHOD /path` (the path without its query). */
+  counts: Map<string, number>;
+  /** Sum of all counts. */
+  total(): number;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts a counting server on 127.0.0.1, port 0. `handle` answers (default: 200 "ok");
+ * the request is counted when it arrives, before `handle` runs.
+ */
+export function startCountingServer(
+  handle: (req: Request, url: URL) => Response | Promise<Response> = () => new Response("ok"),
+): CountingServer {
+  const counts = new Map<string, number>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => {
+      const url = new URL(req.url);
+      const key = `${req.method} ${url.pathname}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return handle(req, url);
+    },
+  );
+  const port = (server.addr as Deno.NetAddr).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    counts,
+    total: () => [...counts.values()].reduce((a, b) => a + b, 0),
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/** What a finished `cli.ts` subprocess left. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The repository root, for paths in tests. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  env?: Record<string, string>;
+  /** Sends this signal after `signalAfterMs`. */
+  signal?: Deno.Signal;
+  signalAfterMs?: number;
+  /** Kills the process after this long (a safety net; default 60 s). */
+  timeoutMs?: number;
+  /** Called with the running process, e.g. to wait for output before a signal. */
+  onStart?: (child: Deno.ChildProcess) => void;
+}
+
+/** Runs `deno run -A cli.ts ...args` and returns its exit code and output. */
+export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  options.onStart?.(child);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (options.signal) {
+    timers.push(setTimeout(() => child.kill(options.signal!), options.signalAfterMs ?? 1000));
+  }
+  timers.push(setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000));
+  const output = await child.output();
+  for (const t of timers) clearTimeout(t);
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix: "stampede-test-" });
+  return { path, remove: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** Reads and parses a summary JSON file written by `--summary`. */
+export async function readSummary(path: string): Promise<import("../core/summary.ts").Summary> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
