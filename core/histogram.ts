@@ -40,3 +40,44 @@ export function decodeHistogram(encoded: string): Histogram {
 export function percentileMs(histogram: Histogram, p: number): number {
   return histogram.totalCount === 0 ? 0 : histogram.getValueAtPercentile(p) / 1000;
 }
+
+interface RecordedValues {
+  reset(): void;
+  hasNext(): boolean;
+  next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+}
+
+/**
+ * Calls `visit` for every distinct recorded value (the highest value equivalent to it within
+ * the histogram's 3-digit resolution) with its count, lowest first.
+ */
+export function forEachRecordedValue(
+  histogram: Histogram,
+  visit: (valueUs: number, count: number) => void,
+): void {
+  const values = (histogram as unknown as { recordedValuesIterator: RecordedValues })
+    .recordedValuesIterator;
+  values.reset();
+  while (values.hasNext()) {
+    const step = values.next();
+    visit(step.valueIteratedTo, step.countAtValueIteratedTo);
+  }
+}
+
+/**
+ * Counts per explicit bucket, as OTel and Prometheus histograms want them: `counts[i]` holds
+ * values `<= boundsUs[i]` and `> boundsUs[i-1]`; the last entry holds values above every bound.
+ * A value is placed by the bottom of its HDR sub-bucket (a value equal to a bound lands at or
+ * below it), so placement is exact to the histogram's resolution (0.1 %).
+ */
+export function bucketCounts(histogram: Histogram, boundsUs: readonly number[]): number[] {
+  const counts = new Array<number>(boundsUs.length + 1).fill(0);
+  const lowest = histogram as unknown as { lowestEquivalentValue(v: number): number };
+  let bucket = 0;
+  forEachRecordedValue(histogram, (valueUs, count) => {
+    const bottomUs = lowest.lowestEquivalentValue(valueUs);
+    while (bucket < boundsUs.length && bottomUs > boundsUs[bucket]) bucket++;
+    counts[bucket] += count;
+  });
+  return counts;
+}

@@ -93,3 +93,12 @@ Deno.test("the window holds the last intervals only", () => {
   assert.equal(window.total.minMs, 4);
   assert.equal(aggregator.cumulative(6000).total.requests, 21);
 });
+
+Deno.test("bucketCounts splits a histogram at explicit bounds and keeps every count", async () => {
+  const { bucketCounts } = await import("./histogram.ts");
+  const histogram = createHistogram();
+  for (const us of [500, 1000, 4000, 5000, 5100, 20_000, 2_000_000]) recordLatencyUs(histogram, us);
+  const counts = bucketCounts(histogram, [1000, 5000, 10_000, 1_000_000]);
+  assert.deepEqual(counts, [2, 2, 1, 1, 1]);
+  assert.equal(counts.reduce((a, b) => a + b, 0), histogram.totalCount);
+});
