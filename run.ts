@@ -77,11 +77,9 @@ export function planUrlOf(path: string | URL): string {
   return /^(file|https?):/.test(path) ? path : pathToFileURL(resolve(path)).href;
 }
 
-function positive(value: number, what: string, allowZero = true): number {
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new UsageError(
-      `Cannot use ${what} "${value}": it must be a number ${allowZero ? ">=" : ">"} 0`,
-    );
+function nonNegative(value: number, what: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new UsageError(`Cannot use ${what} "${value}": it must be a number >= 0`);
   }
   return value;
 }
@@ -105,9 +103,11 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
 
   const load = planObject.load ?? {};
-  const users = positive(options.users ?? load.users ?? 1, "users");
+  const users = nonNegative(options.users ?? load.users ?? 1, "users");
   const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
-  positive(spawnRate, "spawn rate", false);
+  if (!(spawnRate > 0)) {
+    throw new UsageError(`Cannot use spawn rate "${spawnRate}": it must be a number > 0`);
+  }
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
   const hostInput = options.host ?? planObject.host;
@@ -118,7 +118,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
   const host = checkHost(hostInput, "host");
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
-  const workers = positive(options.workers ?? defaultWorkers, "workers");
+  const workers = nonNegative(options.workers ?? defaultWorkers, "workers");
   if (!Number.isInteger(workers)) {
     throw new UsageError(`Cannot use workers "${workers}": need a whole number`);
   }

@@ -91,13 +91,21 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return `Timeout: no response within ${timeoutMs} ms`;
   }
-  const text = describeError(error);
+  let text = describeError(error);
+  // Deno's fetch says "fetch failed" and keeps what happened in the cause chain.
+  for (let cause = (error as Error)?.cause, depth = 0; cause && depth < 4; depth++) {
+    text += ` (${describeError(cause)})`;
+    cause = (cause as Error).cause;
+  }
   if (/connection refused/i.test(text)) return "ConnectionRefused: connection refused";
   if (/connection reset|reset by peer/i.test(text)) return "ConnectionReset: connection reset";
   if (/dns error|failed to lookup|name or service not known/i.test(text)) {
     return "DnsError: cannot resolve host";
   }
-  if (/connection closed before message completed|unexpected eof|incomplete message/i.test(text)) {
+  if (
+    /connection closed before message completed|unexpected eof|incomplete message|error reading a body/i
+      .test(text)
+  ) {
     return "ConnectionClosed: connection closed before the response completed";
   }
   return text.replace(/ for url \([^)]*\)/, "").replace(/https?:\/\/\S+/g, "<url>");

@@ -1,0 +1,150 @@
+// Every request that completed is counted exactly once, whatever the workers and however the run stops.
+import assert from "node:assert/strict";
+import {
+  type CountingServer,
+  readSummary,
+  ROOT,
+  runCli,
+  startCountingServer,
+  tempDir,
+} from "./helpers.ts";
+import type { Summary } from "../core/summary.ts";
+
+const PLAN = `${ROOT}tests/plans/counting.plan.ts`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A target that answers after 0–20 ms, so requests are in flight when the run stops. */
+function slowishServer(): CountingServer {
+  return startCountingServer(async () => {
+    await sleep(Math.random() * 20);
+    return new Response("hello");
+  });
+}
+
+function served(server: CountingServer) {
+  let items = 0;
+  for (const [key, n] of server.counts) if (key.startsWith("GET /item/")) items += n;
+  return { a: server.counts.get("GET /a") ?? 0, b: server.counts.get("POST /b") ?? 0, items };
+}
+
+function reported(summary: Summary) {
+  const count = (method: string, name: string) =>
+    summary.endpoints.find((e) => e.method === method && e.name === name)?.requests ?? 0;
+  return { a: count("GET", "/a"), b: count("POST", "/b"), items: count("GET", "/item/:id") };
+}
+
+for (const workers of [1, 2, 4]) {
+  Deno.test(`with ${workers} worker(s) the summary's counts equal the server's`, async () => {
+    const server = slowishServer();
+    const dir = await tempDir();
+    try {
+      const result = await runCli([
+        PLAN,
+        "--host",
+        server.url,
+        "--workers",
+        String(workers),
+        "--run-time",
+        "2s",
+        "--stop-timeout",
+        "2s",
+        "--summary",
+        `${dir.path}/summary.json`,
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const summary = await readSummary(`${dir.path}/summary.json`);
+      assert.ok(summary.totals.requests > 50, `only ${summary.totals.requests} requests`);
+      assert.deepEqual(reported(summary), served(server));
+      assert.equal(summary.totals.requests, server.total());
+      assert.equal(summary.totals.failures, 0);
+      assert.equal(summary.totals.aborted, 0);
+      assert.equal(summary.users, 8);
+      assert.equal(summary.stop_reason, "completed");
+      assert.ok(
+        summary.duration_s >= 2 && summary.duration_s < 6,
+        `duration ${summary.duration_s}`,
+      );
+    } finally {
+      await server.shutdown();
+      await dir.remove();
+    }
+  });
+}
+
+Deno.test("stopped by SIGINT with a stop timeout, every in-flight request is counted once", async () => {
+  const server = startCountingServer(async () => {
+    await sleep(50 + Math.random() * 150);
+    return new Response("slow");
+  });
+  const dir = await tempDir();
+  try {
+    const result = await runCli([
+      PLAN,
+      "--host",
+      server.url,
+      "--workers",
+      "2",
+      "--users",
+      "20",
+      "--run-time",
+      "30s",
+      "--stop-timeout",
+      "5s",
+      "--summary",
+      `${dir.path}/summary.json`,
+    ], { signal: "SIGINT", signalAfterMs: 3000 });
+    assert.equal(result.code, 130, result.stderr);
+    const summary = await readSummary(`${dir.path}/summary.json`);
+    assert.equal(summary.stop_reason, "interrupted");
+    assert.ok(summary.duration_s < 10, `the stop took too long: ${summary.duration_s}s`);
+    assert.ok(summary.totals.requests > 20);
+    assert.deepEqual(reported(summary), served(server));
+    assert.equal(summary.totals.aborted, 0);
+    assert.match(result.stdout, /Aggregated/, "the final table is printed after Ctrl-C");
+  } finally {
+    await server.shutdown();
+    await dir.remove();
+  }
+});
+
+Deno.test("with stop timeout 0, cut-off requests are aborted: neither lost nor counted twice", async () => {
+  const server = startCountingServer(async () => {
+    await sleep(100 + Math.random() * 100);
+    return new Response("slow");
+  });
+  const dir = await tempDir();
+  try {
+    const result = await runCli([
+      PLAN,
+      "--host",
+      server.url,
+      "--workers",
+      "2",
+      "--users",
+      "16",
+      "--run-time",
+      "1500ms",
+      "--summary",
+      `${dir.path}/summary.json`,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = await readSummary(`${dir.path}/summary.json`);
+    // Each user had a request in flight at the stop: it is aborted, not a failure, no latency.
+    assert.ok(summary.totals.aborted > 0, "some requests were cut off");
+    assert.equal(summary.totals.failures, 0);
+    assert.ok(summary.totals.max_ms < 1000);
+    // Every request the server saw either completed (counted) or was cut off (aborted).
+    const seen = server.total();
+    assert.ok(
+      seen >= summary.totals.requests,
+      `server ${seen} < counted ${summary.totals.requests}`,
+    );
+    assert.ok(
+      seen <= summary.totals.requests + summary.totals.aborted,
+      `server ${seen} > counted ${summary.totals.requests} + aborted ${summary.totals.aborted}`,
+    );
+  } finally {
+    await server.shutdown();
+    await dir.remove();
+  }
+});

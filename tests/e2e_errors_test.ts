@@ -1,0 +1,166 @@
+// Bad input gets one clear line, the right exit code, and no request is sent.
+import assert from "node:assert/strict";
+import { ROOT, runCli, startCountingServer } from "./helpers.ts";
+
+const GOOD = `${ROOT}tests/plans/counting.plan.ts`;
+const BAD = `${ROOT}tests/plans/bad`;
+
+const cases: { what: string; args: string[]; code: number; message: RegExp; bare?: boolean }[] = [
+  {
+    what: "a missing plan",
+    args: [`${ROOT}tests/plans/nope.plan.ts`],
+    code: 3,
+    message: /Cannot load plan ".*nope\.plan\.ts": .*(not found|No such file)/i,
+  },
+  {
+    what: "a syntax error",
+    args: [`${BAD}/syntax_error.plan.ts`],
+    code: 3,
+    message: /Cannot load plan ".*syntax_error\.plan\.ts": .*(Expected|Unexpected|SyntaxError)/,
+  },
+  {
+    what: "a plan that throws on import",
+    args: [`${BAD}/throws_on_import.plan.ts`],
+    code: 3,
+    message: /Cannot load plan ".*": Error: configuration file missing/,
+  },
+  {
+    what: "no default export",
+    args: [`${BAD}/no_default.plan.ts`],
+    code: 3,
+    message: /Cannot load plan ".*no_default\.plan\.ts": it has no default export/,
+  },
+  {
+    what: "a default export that is not a plan",
+    args: [`${BAD}/not_a_plan.plan.ts`],
+    code: 3,
+    message: /its default export is not a plan; wrap it in definePlan/,
+  },
+  {
+    what: "an empty users map",
+    args: [`${BAD}/empty_users.plan.ts`],
+    code: 3,
+    message: /Cannot use plan: users is empty/,
+  },
+  {
+    what: "a negative weight",
+    args: [`${BAD}/negative_weight.plan.ts`],
+    code: 3,
+    message: /Cannot use plan: users\.u\.weight is -1; weights are numbers >= 0/,
+  },
+  {
+    what: "no host",
+    args: [`${ROOT}tests/plans/no_host.plan.ts`],
+    code: 3,
+    message: /it has no host; set host in the plan or pass --host/,
+    bare: true,
+  },
+  {
+    what: "an unknown flag",
+    args: [GOOD, "--usrs", "3"],
+    code: 2,
+    message: /unknown option '--usrs'.*--users/,
+  },
+  {
+    what: "a bad duration",
+    args: [GOOD, "--host", "http://127.0.0.1:9", "--run-time", "5x"],
+    code: 2,
+    message: /--run-time.*'5x' is invalid.*30s, 5m, 1h30m/,
+    bare: true,
+  },
+  {
+    what: "a bad number",
+    args: [GOOD, "--users", "many"],
+    code: 2,
+    message: /--users.*'many' is invalid/,
+  },
+  { what: "no plan", args: [], code: 2, message: /missing required argument 'plan'/, bare: true },
+  {
+    what: "an unknown recorder",
+    args: [GOOD, "--recorder", "console,nosuch"],
+    code: 2,
+    message: /Cannot load recorder "nosuch": no such recorder/,
+  },
+  {
+    what: "a bad host",
+    args: [GOOD, "--host", "ftp://x", "--run-time", "1s"],
+    code: 3,
+    message: /only http:\/\/ and https:\/\//,
+    bare: true,
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`${c.what}: one line, exit code ${c.code}, no request sent`, async () => {
+    const server = startCountingServer();
+    try {
+      // A valid host and run time, so only the case's own problem can fail the run.
+      const defaults = ["--host", server.url, "--run-time", "1s"];
+      const result = await runCli([...c.args, ...(c.bare ? [] : defaults)]);
+      assert.equal(result.code, c.code, `exit code; stderr: ${result.stderr}`);
+      const lines = result.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+      assert.match(lines[0], /^stampede: error: /);
+      assert.match(lines[0], c.message);
+      assert.equal(server.total(), 0, "no request reached the target");
+    } finally {
+      await server.shutdown();
+    }
+  });
+}
+
+Deno.test("--log-level debug adds the stack trace of a plan error", async () => {
+  const result = await runCli([`${BAD}/throws_on_import.plan.ts`, "--log-level", "debug"]);
+  assert.equal(result.code, 3);
+  assert.match(result.stderr, /configuration file missing/);
+  assert.match(result.stderr, /\n\s+at /, "a stack trace follows");
+});
+
+Deno.test("--help and --version exit 0 and say what they should", async () => {
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (
+    const flag of [
+      "--users",
+      "--spawn-rate",
+      "--run-time",
+      "--host",
+      "--workers",
+      "--stop-timeout",
+      "--recorder",
+      "--summary",
+      "STAMPEDE_USERS",
+      "Exit codes",
+    ]
+  ) {
+    assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
+  }
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+Deno.test("env vars set flags, and a flag wins over its env var", async () => {
+  const server = startCountingServer();
+  try {
+    const dir = await Deno.makeTempDir();
+    const result = await runCli([GOOD, "--users", "3", "--summary", `${dir}/s.json`], {
+      env: {
+        STAMPEDE_HOST: server.url,
+        STAMPEDE_USERS: "5",
+        STAMPEDE_RUN_TIME: "1s",
+        STAMPEDE_TAGS: "team=checkout,env=ci",
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/s.json`));
+    assert.equal(summary.users, 3, "the flag beat STAMPEDE_USERS");
+    assert.ok(summary.duration_s < 4, "STAMPEDE_RUN_TIME applied");
+    assert.equal(summary.host, server.url, "STAMPEDE_HOST applied");
+    assert.deepEqual(summary.tags, { team: "checkout", env: "ci" });
+    assert.ok(server.total() > 0);
+    await Deno.remove(dir, { recursive: true });
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -1,0 +1,3 @@
+import { definePlan } from "../../../mod.ts";
+
+export const plan = definePlan({ users: { u: { tasks: { t: () => {} } } } });

@@ -1,0 +1,10 @@
+// Users that request /delay back to back: the server decides the latency.
+import { constant, definePlan } from "../../mod.ts";
+
+export default definePlan({
+  name: "flat-out",
+  users: {
+    u: { wait: constant(0), tasks: { delay: async ({ http }) => void await http.get("/delay") } },
+  },
+  load: { users: 20, spawnRate: 1000 },
+});
