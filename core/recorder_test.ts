@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { type Recorder, RecorderRegistry, RecorderSet } from "./recorder.ts";
+import { UsageError } from "./errors.ts";
+
+const event = { name: "test_start" as const, at: "", source: "coordinator", data: {} };
+
+Deno.test("a throwing or hanging recorder is reported once and the others go on", async () => {
+  const seen: string[] = [];
+  const good: Recorder = {
+    lifecycle: { event: (e) => void seen.push(e.name) },
+    output: { stop: (reason) => void seen.push(`stop:${reason}`) },
+  };
+  const throwing: Recorder = {
+    lifecycle: {
+      event: () => {
+        throw new Error("disk full");
+      },
+    },
+  };
+  const hanging: Recorder = { lifecycle: { event: () => new Promise(() => {}) } };
+  const set = new RecorderSet([
+    { id: "throwing", recorder: throwing },
+    { id: "hanging", recorder: hanging },
+    { id: "good", recorder: good },
+  ], 50);
+  set.lifecycle(event);
+  set.lifecycle(event);
+  await set.stop("completed");
+  assert.deepEqual(seen, ["test_start", "test_start", "stop:completed"]);
+  assert.equal(set.problems.length, 2);
+  assert.match(
+    set.problems[0],
+    /recorder "throwing" failed \(Error: disk full\) in lifecycle\.event/,
+  );
+  assert.match(
+    set.problems[1],
+    /recorder "hanging" did not answer within 50 ms in lifecycle\.event/,
+  );
+});
+
+Deno.test("calls reach one recorder in order, even when they are async", async () => {
+  const order: number[] = [];
+  const slowFirst: Recorder = {
+    lifecycle: {
+      event: async (e) => {
+        if (e.data.n === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        order.push(e.data.n as number);
+      },
+    },
+  };
+  const set = new RecorderSet([{ id: "slow", recorder: slowFirst }]);
+  for (const n of [1, 2, 3]) set.lifecycle({ ...event, data: { n } });
+  await set.stop("completed");
+  assert.deepEqual(order, [1, 2, 3]);
+});
+
+Deno.test("the registry names the known recorders when an id is unknown", async () => {
+  const registry = new RecorderRegistry().register(
+    "console",
+    () => Promise.resolve({ id: "console", create: () => ({}) }),
+  );
+  assert.equal((await registry.load("console")).id, "console");
+  await assert.rejects(() => registry.load("nosuch"), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /no such recorder; use one of console or a path/);
+    return true;
+  });
+  await assert.rejects(() => registry.load("./missing_recorder.ts"), /Cannot load recorder/);
+});

@@ -1,0 +1,159 @@
+// run() from mod.ts works without the CLI: in-process and in Web Workers.
+import assert from "node:assert/strict";
+import { constant, definePlan, type RecorderPlugin, run, StopUser } from "../mod.ts";
+import { ROOT, startCountingServer } from "./helpers.ts";
+
+Deno.test("run(plan object) runs users on the calling thread and returns the summary", async () => {
+  const server = startCountingServer();
+  try {
+    const plan = definePlan({
+      name: "lib",
+      host: server.url,
+      users: {
+        u: {
+          wait: constant(0.01),
+          tasks: {
+            hit: async ({ http }) => void await http.get("/hit", { query: { q: 1 } }),
+            custom: ({ record }) =>
+              record({ type: "db", name: "select", durationMs: 2.5, bytes: 10 }),
+          },
+        },
+      },
+    });
+    const summary = await run(plan, { users: 3, runTime: "1s", stopTimeout: "1s", recorders: [] });
+    assert.equal(summary.testplan, "lib");
+    const hit = summary.endpoints.find((e) => e.name === "/hit")!;
+    assert.equal(hit.requests, server.counts.get("GET /hit"));
+    const db = summary.endpoints.find((e) => e.method === "db" && e.name === "select")!;
+    assert.ok(db.requests > 0);
+    assert.equal(db.min_ms, 2.5);
+    assert.equal(db.max_ms, 2.5);
+    assert.equal(db.bytes, db.requests * 10);
+    assert.equal(summary.totals.requests, hit.requests + db.requests);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("run(path) runs the plan module in Web Workers", async () => {
+  const server = startCountingServer();
+  try {
+    const summary = await run(`${ROOT}tests/plans/counting.plan.ts`, {
+      host: server.url,
+      workers: 2,
+      runTime: "1s",
+      stopTimeout: "2s",
+      recorders: [],
+    });
+    assert.equal(summary.testplan, "counting");
+    assert.equal(summary.totals.requests, server.total());
+    assert.ok(summary.totals.requests > 0);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("StopUser ends users; when all have ended the run stops by itself", async () => {
+  const server = startCountingServer();
+  try {
+    const plan = definePlan({
+      host: server.url,
+      users: {
+        once: {
+          tasks: {
+            t: async ({ http, state }) => {
+              await http.get("/once");
+              state.n = ((state.n as number) ?? 0) + 1;
+              if (state.n === 3) throw new StopUser();
+            },
+          },
+        },
+      },
+    });
+    const summary = await run(plan, { users: 4, runTime: "30s", recorders: [] });
+    assert.equal(summary.stop_reason, "all_users_stopped");
+    assert.equal(summary.totals.requests, 12);
+    assert.equal(summary.totals.failures, 0);
+    assert.equal(server.counts.get("GET /once"), 12);
+    assert.ok(summary.duration_s < 10);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("an aborted signal stops the run gracefully; onStart and onStop run per user", async () => {
+  const server = startCountingServer();
+  try {
+    const plan = definePlan({
+      host: server.url,
+      users: {
+        u: {
+          wait: constant(0.01),
+          onStart: async ({ http }) => void await http.post("/login"),
+          onStop: async ({ http }) => void await http.post("/logout"),
+          tasks: { t: async ({ http }) => void await http.get("/work") },
+        },
+      },
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 800);
+    const summary = await run(plan, {
+      users: 2,
+      stopTimeout: "2s",
+      signal: controller.signal,
+      recorders: [],
+    });
+    assert.equal(summary.stop_reason, "interrupted");
+    assert.equal(server.counts.get("POST /login"), 2);
+    assert.equal(server.counts.get("POST /logout"), 2);
+    assert.equal(summary.totals.requests, server.total());
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("recorders passed as objects get intervals, the final snapshot and lifecycle events", async () => {
+  const server = startCountingServer();
+  try {
+    const events: string[] = [];
+    let intervals = 0;
+    let finalRequests = -1;
+    let stopped = "";
+    const probe: RecorderPlugin = {
+      id: "probe",
+      create: () => ({
+        lifecycle: { event: (e) => void events.push(e.name) },
+        request: {
+          interval: () => void intervals++,
+          final: (s) => void (finalRequests = s.cumulative.total.requests),
+        },
+        output: { stop: (reason) => void (stopped = reason) },
+      }),
+    };
+    const plan = definePlan({
+      host: server.url,
+      users: {
+        u: { wait: constant(0.01), tasks: { t: async ({ http }) => void await http.get("/") } },
+      },
+    });
+    const summary = await run(plan, {
+      users: 2,
+      runTime: "1500ms",
+      statsInterval: "200ms",
+      stopTimeout: "1s",
+      recorders: [probe],
+    });
+    assert.deepEqual(events, [
+      "worker_started",
+      "test_start",
+      "spawning_complete",
+      "worker_stopped",
+      "test_stop",
+    ]);
+    assert.ok(intervals >= 5, `${intervals} intervals`);
+    assert.equal(finalRequests, summary.totals.requests);
+    assert.equal(stopped, "completed");
+  } finally {
+    await server.shutdown();
+  }
+});
