@@ -58,16 +58,32 @@ export interface FinalSnapshot {
   cells: IntervalCell[];
 }
 
-/** One sample of a load-generating process (filled in by the telemetry work). */
+/**
+ * One sample of a load-generating thread over the span before `at` (`intervalMs`). A value the
+ * OS does not give is absent, never guessed.
+ */
 export interface SystemSample {
+  /** When it was taken, RFC 3339 UTC with milliseconds. */
   at: string;
+  /** `coordinator` or `worker-N`. */
   source: string;
+  /** CPU time of this source's own thread over the span, in percent of one core. */
   cpuPercent?: number;
+  /** Resident memory of the process, in bytes (the coordinator only: workers share it). */
   rssBytes?: number;
+  /** JavaScript heap in use by this source's isolate, in bytes. */
   heapUsedBytes?: number;
+  /** Bytes sent and received over the span by every interface of the machine's network
+   * namespace (`/proc/net/dev`, loopback included): the coordinator only. */
   networkSentBytes?: number;
   networkReceivedBytes?: number;
+  /** 99th percentile of this thread's event-loop lag over the span, in ms. */
   eventLoopLagP99Ms?: number;
+  /** CPU time of the whole process (every thread) over the span, in percent of one core
+   * (the coordinator only). */
+  processCpuPercent?: number;
+  /** Length of the span the sample covers, in ms. */
+  intervalMs?: number;
 }
 
 /** Why the run ended. */
@@ -106,6 +122,11 @@ export interface Recorder {
   lifecycle?: LifecycleHandler;
   request?: RequestHandler;
   system?: SystemHandler;
+  /**
+   * Problems the recorder met that the summary should list (e.g. failed exports), one line
+   * each; read once, after `output.stop`.
+   */
+  problems?(): string[];
 }
 
 /** A text sink (stdout, stderr, a memory buffer in tests). */
@@ -207,6 +228,8 @@ interface Member {
   recorder: Recorder;
   /** Calls to one recorder run one after another, in order. */
   chain: Promise<void>;
+  /** A call ran past the timeout and has not settled yet. */
+  hung: boolean;
 }
 
 /**
@@ -225,7 +248,7 @@ export class RecorderSet {
     recorders: { id: string; recorder: Recorder }[],
     timeoutMs = RECORDER_CALL_TIMEOUT_MS,
   ) {
-    this.#members = recorders.map((r) => ({ ...r, chain: Promise.resolve() }));
+    this.#members = recorders.map((r) => ({ ...r, chain: Promise.resolve(), hung: false }));
     this.#timeoutMs = timeoutMs;
   }
 
@@ -238,18 +261,34 @@ export class RecorderSet {
     this.#log.warn(line);
   }
 
-  #call(where: string, pick: (recorder: Recorder) => (() => unknown) | undefined): void {
+  /**
+   * Queues a call on every recorder that has the handler. A `droppable` call (a periodic
+   * snapshot) is skipped while the recorder hangs in an earlier call, so a hung recorder never
+   * builds a backlog that would delay the end; skipping is reported.
+   */
+  #call(
+    where: string,
+    pick: (recorder: Recorder) => (() => unknown) | undefined,
+    droppable = false,
+  ): void {
     for (const member of this.#members) {
       const call = pick(member.recorder);
       if (!call) continue;
+      if (droppable && member.hung) {
+        this.#report(member.id, `${where} (skipped while it hangs)`, "lost snapshots");
+        continue;
+      }
       member.chain = member.chain.then(async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const hung = new Promise<"hung">((resolve) => {
           timer = setTimeout(() => resolve("hung"), this.#timeoutMs);
         });
         try {
-          const outcome = await Promise.race([Promise.resolve().then(call), hung]);
+          const pending = Promise.resolve().then(call);
+          const outcome = await Promise.race([pending, hung]);
           if (outcome === "hung") {
+            member.hung = true;
+            pending.then(() => member.hung = false, () => member.hung = false);
             this.#report(member.id, where, `did not answer within ${this.#timeoutMs} ms`);
           }
         } catch (error) {
@@ -266,7 +305,7 @@ export class RecorderSet {
   }
 
   interval(snapshot: IntervalSnapshot): void {
-    this.#call("request.interval", (r) => r.request && (() => r.request!.interval(snapshot)));
+    this.#call("request.interval", (r) => r.request && (() => r.request!.interval(snapshot)), true);
   }
 
   final(snapshot: FinalSnapshot): void {
@@ -274,12 +313,21 @@ export class RecorderSet {
   }
 
   samples(samples: SystemSample[]): void {
-    this.#call("system.samples", (r) => r.system && (() => r.system!.samples(samples)));
+    this.#call("system.samples", (r) => r.system && (() => r.system!.samples(samples)), true);
   }
 
   /** Stops every recorder (they flush) and waits for all calls, each bounded by the timeout. */
   async stop(reason: StopReason): Promise<void> {
     this.#call("output.stop", (r) => r.output && (() => r.output!.stop(reason)));
     await Promise.all(this.#members.map((m) => m.chain));
+    for (const member of this.#members) {
+      try {
+        for (const line of member.recorder.problems?.() ?? []) {
+          this.problems.push(`recorder "${member.id}": ${line}`);
+        }
+      } catch (error) {
+        this.#report(member.id, "problems", `failed (${describeError(error)})`);
+      }
+    }
   }
 }

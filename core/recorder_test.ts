@@ -67,3 +67,33 @@ Deno.test("the registry names the known recorders when an id is unknown", async 
   });
   await assert.rejects(() => registry.load("./missing_recorder.ts"), /Cannot load recorder/);
 });
+
+Deno.test("snapshots are skipped, not queued, while a recorder hangs, so the end is not delayed", async () => {
+  let release: () => void = () => {};
+  let intervals = 0;
+  const hangsOnce: Recorder = {
+    request: {
+      interval: () => {
+        intervals++;
+        if (intervals === 1) return new Promise<void>((resolve) => release = resolve);
+      },
+      final: () => {},
+    },
+  };
+  const set = new RecorderSet([{ id: "stuck", recorder: hangsOnce }], 30);
+  const snapshot = {} as never;
+  set.interval(snapshot);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  for (let i = 0; i < 5; i++) set.interval(snapshot); // skipped: the first call still hangs
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  set.interval(snapshot); // delivered again
+  const start = performance.now();
+  await set.stop("completed");
+  assert.ok(performance.now() - start < 1000);
+  assert.equal(intervals, 2);
+  assert.deepEqual(set.problems, [
+    'recorder "stuck" did not answer within 30 ms in request.interval; the run goes on',
+    'recorder "stuck" lost snapshots in request.interval (skipped while it hangs); the run goes on',
+  ]);
+});
