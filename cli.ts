@@ -200,8 +200,8 @@ function configureLogging(level: LogLevel): void {
   });
 }
 
-function exitCodeOf(reason: string): number {
-  if (reason === "failed") return ExitCode.run;
+function exitCodeOf(reason: string, workersFailed: number): number {
+  if (reason === "failed" || workersFailed > 0) return ExitCode.run;
   if (reason === "interrupted") return ExitCode.interrupted;
   if (reason === "terminated") return ExitCode.terminated;
   return ExitCode.ok;
@@ -263,7 +263,7 @@ async function main(args: string[]): Promise<number> {
     });
     Deno.removeSignalListener("SIGINT", sigint);
     if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", sigterm);
-    return exitCodeOf(summary.stop_reason);
+    return exitCodeOf(summary.stop_reason, summary.workers_failed);
   } catch (error) {
     if (error instanceof StampedeError) {
       stderr.write(`stampede: error: ${error.message}\n`);

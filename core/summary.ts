@@ -31,6 +31,8 @@ export interface Summary {
   totals: SummaryStats & { aborted: number; bytes: number };
   endpoints: (SummaryStats & { method: string; name: string; aborted: number; bytes: number })[];
   failures: { method: string; name: string; error: string; occurrences: number }[];
+  /** Load workers that failed or were lost during the run (their last interval is lost). */
+  workers_failed: number;
   /** Problems of recorders and workers during the run, one line each. */
   problems: string[];
 }
@@ -82,6 +84,7 @@ export function buildSummary(outcome: RunOutcome, problems: string[] = []): Summ
       bytes: e.bytes,
     })),
     failures: failures.map((f) => ({ ...f })),
+    workers_failed: outcome.workerFailures.length,
     problems: [...outcome.workerFailures, ...problems],
   };
 }
