@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
 
-async function closedPort(): Promise<number> {
+function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -34,7 +34,7 @@ Deno.test("each kind of failure is counted with its own error text and the user 
       "1s",
       "--summary",
       `${dir.path}/summary.json`,
-    ], { env: { REFUSED_URL: `http://127.0.0.1:${await closedPort()}/x` } });
+    ], { env: { REFUSED_URL: `http://127.0.0.1:${closedPort()}/x` } });
     assert.equal(result.code, 0, result.stderr);
     const summary = await readSummary(`${dir.path}/summary.json`);
     const failure = (method: string, name: string) =>
