@@ -3,5 +3,6 @@ import { RecorderRegistry } from "../core/recorder.ts";
 /** The built-in recorders by id, each imported only when a run asks for it. */
 export function builtinRegistry(): RecorderRegistry {
   return new RecorderRegistry()
-    .register("console", async () => (await import("./console.ts")).consoleRecorder);
+    .register("console", async () => (await import("./console.ts")).consoleRecorder)
+    .register("prometheus", async () => (await import("./prometheus.ts")).prometheusRecorder);
 }
