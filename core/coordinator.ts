@@ -3,10 +3,23 @@ import { RunError } from "./errors.ts";
 import { LoadWorker } from "./load_worker.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./messages.ts";
 import { normalizeUsers, type Plan } from "./plan.ts";
-import type { FinalSnapshot, LifecycleEventName, RecorderSet, StopReason } from "./recorder.ts";
+import type {
+  FinalSnapshot,
+  LifecycleEventName,
+  RecorderSet,
+  StopReason,
+  SystemSample,
+} from "./recorder.ts";
 import type { RunInfo } from "./run_info.ts";
 import { rampTarget, UserAllocator } from "./scheduler.ts";
 import { StatsAggregator } from "./stats_aggregator.ts";
+import {
+  type CpuWarningPolicy,
+  CpuWatch,
+  DEFAULT_CPU_WARNING,
+  LagMonitor,
+  SystemSampler,
+} from "./system_metrics.ts";
 
 /** A load worker as the coordinator sees it: a message port. */
 export interface WorkerHandle {
@@ -69,6 +82,8 @@ export interface CoordinatorOptions {
   createWorker: WorkerFactory;
   /** Aborting it stops the run gracefully; its reason may be a {@link StopReason}. */
   signal?: AbortSignal;
+  /** When a `cpu_warning` fires (default: above 90 % of a core for 10 s). */
+  cpuWarning?: CpuWarningPolicy;
 }
 
 /** What a finished run returns. */
@@ -83,6 +98,8 @@ export interface RunOutcome {
 }
 
 const SCHEDULE_TICK_MS = 100;
+/** The coordinator's event-loop lag timer, as the load workers'. */
+const LAG_TICK_MS = 10;
 const READY_TIMEOUT_MS = 60_000;
 /** Extra time, past the stop timeout, that a worker gets to send its final stats. */
 const FINAL_STATS_GRACE_MS = 5_000;
@@ -112,6 +129,33 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const workers: WorkerState[] = [];
   const event = (name: LifecycleEventName, source: string, data: Record<string, unknown> = {}) =>
     recorders.lifecycle({ name, at: new Date().toISOString(), source, data });
+
+  // System samples: the coordinator's own every interval, the workers' as their stats arrive.
+  const workerSamples: SystemSample[] = [];
+  const cpuWatch = new CpuWatch(options.cpuWarning ?? DEFAULT_CPU_WARNING);
+  let sampler: SystemSampler | null = null;
+  const emitSamples = () => {
+    const samples = workerSamples.splice(0);
+    if (sampler) {
+      samples.unshift({
+        at: new Date().toISOString(),
+        source: "coordinator",
+        ...sampler.sample(),
+      });
+    }
+    if (samples.length === 0) return;
+    for (const sample of samples) {
+      const warning = cpuWatch.observe(sample);
+      if (warning) {
+        event("cpu_warning", warning.source, {
+          cpu_percent: warning.cpuPercent,
+          threshold_percent: warning.thresholdPercent,
+          duration_ms: warning.durationMs,
+        });
+      }
+    }
+    recorders.samples(samples);
+  };
 
   const readySet = new Set<number>();
   let onReady: (() => void) | null = null;
@@ -143,12 +187,14 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         return;
       case "stats":
         if (w.stopped) return;
+        if (message.system) workerSamples.push({ ...message.system, source: w.source });
         aggregator.add(message.delta);
         w.users = message.users;
         checkUsersDone();
         return;
       case "stopped":
         if (w.stopped) return;
+        if (message.system) workerSamples.push({ ...message.system, source: w.source });
         aggregator.add(message.delta);
         w.users = message.users;
         w.stopped = true;
@@ -221,6 +267,11 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   }
 
   // The run proper.
+  const lag = new LagMonitor(LAG_TICK_MS);
+  const lagTimer = setInterval(() => lag.tick(), LAG_TICK_MS);
+  Deno.unrefTimer(lagTimer);
+  sampler = new SystemSampler({ thread: true, process: true, network: true, lag });
+  workerSamples.length = 0;
   const startedAt = new Date();
   const startMs = performance.now();
   const elapsedMs = () => performance.now() - startMs;
@@ -318,6 +369,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         cumulative: aggregator.cumulative(elapsed),
         cells,
       });
+      emitSamples();
     }, options.statsIntervalMs);
     if (options.users === 0 && options.runTimeMs === null) requestStop("completed");
   });
@@ -356,6 +408,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     failures: aggregator.failures(),
     cells,
   };
+  emitSamples();
+  clearInterval(lagTimer);
   recorders.final(final);
   event("test_stop", "coordinator", {
     reason: stopReason,

@@ -3,6 +3,7 @@ import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "./http_client.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./messages.ts";
 import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "./plan.ts";
 import { RequestStats } from "./request_stats.ts";
+import { LagMonitor, SystemSampler } from "./system_metrics.ts";
 import type { RunInfo } from "./run_info.ts";
 import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
 
@@ -10,6 +11,18 @@ import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
 const ABORT_GRACE_MS = 1000;
 /** An event loop that has not run a timer for this long is starved by busy tasks. */
 const STARVED_MS = 50;
+/** The worker's heartbeat timer: it marks the loop as alive and measures its lag. */
+const TICK_MS = 10;
+
+/** Options of a {@link LoadWorker}. */
+export interface LoadWorkerOptions {
+  /**
+   * Sample this thread's CPU, heap and event-loop lag into every stats message. Default: when
+   * no plan object is given, i.e. the worker imports the plan on a thread of its own (a Web
+   * Worker); one given the plan runs on the coordinator's thread, which samples itself.
+   */
+  sampleSystem?: boolean;
+}
 
 /** Imports a plan module and returns its validated default export. */
 export async function importPlan(planUrl: string): Promise<Plan> {
@@ -50,11 +63,15 @@ export class LoadWorker {
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #lastTickMs = performance.now();
   #stopped = false;
+  readonly #sampleSystem: boolean;
+  #lag: LagMonitor | null = null;
+  #sampler: SystemSampler | null = null;
 
   /** `plan` skips the import of `init.planUrl` (used when running on the main thread). */
-  constructor(send: (message: FromWorker) => void, plan?: Plan) {
+  constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
     this.#send = send;
     this.#plan = plan ?? null;
+    this.#sampleSystem = options.sampleSystem ?? plan === undefined;
   }
 
   /** Handles one message from the coordinator. */
@@ -110,7 +127,15 @@ export class LoadWorker {
           ? new Promise((resolve) => setTimeout(resolve, 0))
           : undefined,
     };
-    this.#tickTimer = setInterval(() => this.#lastTickMs = performance.now(), 10);
+    if (this.#sampleSystem) {
+      this.#lag = new LagMonitor(TICK_MS);
+      this.#sampler = new SystemSampler({ thread: true, lag: this.#lag });
+    }
+    this.#tickTimer = setInterval(() => {
+      const nowMs = performance.now();
+      this.#lag?.tick(nowMs);
+      this.#lastTickMs = nowMs;
+    }, TICK_MS);
     this.#statsTimer = setInterval(() => this.#sendStats("stats"), statsIntervalMs);
     this.#send({ type: "ready", workerId });
   }
@@ -128,6 +153,9 @@ export class LoadWorker {
       workerId: this.#workerId,
       delta: this.#stats.takeDelta(),
       users: this.#usersReport(),
+      system: this.#sampler
+        ? { at: new Date().toISOString(), ...this.#sampler.sample() }
+        : undefined,
     });
   }
 

@@ -1,5 +1,6 @@
 import type { RunInfo } from "./run_info.ts";
 import type { StatsDelta } from "./stats_delta.ts";
+import type { SystemReadings } from "./system_metrics.ts";
 
 /** Messages from the coordinator to a load worker. */
 export type ToWorker =
@@ -27,9 +28,22 @@ export interface WorkerUsers {
 /** Messages from a load worker to the coordinator. */
 export type FromWorker =
   | { type: "ready"; workerId: number }
-  | { type: "stats"; workerId: number; delta: StatsDelta; users: WorkerUsers }
+  /** `system`: the worker thread's CPU, heap and event-loop lag over the interval, at `at`. */
+  | {
+    type: "stats";
+    workerId: number;
+    delta: StatsDelta;
+    users: WorkerUsers;
+    system?: SystemReadings & { at: string };
+  }
   /** The last delta: the worker has stopped every user and will send nothing more. */
-  | { type: "stopped"; workerId: number; delta: StatsDelta; users: WorkerUsers }
+  | {
+    type: "stopped";
+    workerId: number;
+    delta: StatsDelta;
+    users: WorkerUsers;
+    system?: SystemReadings & { at: string };
+  }
   | { type: "warning"; workerId: number; message: string }
   /** The worker cannot go on (e.g. the plan fails to import there). */
   | { type: "failed"; workerId: number; message: string };

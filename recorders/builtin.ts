@@ -4,5 +4,6 @@ import { RecorderRegistry } from "../core/recorder.ts";
 export function builtinRegistry(): RecorderRegistry {
   return new RecorderRegistry()
     .register("console", async () => (await import("./console.ts")).consoleRecorder)
-    .register("prometheus", async () => (await import("./prometheus.ts")).prometheusRecorder);
+    .register("prometheus", async () => (await import("./prometheus.ts")).prometheusRecorder)
+    .register("json", async () => (await import("./json.ts")).jsonRecorder);
 }

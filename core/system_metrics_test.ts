@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import {
+  CpuWatch,
+  LagMonitor,
+  parseNetDev,
+  parseStatCpuSeconds,
+  type ReadText,
+  SystemSampler,
+} from "./system_metrics.ts";
+
+/** A `/proc/<pid>/stat` line with `ticks` of user time and 0 of system time. */
+function statLine(name: string, userTicks: number, systemTicks = 0): string {
+  const after = ["S", "1", "1", "1", "0", "-1", "4194304", "100", "0", "0", "0"];
+  return `4242 (${name}) ${after.join(" ")} ${userTicks} ${systemTicks} 0 0 20 0 1 0 112846`;
+}
+
+const NET_DEV = (rx: number, tx: number) =>
+  `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo: ${rx}   14209    0    0    0     0          0         0  ${tx}   14209    0    0    0     0       0          0
+  eth0: 1000    2132    0    0    0     0          0         0   500    1515    0    0    0     0       0          0
+`;
+
+Deno.test("parseStatCpuSeconds reads utime + stime even when the name holds spaces and parens", () => {
+  assert.equal(parseStatCpuSeconds(statLine("deno (worker) x", 250, 50)), 3);
+  assert.equal(parseStatCpuSeconds("garbage"), null);
+});
+
+Deno.test("parseNetDev sums every interface, loopback included", () => {
+  assert.deepEqual(parseNetDev(NET_DEV(2000, 3000)), { receivedBytes: 3000, sentBytes: 3500 });
+  assert.equal(parseNetDev("Inter-| Receive\n face |bytes\n"), null);
+});
+
+Deno.test("SystemSampler reports CPU % of one core and network bytes since the last sample", () => {
+  let nowMs = 0;
+  const files: Record<string, string> = {
+    "/proc/thread-self/stat": statLine("w", 100),
+    "/proc/self/stat": statLine("p", 100),
+    "/proc/net/dev": NET_DEV(1000, 1000),
+  };
+  const sampler = new SystemSampler({
+    thread: true,
+    process: true,
+    network: true,
+    read: (path) => files[path] ?? null,
+    now: () => nowMs,
+    memoryUsage: () => ({ rss: 5000, heapUsed: 300 }),
+  });
+  nowMs = 2000;
+  files["/proc/thread-self/stat"] = statLine("w", 100 + 150); // 1.5 s of CPU in 2 s
+  files["/proc/self/stat"] = statLine("p", 100 + 300, 20); // 3.2 s: several threads
+  files["/proc/net/dev"] = NET_DEV(1000 + 4096, 1000 + 1024);
+  assert.deepEqual(sampler.sample(), {
+    intervalMs: 2000,
+    cpuPercent: 75,
+    processCpuPercent: 160,
+    heapUsedBytes: 300,
+    rssBytes: 5000,
+    networkSentBytes: 1024,
+    networkReceivedBytes: 4096,
+  });
+});
+
+Deno.test("SystemSampler leaves out what the OS does not give, and a worker's process figures", () => {
+  const none: ReadText = () => null;
+  let nowMs = 0;
+  const sampler = new SystemSampler({
+    thread: true,
+    network: true,
+    read: none,
+    now: () => nowMs,
+    memoryUsage: () => ({ rss: 5000, heapUsed: 300 }),
+  });
+  nowMs = 1000;
+  assert.deepEqual(sampler.sample(), { intervalMs: 1000, heapUsedBytes: 300 });
+});
+
+Deno.test("LagMonitor: p99 of how late the timer fired, including a timer still waiting", () => {
+  const lag = new LagMonitor(10, 0);
+  for (let i = 1; i <= 99; i++) lag.tick(i * 10); // on time
+  lag.tick(990 + 10 + 40); // one tick 40 ms late
+  assert.equal(lag.takeP99Ms(1040), 0);
+  // A loop blocked for 500 ms: no tick at all, but the pending one shows.
+  assert.equal(lag.takeP99Ms(1540), 490);
+  const idle = new LagMonitor(10, 0);
+  assert.equal(idle.takeP99Ms(5), undefined);
+});
+
+Deno.test("CpuWatch warns once per source after 10 s above 90 % of a core", () => {
+  const watch = new CpuWatch({ percent: 90, forMs: 10_000 });
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 10, 0, s)).toISOString();
+  const sample = (source: string, s: number, cpuPercent: number) => ({
+    at: at(s),
+    source,
+    cpuPercent,
+    intervalMs: 1000,
+  });
+  const warnings = [];
+  for (let s = 1; s <= 16; s++) {
+    // worker-1 is hot throughout; worker-2 cools down in the 6th second, so its 10 s start over;
+    // the coordinator idles.
+    for (
+      const w of [
+        watch.observe(sample("worker-1", s, 97)),
+        watch.observe(sample("worker-2", s, s === 6 ? 50 : 99)),
+        watch.observe(sample("coordinator", s, 5)),
+      ]
+    ) if (w) warnings.push({ ...w, s });
+  }
+  assert.deepEqual(warnings, [
+    { source: "worker-1", cpuPercent: 97, thresholdPercent: 90, durationMs: 10_000, s: 10 },
+    { source: "worker-2", cpuPercent: 99, thresholdPercent: 90, durationMs: 10_000, s: 16 },
+  ]);
+  assert.equal(watch.observe({ at: at(20), source: "x", intervalMs: 1000 }), null);
+});

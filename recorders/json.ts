@@ -1,0 +1,363 @@
+// The JSON structured-log recorder: one JSON object per line, for Loki, ELK, Datadog and friends.
+// Records are LogTape log records in its JSON Lines format; every one carries the run's facts.
+import { getJsonLinesFormatter, type LogLevel, type LogRecord } from "@logtape/logtape";
+import { UsageError } from "../core/errors.ts";
+import { createHistogram, encodeHistogram, type Histogram } from "../core/histogram.ts";
+import type {
+  FinalSnapshot,
+  IntervalSnapshot,
+  LifecycleEvent,
+  LifecycleEventName,
+  Recorder,
+  RecorderContext,
+  RecorderPlugin,
+  SystemSample,
+} from "../core/recorder.ts";
+import type { RunInfo } from "../core/run_info.ts";
+import type { EndpointStats, FailureStats, IntervalCell } from "../core/stats_aggregator.ts";
+
+/** `telemetry_name` of each lifecycle event. */
+export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
+  test_start: "stampede.event.test.start",
+  spawning_complete: "stampede.event.spawn.complete",
+  test_stop: "stampede.event.test.stop",
+  cpu_warning: "stampede.event.cpu.warning",
+  worker_started: "stampede.event.worker.started",
+  worker_stopped: "stampede.event.worker.stopped",
+  worker_failed: "stampede.event.worker.failed",
+};
+
+/** `telemetry_name` of each metrics record. */
+export const METRIC_NAMES = {
+  requestStats: "stampede.request.metric.stats",
+  cpu: "stampede.system.metric.cpu",
+  memory: "stampede.system.metric.mem",
+  network: "stampede.system.metric.network",
+  eventLoopLag: "stampede.system.metric.event_loop_lag",
+} as const;
+
+/** Events that point at a problem are logged at level WARN, the others at INFO. */
+const WARNING_EVENTS = new Set<LifecycleEventName>(["cpu_warning", "worker_failed"]);
+
+/** Fields every record carries; an event detail of the same name is renamed. */
+const RESERVED_FIELDS = new Set([
+  "@timestamp",
+  "level",
+  "message",
+  "logger",
+  "telemetry_type",
+  "telemetry_name",
+  "run_id",
+  "testplan",
+  "source",
+  "tags",
+  "metadata",
+]);
+/** Event details with a name of their own on the wire: a failed worker's `message` is its error. */
+const RENAMED_DETAILS: Readonly<Record<string, string>> = { message: "error" };
+
+/** Where the lines go: stdout, a file, memory in tests. */
+export interface JsonSink {
+  write(text: string): void;
+  close?(): void;
+}
+
+/** Options of a {@link JsonRecorder}. */
+export interface JsonRecorderOptions {
+  run: RunInfo;
+  percentiles: readonly number[];
+  sink: JsonSink;
+  /** Add each endpoint's cumulative HDR histogram to the final records. */
+  histograms?: boolean;
+}
+
+/** The key of a percentile's field: 99.9 → `percentile_99_9_ms`. */
+export function percentileKey(p: number | string): string {
+  return `percentile_${String(p).replace(".", "_")}_ms`;
+}
+
+function round(value: number, digits = 3): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Latency and rate fields of a stats view, with units in the names. */
+function latencyFields(stats: EndpointStats, percentiles: readonly number[]) {
+  const fields: Record<string, number> = {
+    min_ms: round(stats.minMs),
+    max_ms: round(stats.maxMs),
+    mean_ms: round(stats.meanMs),
+  };
+  for (const p of percentiles) {
+    fields[percentileKey(p)] = round(stats.percentilesMs[String(p)] ?? 0);
+  }
+  return fields;
+}
+
+function endpointKey(method: string, name: string): string {
+  return `${method}\u0000${name}`;
+}
+
+/**
+ * Writes every event, request snapshot and system sample as one JSON line: lifecycle events as
+ * `telemetry_type: "event"`, stats and samples as `telemetry_type: "metrics"`.
+ */
+export class JsonRecorder implements Recorder {
+  readonly #run: RunInfo;
+  readonly #percentiles: readonly number[];
+  readonly #sink: JsonSink;
+  readonly #format = getJsonLinesFormatter({ properties: "flatten", message: "template" });
+  /** Cumulative histograms by endpoint key (and `""` for the total), only with `histograms`. */
+  readonly #histograms: Map<string, Histogram> | null;
+  #closed = false;
+
+  constructor(options: JsonRecorderOptions) {
+    this.#run = options.run;
+    this.#percentiles = options.percentiles;
+    this.#sink = options.sink;
+    this.#histograms = options.histograms ? new Map() : null;
+  }
+
+  #line(
+    level: LogLevel,
+    type: "event" | "metrics",
+    name: string,
+    source: string,
+    at: string,
+    fields: Record<string, unknown>,
+  ): string {
+    const record: LogRecord = {
+      category: ["stampede", "telemetry"],
+      level,
+      message: [name],
+      rawMessage: name,
+      timestamp: Date.parse(at),
+      properties: {
+        telemetry_type: type,
+        telemetry_name: name,
+        run_id: this.#run.runId,
+        testplan: this.#run.testplan,
+        source,
+        tags: this.#run.tags,
+        metadata: this.#run.metadata,
+        ...fields,
+      },
+    };
+    return this.#format(record);
+  }
+
+  #write(lines: string[]): void {
+    if (lines.length > 0 && !this.#closed) this.#sink.write(lines.join(""));
+  }
+
+  readonly output = {
+    stop: () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#sink.close?.();
+    },
+  };
+
+  readonly lifecycle = {
+    event: (event: LifecycleEvent) => {
+      const fields: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(event.data)) {
+        // Event details never overwrite the fields every record carries.
+        fields[RENAMED_DETAILS[key] ?? (RESERVED_FIELDS.has(key) ? `detail_${key}` : key)] = value;
+      }
+      if (event.name === "test_start") {
+        fields.started_at = this.#run.startedAt;
+        fields.version = this.#run.version;
+      }
+      const level = WARNING_EVENTS.has(event.name) ? "warning" : "info";
+      this.#write([
+        this.#line(level, "event", EVENT_NAMES[event.name], event.source, event.at, fields),
+      ]);
+    },
+  };
+
+  readonly request = {
+    interval: (snapshot: IntervalSnapshot) => {
+      this.#collectHistograms(snapshot.cells);
+      const window = snapshot.window.total;
+      const total = snapshot.cumulative.total;
+      this.#write([
+        this.#line("info", "metrics", METRIC_NAMES.requestStats, "coordinator", snapshot.at, {
+          stats_type: "current",
+          users: snapshot.users,
+          users_by_kind: snapshot.usersByKind,
+          workers: snapshot.workers,
+          elapsed_ms: Math.round(snapshot.elapsedMs),
+          requests: total.requests,
+          failures: total.failures,
+          aborted: total.aborted,
+          bytes: total.bytes,
+          current_rps: round(window.rps),
+          current_failures_per_sec: round(window.failuresPerSec),
+          window_ms: Math.round(snapshot.window.durationMs),
+          ...latencyFields(window, this.#percentiles),
+        }),
+      ]);
+    },
+    final: (snapshot: FinalSnapshot) => {
+      this.#collectHistograms(snapshot.cells);
+      const { cumulative } = snapshot;
+      const lines = [
+        this.#line("info", "metrics", METRIC_NAMES.requestStats, "coordinator", snapshot.at, {
+          stats_type: "final",
+          reason: snapshot.reason,
+          users: snapshot.users,
+          users_by_kind: snapshot.usersByKind,
+          duration_ms: Math.round(snapshot.elapsedMs),
+          ...this.#statsFields(cumulative.total),
+          ...this.#histogramField(""),
+        }),
+      ];
+      const failures = new Map<string, FailureStats[]>();
+      for (const f of snapshot.failures) {
+        const key = endpointKey(f.method, f.name);
+        failures.set(key, [...(failures.get(key) ?? []), f]);
+      }
+      for (const e of cumulative.endpoints) {
+        const key = endpointKey(e.method, e.name);
+        lines.push(
+          this.#line("info", "metrics", METRIC_NAMES.requestStats, "coordinator", snapshot.at, {
+            stats_type: "endpoint",
+            method: e.method,
+            name: e.name,
+            status: e.failures > 0 ? "error" : "success",
+            ...this.#statsFields(e),
+            errors: (failures.get(key) ?? []).map((f) => ({
+              error: f.error,
+              occurrences: f.occurrences,
+            })),
+            ...this.#histogramField(key),
+          }),
+        );
+      }
+      this.#write(lines);
+    },
+  };
+
+  readonly system = {
+    samples: (samples: SystemSample[]) => {
+      const lines: string[] = [];
+      for (const s of samples) {
+        const span = s.intervalMs === undefined ? {} : { interval_ms: s.intervalMs };
+        const add = (name: string, fields: Record<string, number | undefined>) => {
+          const present = Object.entries(fields).filter(([, v]) => v !== undefined);
+          if (present.length === 0) return;
+          lines.push(
+            this.#line("info", "metrics", name, s.source, s.at, {
+              ...Object.fromEntries(present),
+              ...span,
+            }),
+          );
+        };
+        add(METRIC_NAMES.cpu, {
+          cpu_percent: s.cpuPercent,
+          process_cpu_percent: s.processCpuPercent,
+        });
+        add(METRIC_NAMES.memory, { rss_bytes: s.rssBytes, heap_used_bytes: s.heapUsedBytes });
+        add(METRIC_NAMES.network, {
+          network_sent_bytes: s.networkSentBytes,
+          network_received_bytes: s.networkReceivedBytes,
+        });
+        add(METRIC_NAMES.eventLoopLag, { event_loop_lag_p99_ms: s.eventLoopLagP99Ms });
+      }
+      this.#write(lines);
+    },
+  };
+
+  #statsFields(stats: EndpointStats): Record<string, unknown> {
+    return {
+      requests: stats.requests,
+      failures: stats.failures,
+      aborted: stats.aborted,
+      bytes: stats.bytes,
+      rps: round(stats.rps),
+      failures_per_sec: round(stats.failuresPerSec),
+      ...latencyFields(stats, this.#percentiles),
+      status_codes: stats.statuses,
+    };
+  }
+
+  #collectHistograms(cells: IntervalCell[]): void {
+    const histograms = this.#histograms;
+    if (!histograms) return;
+    const addTo = (key: string, histogram: Histogram) => {
+      let sum = histograms.get(key);
+      if (!sum) histograms.set(key, sum = createHistogram());
+      sum.add(histogram);
+    };
+    for (const cell of cells) {
+      if (!cell.histogram) continue;
+      addTo(endpointKey(cell.method, cell.name), cell.histogram);
+      addTo("", cell.histogram);
+    }
+  }
+
+  #histogramField(key: string): Record<string, string> {
+    if (!this.#histograms) return {};
+    return { hdr_histogram_us: encodeHistogram(this.#histograms.get(key) ?? createHistogram()) };
+  }
+}
+
+/** A sink that writes whole lines to a file, synchronously, so nothing waits in a buffer. */
+export function fileJsonSink(path: string): JsonSink {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (cause) {
+    throw new UsageError(
+      `Cannot open JSON file "${path}": ${cause instanceof Error ? cause.message : cause}`,
+      { cause },
+    );
+  }
+  const encoder = new TextEncoder();
+  return {
+    write(text: string) {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    },
+    close() {
+      file.syncDataSync();
+      file.close();
+    },
+  };
+}
+
+function flag(value: unknown): boolean {
+  return value === true || (typeof value === "string" && !/^(|0|false|no|off)$/i.test(value));
+}
+
+/** The `json` recorder: structured JSON lines on stdout or in `--json-file`. */
+export const jsonRecorder: RecorderPlugin = {
+  id: "json",
+  description: "one JSON record per line (events and metrics) on stdout or in --json-file",
+  options: [
+    {
+      flags: "--json-file <path>",
+      description: "write the JSON records to this file instead of stdout",
+      env: "STAMPEDE_JSON_FILE",
+    },
+    {
+      flags: "--json-histograms",
+      description: "add each endpoint's HDR latency histogram (compressed base64) to final records",
+      env: "STAMPEDE_JSON_HISTOGRAMS",
+    },
+  ],
+  create(context: RecorderContext) {
+    const path = context.options.jsonFile;
+    const sink: JsonSink = typeof path === "string" && path !== ""
+      ? fileJsonSink(path)
+      : { write: (text) => context.stdout.write(text) };
+    return new JsonRecorder({
+      run: context.run,
+      percentiles: context.percentiles,
+      sink,
+      histograms: flag(context.options.jsonHistograms),
+    });
+  },
+};
