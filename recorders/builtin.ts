@@ -4,6 +4,7 @@ import { RecorderRegistry } from "../core/recorder.ts";
 export function builtinRegistry(): RecorderRegistry {
   return new RecorderRegistry()
     .register("console", async () => (await import("./console.ts")).consoleRecorder)
+    .register("otel", async () => (await import("./otel.ts")).otelRecorder)
     .register("prometheus", async () => (await import("./prometheus.ts")).prometheusRecorder)
     .register("json", async () => (await import("./json.ts")).jsonRecorder);
 }
