@@ -378,9 +378,17 @@ export class PrometheusMetrics {
   #renderSystem(w: ExpositionWriter): void {
     const gauges: [string, string, (s: SystemSample) => number | undefined][] = [
       [
-        "stampede_process_cpu_usage_ratio",
-        "CPU used by the load process, as a fraction of one core (1 = one core busy)",
+        "stampede_cpu_usage_ratio",
+        "CPU used by the load thread (coordinator or worker), as a fraction of one core",
         (s) => s.cpuPercent === undefined ? undefined : s.cpuPercent / 100,
+      ],
+      [
+        "stampede_process_cpu_usage_ratio",
+        "CPU used by the whole load process (every thread), as a fraction of one core",
+        (s) => {
+          const percent = (s as { processCpuPercent?: number }).processCpuPercent;
+          return percent === undefined ? undefined : percent / 100;
+        },
       ],
       [
         "stampede_process_resident_memory_bytes",

@@ -270,8 +270,8 @@ Deno.test("system samples: gauges in base units per source, network deltas summe
   ]);
   metrics.samples([{ at, source: "coordinator", networkSentBytes: 50, networkReceivedBytes: 2 }]);
   const s = samples(metrics.render());
-  assert.equal(s.get('stampede_process_cpu_usage_ratio{source="coordinator"}'), 1.5);
-  assert.equal(s.get('stampede_process_cpu_usage_ratio{source="worker-1"}'), 0.2);
+  assert.equal(s.get('stampede_cpu_usage_ratio{source="coordinator"}'), 1.5);
+  assert.equal(s.get('stampede_cpu_usage_ratio{source="worker-1"}'), 0.2);
   assert.equal(s.get('stampede_process_resident_memory_bytes{source="coordinator"}'), 1000);
   assert.equal(s.has('stampede_process_resident_memory_bytes{source="worker-1"}'), false);
   assert.equal(s.get('stampede_process_heap_used_bytes{source="worker-1"}'), 300);

@@ -1,0 +1,27 @@
+// Two user kinds on endpoints with different latencies and some failures, for the Prometheus tests.
+import { between, definePlan } from "../../mod.ts";
+
+export default definePlan({
+  name: "prometheus_shop",
+  users: {
+    shopper: {
+      weight: 2,
+      wait: between(0.005, 0.02),
+      tasks: {
+        fast: { weight: 3, run: async ({ http }) => void await http.get("/fast") },
+        slow: { weight: 3, run: async ({ http }) => void await http.get("/slow") },
+        item: {
+          weight: 1,
+          run: async ({ http }) =>
+            void await http.get(`/item/${Math.floor(Math.random() * 100)}`, { name: "/item/:id" }),
+        },
+      },
+    },
+    buyer: {
+      weight: 1,
+      wait: between(0.005, 0.02),
+      tasks: { cart: async ({ http }) => void await http.post("/cart", { json: { id: 7 } }) },
+    },
+  },
+  load: { users: 6, spawnRate: 100 },
+});

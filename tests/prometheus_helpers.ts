@@ -1,0 +1,235 @@
+// Shared pieces of the Prometheus tests: the shop target, a real Prometheus server, scrapes.
+import { type CountingServer, ROOT, startCountingServer } from "./helpers.ts";
+
+/** The plan the Prometheus tests run. */
+export const SHOP_PLAN = `${ROOT}tests/plans/prometheus_shop.plan.ts`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The target of {@link SHOP_PLAN}: `/fast` answers at once, `/slow` after 0–60 ms, `/cart`
+ * after 2–20 ms and fails one time in ten with 503, `/item/N` after 0–5 ms.
+ */
+export function startShopServer(): CountingServer {
+  return startCountingServer(async (_req, url) => {
+    if (url.pathname === "/slow") await sleep(Math.random() * 60);
+    else if (url.pathname === "/cart") {
+      await sleep(2 + Math.random() * 18);
+      if (Math.random() < 0.1) return new Response("down", { status: 503 });
+      return new Response("ok", { status: 201 });
+    } else if (url.pathname.startsWith("/item/")) await sleep(Math.random() * 5);
+    return new Response("ok");
+  });
+}
+
+/** The server's count for `METHOD /path`, with `/item/N` summed as `/item/:id`. */
+export function servedCount(server: CountingServer, method: string, name: string): number {
+  let n = 0;
+  for (const [key, count] of server.counts) {
+    const [m, path] = key.split(" ");
+    if (m !== method) continue;
+    if (path === name || (name === "/item/:id" && path.startsWith("/item/"))) n += count;
+  }
+  return n;
+}
+
+/**
+ * The path of a binary from the Debian `prometheus` package, or a failure that says how to get
+ * it: these tests must not pass silently where it is missing.
+ */
+export async function requireBinary(name: "prometheus" | "promtool"): Promise<string> {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin").split(":")) {
+    const path = `${dir}/${name}`;
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(
+    `Cannot run the Prometheus tests: "${name}" is not installed; install the Debian package ` +
+      `with "apt-get install -y prometheus" (.ci/run does it from .ci/apt-packages)`,
+  );
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** One sample of an instant query's vector result. */
+export interface PromSample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+/** A Prometheus server started by a test. */
+export interface PrometheusServer {
+  url: string;
+  /** Runs an instant query (at `timeS`, Unix seconds, if given); throws on a query error. */
+  query(expr: string, timeS?: number): Promise<PromSample[]>;
+  /** Runs an instant query and returns Prometheus' answer as it is (status, error, data). */
+  queryRaw(expr: string, timeS?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Debian `prometheus` binary on 127.0.0.1 with a fresh TSDB, scraping `target`
+ * (`host:port`) every `scrapeIntervalS`, and waits until it has tried its first scrape.
+ */
+export async function startPrometheus(
+  target: string,
+  scrapeIntervalS = 1,
+): Promise<PrometheusServer> {
+  const binary = await requireBinary("prometheus");
+  const dir = await Deno.makeTempDir({ prefix: "stampede-prometheus-" });
+  const config = `${dir}/prometheus.yml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "global:",
+      `  scrape_interval: ${scrapeIntervalS}s`,
+      `  scrape_timeout: ${scrapeIntervalS}s`,
+      "scrape_configs:",
+      "  - job_name: stampede",
+      "    static_configs:",
+      `      - targets: ["${target}"]`,
+      "",
+    ].join("\n"),
+  );
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = new Deno.Command(binary, {
+    args: [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${dir}/data`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await stderr;
+    await Deno.remove(dir, { recursive: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Cannot start prometheus: not ready within 20 s; its log: ${await stderr}`);
+    }
+    await sleep(100);
+  }
+  // Prometheus hands new targets to its scrapers only every 5 s: wait for the first scrape (it
+  // fails while Stampede is not up yet), so every second of the run gets scraped.
+  for (;;) {
+    const res = await fetch(`${url}/api/v1/query?query=up`);
+    const body = await res.json() as { data?: { result?: unknown[] } };
+    if ((body.data?.result?.length ?? 0) > 0) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Cannot start prometheus: no scrape of ${target} within 20 s`);
+    }
+    await sleep(200);
+  }
+  const queryRaw = async (expr: string, timeS?: number) => {
+    const params = new URLSearchParams({ query: expr });
+    if (timeS !== undefined) params.set("time", String(timeS));
+    const res = await fetch(`${url}/api/v1/query?${params}`);
+    return await res.json() as Record<string, unknown>;
+  };
+  return {
+    url,
+    queryRaw,
+    async query(expr, timeS) {
+      const body = await queryRaw(expr, timeS) as {
+        status: string;
+        error?: string;
+        data?: {
+          resultType: string;
+          result: { metric: Record<string, string>; value: [number, string] }[];
+        };
+      };
+      if (body.status !== "success" || body.data?.resultType !== "vector") {
+        throw new Error(
+          `Prometheus query "${expr}" failed: ${body.error ?? body.data?.resultType}`,
+        );
+      }
+      return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    stop,
+  };
+}
+
+/**
+ * Scrapes `url` every 200 ms until `done` resolves and returns the last answer that had the run
+ * stopped (the final numbers, served during the linger), with the time it was fetched.
+ */
+export async function scrapeUntil(
+  url: string,
+  done: Promise<unknown>,
+): Promise<{ text: string; atMs: number } | null> {
+  let finished = false;
+  done.finally(() => finished = true);
+  let last: { text: string; atMs: number } | null = null;
+  while (!finished) {
+    try {
+      const res = await fetch(url);
+      const text = await res.text();
+      if (/^stampede_state\{[^}]*state="stopped"\} 1$/m.test(text)) {
+        last = { text, atMs: Date.now() };
+      }
+    } catch {
+      // not up yet, or closed
+    }
+    await sleep(200);
+  }
+  return last;
+}
+
+/** Names of the samples in an exposition text (`x_bucket`, `x_sum`, ...), without labels. */
+export function sampleNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    names.add(line.slice(0, line.search(/[{ ]/)));
+  }
+  return names;
+}
+
+/** Runs `promtool check metrics` on `text`; returns its exit code and what it printed. */
+export async function promtoolCheckMetrics(
+  text: string,
+): Promise<{ code: number; output: string }> {
+  const binary = await requireBinary("promtool");
+  const child = new Deno.Command(binary, {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+}
