@@ -171,7 +171,7 @@ Examples:
   STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
 
 Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
-4 load workers failed, 130 stopped by SIGINT, 143 stopped by SIGTERM.`,
+4 a load worker failed or was lost, 130 stopped by SIGINT, 143 stopped by SIGTERM.`,
     )
     .showSuggestionAfterError(true)
     .exitOverride();
