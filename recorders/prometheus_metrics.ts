@@ -227,8 +227,8 @@ export class PrometheusMetrics {
 
   /**
    * Keeps the latest value of each gauge field per load process (a field a sample leaves out
-   * keeps its last value) and adds up the network fields, which are bytes since that
-   * source's previous sample (core/system_metrics.ts), into counters.
+   * keeps its last value) and adds up the network fields, which are bytes over each sample's
+   * span, into counters.
    */
   samples(samples: readonly SystemSample[]): void {
     for (const sample of samples) {
@@ -385,10 +385,12 @@ export class PrometheusMetrics {
       [
         "stampede_process_cpu_usage_ratio",
         "CPU used by the whole load process (every thread), as a fraction of one core",
-        (s) => {
-          const percent = (s as { processCpuPercent?: number }).processCpuPercent;
-          return percent === undefined ? undefined : percent / 100;
-        },
+        (s) => s.processCpuPercent === undefined ? undefined : s.processCpuPercent / 100,
+      ],
+      [
+        "stampede_cpu_wait_ratio",
+        "Share of time the load thread was ready to run but waited for a core",
+        (s) => s.cpuWaitPercent === undefined ? undefined : s.cpuWaitPercent / 100,
       ],
       [
         "stampede_process_resident_memory_bytes",

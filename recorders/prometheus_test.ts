@@ -260,6 +260,8 @@ Deno.test("system samples: gauges in base units per source, network deltas summe
       at,
       source: "coordinator",
       cpuPercent: 150,
+      cpuWaitPercent: 25,
+      processCpuPercent: 180,
       rssBytes: 1000,
       heapUsedBytes: 500,
       networkSentBytes: 100,
@@ -272,6 +274,9 @@ Deno.test("system samples: gauges in base units per source, network deltas summe
   const s = samples(metrics.render());
   assert.equal(s.get('stampede_cpu_usage_ratio{source="coordinator"}'), 1.5);
   assert.equal(s.get('stampede_cpu_usage_ratio{source="worker-1"}'), 0.2);
+  assert.equal(s.get('stampede_cpu_wait_ratio{source="coordinator"}'), 0.25);
+  assert.equal(s.get('stampede_process_cpu_usage_ratio{source="coordinator"}'), 1.8);
+  assert.equal(s.has('stampede_process_cpu_usage_ratio{source="worker-1"}'), false);
   assert.equal(s.get('stampede_process_resident_memory_bytes{source="coordinator"}'), 1000);
   assert.equal(s.has('stampede_process_resident_memory_bytes{source="worker-1"}'), false);
   assert.equal(s.get('stampede_process_heap_used_bytes{source="worker-1"}'), 300);
