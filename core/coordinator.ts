@@ -149,6 +149,9 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       if (warning) {
         event("cpu_warning", warning.source, {
           cpu_percent: warning.cpuPercent,
+          ...(warning.cpuWaitPercent === undefined
+            ? {}
+            : { cpu_wait_percent: warning.cpuWaitPercent }),
           threshold_percent: warning.thresholdPercent,
           duration_ms: warning.durationMs,
         });

@@ -69,6 +69,9 @@ export interface SystemSample {
   source: string;
   /** CPU time of this source's own thread over the span, in percent of one core. */
   cpuPercent?: number;
+  /** Time this source's thread was ready to run but waited for a core (taken by other threads
+   * or processes), in percent of the span: with `cpuPercent`, how busy the thread was. */
+  cpuWaitPercent?: number;
   /** Resident memory of the process, in bytes (the coordinator only: workers share it). */
   rssBytes?: number;
   /** JavaScript heap in use by this source's isolate, in bytes. */

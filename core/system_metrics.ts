@@ -35,6 +35,16 @@ export function parseStatCpuSeconds(stat: string): number | null {
   return (utime + stime) / CLOCK_TICKS_PER_SEC;
 }
 
+/**
+ * Time on a CPU and time waiting for one (runnable, but another thread had the core), in seconds,
+ * from the text of `/proc/thread-self/schedstat`. Null when the text does not parse.
+ */
+export function parseSchedstat(text: string): { runS: number; waitS: number } | null {
+  const [runNs, waitNs] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(runNs) || !Number.isFinite(waitNs)) return null;
+  return { runS: runNs / 1e9, waitS: waitNs / 1e9 };
+}
+
 /** Bytes received and sent, summed over every interface of `/proc/net/dev` (loopback included). */
 export function parseNetDev(text: string): { receivedBytes: number; sentBytes: number } | null {
   let receivedBytes = 0;
@@ -97,7 +107,10 @@ export class LagMonitor {
 
 /** What a {@link SystemSampler} reads. */
 export interface SystemSamplerOptions {
-  /** CPU % of the calling thread (`/proc/thread-self/stat`): each load worker's own share. */
+  /**
+   * CPU % of the calling thread, each load worker's own share: from `/proc/thread-self/schedstat`
+   * (with the time it waited for a core), else from `/proc/thread-self/stat`.
+   */
   thread?: boolean;
   /** CPU % of the whole process and its resident memory: once per process (the coordinator). */
   process?: boolean;
@@ -129,7 +142,9 @@ export class SystemSampler {
   readonly #now: () => number;
   readonly #memoryUsage: () => { rss: number; heapUsed: number };
   #lastMs: number;
-  #threadCpuS: number | null = null;
+  /** Where this thread's CPU time comes from; one source for the whole run, never mixed. */
+  readonly #threadSource: "schedstat" | "stat" | null = null;
+  #threadCpu: { runS: number; waitS: number | null } | null = null;
   #processCpuS: number | null = null;
   #net: { receivedBytes: number; sentBytes: number } | null = null;
 
@@ -139,7 +154,12 @@ export class SystemSampler {
     this.#now = options.now ?? (() => performance.now());
     this.#memoryUsage = options.memoryUsage ?? (() => Deno.memoryUsage());
     this.#lastMs = this.#now();
-    this.#threadCpuS = this.#readCpu("/proc/thread-self/stat", options.thread);
+    if (options.thread) {
+      const sched = this.#read("/proc/thread-self/schedstat");
+      if (sched !== null && parseSchedstat(sched) !== null) this.#threadSource = "schedstat";
+      else if (this.#read("/proc/thread-self/stat") !== null) this.#threadSource = "stat";
+    }
+    this.#threadCpu = this.#readThreadCpu();
     this.#processCpuS = this.#readCpu("/proc/self/stat", options.process);
     this.#net = this.#readNet();
   }
@@ -148,6 +168,19 @@ export class SystemSampler {
     if (!wanted) return null;
     const text = this.#read(path);
     return text === null ? null : parseStatCpuSeconds(text);
+  }
+
+  /** This thread's CPU time and, where the kernel keeps it, its time waiting for a core. */
+  #readThreadCpu(): { runS: number; waitS: number | null } | null {
+    if (this.#threadSource === "schedstat") {
+      const text = this.#read("/proc/thread-self/schedstat");
+      return text === null ? null : parseSchedstat(text);
+    }
+    if (this.#threadSource === "stat") {
+      const runS = this.#readCpu("/proc/thread-self/stat", true);
+      return runS === null ? null : { runS, waitS: null };
+    }
+    return null;
   }
 
   #readNet() {
@@ -164,11 +197,15 @@ export class SystemSampler {
     const readings: SystemReadings = { intervalMs: Math.round(spanMs) };
     const percentOf = (cpuS: number) => round((100 * cpuS * 1000) / spanMs, 1);
 
-    const threadCpuS = this.#readCpu("/proc/thread-self/stat", this.#options.thread);
-    if (threadCpuS !== null && this.#threadCpuS !== null && spanMs >= MIN_CPU_SPAN_MS) {
-      readings.cpuPercent = percentOf(Math.max(0, threadCpuS - this.#threadCpuS));
+    const threadCpu = this.#readThreadCpu();
+    const lastCpu = this.#threadCpu;
+    if (threadCpu !== null && lastCpu !== null && spanMs >= MIN_CPU_SPAN_MS) {
+      readings.cpuPercent = percentOf(Math.max(0, threadCpu.runS - lastCpu.runS));
+      if (threadCpu.waitS !== null && lastCpu.waitS !== null) {
+        readings.cpuWaitPercent = percentOf(Math.max(0, threadCpu.waitS - lastCpu.waitS));
+      }
     }
-    this.#threadCpuS = threadCpuS;
+    if (threadCpu !== null) this.#threadCpu = threadCpu;
     const processCpuS = this.#readCpu("/proc/self/stat", this.#options.process);
     if (processCpuS !== null && this.#processCpuS !== null && spanMs >= MIN_CPU_SPAN_MS) {
       readings.processCpuPercent = percentOf(Math.max(0, processCpuS - this.#processCpuS));
@@ -196,7 +233,10 @@ export class SystemSampler {
   }
 }
 
-/** When a CPU warning fires: above `percent` of one core for `forMs`. */
+/**
+ * When a CPU warning fires: a thread busy (on a core, or ready to run and waiting for one) more
+ * than `percent` of the time for `forMs`.
+ */
 export interface CpuWarningPolicy {
   percent: number;
   forMs: number;
@@ -210,21 +250,31 @@ export interface CpuWarning {
   source: string;
   /** Mean CPU % of one core over the span above the threshold. */
   cpuPercent: number;
+  /** Mean % of that span the thread waited for a core, where the OS tells. */
+  cpuWaitPercent?: number;
   thresholdPercent: number;
   /** How long the source has been above the threshold, in ms. */
   durationMs: number;
 }
 
+interface WatchState {
+  lastMs: number;
+  aboveSinceMs: number | null;
+  /** CPU time and wait time over the hot span, in ms. */
+  cpuMs: number;
+  waitMs: number;
+  waitKnown: boolean;
+  warned: boolean;
+}
+
 /**
- * Watches each source's CPU %: one that stays above the threshold for the whole of `forMs`
- * gets one warning, once per run, because a saturated generator makes its latencies suspect.
+ * Watches each source's CPU: one whose thread stays busy (running, or runnable and waiting for a
+ * core) above the threshold for the whole of `forMs` gets one warning, once per run. Either way
+ * the generator is the bottleneck, so its latencies are suspect.
  */
 export class CpuWatch {
   readonly #policy: CpuWarningPolicy;
-  readonly #sources = new Map<
-    string,
-    { lastMs: number; aboveSinceMs: number | null; cpuMs: number; warned: boolean }
-  >();
+  readonly #sources = new Map<string, WatchState>();
 
   constructor(policy: CpuWarningPolicy = DEFAULT_CPU_WARNING) {
     this.#policy = policy;
@@ -236,26 +286,39 @@ export class CpuWatch {
     const atMs = Date.parse(sample.at);
     let state = this.#sources.get(sample.source);
     if (!state) {
-      state = { lastMs: atMs, aboveSinceMs: null, cpuMs: 0, warned: false };
+      state = {
+        lastMs: atMs,
+        aboveSinceMs: null,
+        cpuMs: 0,
+        waitMs: 0,
+        waitKnown: false,
+        warned: false,
+      };
       this.#sources.set(sample.source, state);
     }
     // The sample covers the span before `at`; without its length, the time since the last one.
     const startMs = sample.intervalMs !== undefined ? atMs - sample.intervalMs : state.lastMs;
     state.lastMs = atMs;
     if (state.warned) return null;
-    if (sample.cpuPercent <= this.#policy.percent) {
+    const waitPercent = sample.cpuWaitPercent ?? 0;
+    if (sample.cpuPercent + waitPercent <= this.#policy.percent) {
       state.aboveSinceMs = null;
-      state.cpuMs = 0;
+      state.cpuMs = state.waitMs = 0;
+      state.waitKnown = false;
       return null;
     }
     state.aboveSinceMs ??= startMs;
     state.cpuMs += (sample.cpuPercent / 100) * (atMs - startMs);
+    state.waitMs += (waitPercent / 100) * (atMs - startMs);
+    if (sample.cpuWaitPercent !== undefined) state.waitKnown = true;
     const durationMs = atMs - state.aboveSinceMs;
     if (durationMs < this.#policy.forMs) return null;
     state.warned = true;
+    const percentOf = (ms: number) => round((100 * ms) / Math.max(1, durationMs), 1);
     return {
       source: sample.source,
-      cpuPercent: round((100 * state.cpuMs) / Math.max(1, durationMs), 1),
+      cpuPercent: percentOf(state.cpuMs),
+      ...(state.waitKnown ? { cpuWaitPercent: percentOf(state.waitMs) } : {}),
       thresholdPercent: this.#policy.percent,
       durationMs,
     };

@@ -3,6 +3,7 @@ import {
   CpuWatch,
   LagMonitor,
   parseNetDev,
+  parseSchedstat,
   parseStatCpuSeconds,
   type ReadText,
   SystemSampler,
@@ -24,6 +25,37 @@ const NET_DEV = (rx: number, tx: number) =>
 Deno.test("parseStatCpuSeconds reads utime + stime even when the name holds spaces and parens", () => {
   assert.equal(parseStatCpuSeconds(statLine("deno (worker) x", 250, 50)), 3);
   assert.equal(parseStatCpuSeconds("garbage"), null);
+});
+
+Deno.test("parseSchedstat reads time on a CPU and time waiting for one", () => {
+  assert.deepEqual(parseSchedstat("1500000000 250000000 42\n"), { runS: 1.5, waitS: 0.25 });
+  assert.equal(parseSchedstat(""), null);
+});
+
+Deno.test("SystemSampler prefers schedstat: CPU and the time the thread waited for a core", () => {
+  let nowMs = 0;
+  const files: Record<string, string> = {
+    "/proc/thread-self/schedstat": "1000000000 0 10",
+    "/proc/thread-self/stat": statLine("w", 100),
+  };
+  const sampler = new SystemSampler({
+    thread: true,
+    read: (path) => files[path] ?? null,
+    now: () => nowMs,
+    memoryUsage: () => ({ rss: 1, heapUsed: 2 }),
+  });
+  nowMs = 1000;
+  files["/proc/thread-self/schedstat"] = "1700000000 300000000 20"; // 0.7 s on, 0.3 s waiting
+  files["/proc/thread-self/stat"] = statLine("w", 170);
+  assert.deepEqual(sampler.sample(), {
+    intervalMs: 1000,
+    cpuPercent: 70,
+    cpuWaitPercent: 30,
+    heapUsedBytes: 2,
+  });
+  // A span too short for the clock's ticks gives no CPU % at all rather than noise.
+  nowMs = 1100;
+  assert.equal(sampler.sample().cpuPercent, undefined);
 });
 
 Deno.test("parseNetDev sums every interface, loopback included", () => {
@@ -84,6 +116,29 @@ Deno.test("LagMonitor: p99 of how late the timer fired, including a timer still 
   assert.equal(lag.takeP99Ms(1540), 490);
   const idle = new LagMonitor(10, 0);
   assert.equal(idle.takeP99Ms(5), undefined);
+});
+
+Deno.test("CpuWatch counts time waiting for a core as busy: a starved generator is saturated", () => {
+  const watch = new CpuWatch({ percent: 90, forMs: 3_000 });
+  const warnings = [];
+  for (let s = 1; s <= 3; s++) {
+    const at = new Date(Date.UTC(2026, 10, 24, 10, 0, s)).toISOString();
+    const w = watch.observe({
+      at,
+      source: "worker-1",
+      cpuPercent: 70,
+      cpuWaitPercent: 28,
+      intervalMs: 1000,
+    });
+    if (w) warnings.push(w);
+  }
+  assert.deepEqual(warnings, [{
+    source: "worker-1",
+    cpuPercent: 70,
+    cpuWaitPercent: 28,
+    thresholdPercent: 90,
+    durationMs: 3000,
+  }]);
 });
 
 Deno.test("CpuWatch warns once per source after 10 s above 90 % of a core", () => {

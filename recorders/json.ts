@@ -256,6 +256,7 @@ export class JsonRecorder implements Recorder {
         };
         add(METRIC_NAMES.cpu, {
           cpu_percent: s.cpuPercent,
+          cpu_wait_percent: s.cpuWaitPercent,
           process_cpu_percent: s.processCpuPercent,
         });
         add(METRIC_NAMES.memory, { rss_bytes: s.rssBytes, heap_used_bytes: s.heapUsedBytes });
