@@ -119,6 +119,12 @@ export class OtelRecorder implements Recorder {
         log.warn(
           `Cannot export metrics to "${config.url}": ${error} (${stats.failures} of ${stats.attempts} exports failed so far; the run goes on)`,
         ),
+      onStalled: (runningMs) =>
+        log.warn(
+          `Metrics export to "${config.url}" has not finished after ${
+            (runningMs / 1000).toFixed(1)
+          } s: the collector is down or slow; the exporter retries until its ${config.timeoutMs} ms timeout and the run goes on`,
+        ),
     });
     this.#provider = new MeterProvider({ resource, readers: [this.#reader] });
     const meter = this.#provider.getMeter(SCOPE_NAME, run.version);

@@ -19,6 +19,13 @@ export interface IntervalExportingReaderOptions {
   metricProducers?: MetricProducer[];
   /** Called once for each export that failed (after the exporter's own retries). */
   onFailure?: (error: string, stats: ExportStats) => void;
+  /**
+   * Called once per interval while an export has been running for longer than an interval
+   * (a collector that is down or slow while the exporter retries), with how long, in ms.
+   */
+  onStalled?: (runningMs: number) => void;
+  /** Monotonic clock in ms (tests pass their own). */
+  nowMs?: () => number;
 }
 
 /** How exports went so far. */
@@ -32,11 +39,13 @@ export interface ExportStats {
 
 /** Explains an exporter error in words a user can act on. */
 export function describeExportError(error: unknown): string {
-  const text = error === undefined ? "unknown error" : describeError(error);
-  if (/retryable status/.test(text)) {
+  if (error === undefined) return "unknown error";
+  if (/retryable status/.test(String((error as Error).message))) {
     return "the collector kept answering 429/502/503/504 or timing out until the export timeout";
   }
-  return text;
+  const code = (error as { code?: unknown }).code;
+  const text = describeError(error);
+  return typeof code === "number" ? `HTTP ${code} (${text})` : text;
 }
 
 /**
@@ -56,15 +65,20 @@ export function mergeScopes(metrics: ResourceMetrics): ResourceMetrics {
 
 /**
  * Exports every `intervalMs`; an interval that comes while an export is still running is
- * skipped, so a slow collector never piles up exports or slows the run. Failed exports are
- * counted and reported through `onFailure`.
+ * skipped (and reported through `onStalled`), so a slow collector never piles up exports or
+ * slows the run. Failed exports are counted and reported through `onFailure`.
  */
 export class IntervalExportingReader extends MetricReader {
   readonly #exporter: PushMetricExporter;
   readonly #intervalMs: number;
   readonly #onFailure: (error: string, stats: ExportStats) => void;
+  readonly #onStalled: (runningMs: number) => void;
+  readonly #nowMs: () => number;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #inFlight: Promise<void> | null = null;
+  /** The periodic export running now, and when it started. */
+  #inFlight: { done: Promise<void>; sinceMs: number } | null = null;
+  /** Exports handed to the exporter that have not answered yet. */
+  #pending = 0;
   /** Set once the last export was given up: what answers later is no longer reported. */
   #silenced = false;
   readonly stats: ExportStats = { attempts: 0, failures: 0, lastError: null };
@@ -80,19 +94,27 @@ export class IntervalExportingReader extends MetricReader {
     this.#exporter = options.exporter;
     this.#intervalMs = options.intervalMs;
     this.#onFailure = options.onFailure ?? (() => {});
+    this.#onStalled = options.onStalled ?? (() => {});
+    this.#nowMs = options.nowMs ?? (() => performance.now());
   }
 
   protected override onInitialized(): void {
-    this.#timer = setInterval(() => {
-      if (this.#inFlight) return;
-      this.#inFlight = this.exportOnce().finally(() => this.#inFlight = null);
-    }, this.#intervalMs);
+    this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
     Deno.unrefTimer(this.#timer);
   }
 
-  #fail(error: string): void {
+  #tick(): void {
+    if (this.#inFlight) {
+      this.#onStalled(this.#nowMs() - this.#inFlight.sinceMs);
+      return;
+    }
+    const done = this.exportOnce().finally(() => this.#inFlight = null);
+    this.#inFlight = { done, sinceMs: this.#nowMs() };
+  }
+
+  #fail(error: string, exports = 1): void {
     if (this.#silenced) return;
-    this.stats.failures++;
+    this.stats.failures += exports;
     this.stats.lastError = error;
     this.#onFailure(error, { ...this.stats });
   }
@@ -108,6 +130,7 @@ export class IntervalExportingReader extends MetricReader {
     }
     if (metrics.scopeMetrics.length === 0) return;
     this.stats.attempts++;
+    this.#pending++;
     let result: ExportResult;
     try {
       result = await new Promise<ExportResult>((resolve) =>
@@ -115,19 +138,20 @@ export class IntervalExportingReader extends MetricReader {
       );
     } catch (error) {
       result = { code: ExportResultCode.FAILED, error: error as Error };
+    } finally {
+      this.#pending--;
     }
     if (result.code !== ExportResultCode.SUCCESS) this.#fail(describeExportError(result.error));
   }
 
   /**
    * The last export: stops the interval, collects now and exports, then shuts the exporter
-   * down, all within `budgetMs`. A last export that has not finished by then counts as failed.
-   * Resolves to whether it finished in time.
+   * down, all within `budgetMs`. Exports that have not answered by then (the last one, and one
+   * still retrying) count as failed. Resolves to whether everything finished in time.
    */
   async finish(budgetMs: number): Promise<boolean> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    const attemptsBefore = this.stats.attempts;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<false>((resolve) =>
       timer = setTimeout(() => resolve(false), budgetMs)
@@ -139,9 +163,8 @@ export class IntervalExportingReader extends MetricReader {
     })();
     const finished = await Promise.race([work, late]);
     clearTimeout(timer);
-    if (!finished) {
-      if (this.stats.attempts === attemptsBefore) this.stats.attempts++;
-      this.#fail(`the last export did not finish within ${budgetMs} ms`);
+    if (!finished && this.#pending > 0) {
+      this.#fail(`the last export did not finish within ${budgetMs} ms`, this.#pending);
       this.#silenced = true;
     }
     return finished;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import {
   AggregationTemporality,
+  MeterProvider,
   type MetricData,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -12,6 +13,7 @@ import { createRunInfo } from "../core/run_info.ts";
 import type { IntervalCell, StatsView } from "../core/stats_aggregator.ts";
 import { resolveOtelConfig } from "./otel_config.ts";
 import { OtelRecorder } from "./otel.ts";
+import { describeExportError, IntervalExportingReader } from "./otel_reader.ts";
 
 /** An exporter in memory that answers ok, fails, or never answers. */
 class MemoryExporter implements PushMetricExporter {
@@ -67,6 +69,15 @@ function cell(name: string, status: number, latenciesUs: number[]): IntervalCell
 }
 
 const EMPTY_VIEW = {} as StatsView;
+
+/** Waits until `done()` holds, polling; fails after `timeoutMs`. */
+async function waitFor(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function byName(metrics: ResourceMetrics): Map<string, MetricData> {
   const out = new Map<string, MetricData>();
@@ -217,8 +228,40 @@ Deno.test("a slow export is never doubled: intervals are skipped while one is in
   const exporter = new MemoryExporter("hang");
   const r = recorder(exporter, { OTEL_EXPORTER_OTLP_TIMEOUT: "100" }, { otelInterval: "100ms" });
   r.lifecycle.event({ name: "test_start", at: "", source: "coordinator", data: {} });
-  await new Promise((resolve) => setTimeout(resolve, 550));
+  await waitFor(() => exporter.exports.length > 0);
+  await new Promise((resolve) => setTimeout(resolve, 350));
   assert.equal(exporter.exports.length, 1, "the first export still hangs: no second one");
   await r.output.stop("completed");
   assert.equal(exporter.exports.length, 2, "the last export does not wait for the hung one");
+});
+
+Deno.test("an export that outlasts an interval is reported once per interval", async () => {
+  const stalls: number[] = [];
+  const exporter = new MemoryExporter("hang");
+  const reader = new IntervalExportingReader({
+    exporter,
+    intervalMs: 100,
+    onStalled: (runningMs) => stalls.push(runningMs),
+  });
+  const provider = new MeterProvider({ readers: [reader] });
+  provider.getMeter("test").createCounter("c").add(1);
+  await waitFor(() => stalls.length >= 2);
+  assert.equal(exporter.exports.length, 1);
+  assert.ok(stalls.every((ms, i) => i === 0 || ms > stalls[i - 1]), "time in flight grows");
+  assert.equal(await reader.finish(50), false);
+  assert.equal(reader.stats.failures, 2, "the hung export and the last one");
+  await provider.shutdown();
+});
+
+Deno.test("export errors say what the collector answered", () => {
+  const http = Object.assign(new Error("Internal Server Error"), { code: 500 });
+  assert.equal(describeExportError(http), "HTTP 500 (Error: Internal Server Error)");
+  assert.match(
+    describeExportError(new Error("Export failed with retryable status")),
+    /429\/502\/503\/504/,
+  );
+  assert.equal(
+    describeExportError(new Error("connect ECONNREFUSED 127.0.0.1:9")),
+    "Error: connect ECONNREFUSED 127.0.0.1:9",
+  );
 });
