@@ -170,9 +170,9 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
         assert.deepEqual(await sources("stampede_process_heap_used_bytes"), all);
         assert.deepEqual(await sources("stampede_event_loop_lag_p99_seconds"), all);
         assert.deepEqual(await sources("stampede_cpu_wait_ratio"), all);
-      assert.deepEqual(await sources("stampede_process_resident_memory_bytes"), ["coordinator"]);
-      assert.deepEqual(await sources("stampede_process_cpu_usage_ratio"), ["coordinator"]);
-      assert.deepEqual(await sources("stampede_network_sent_bytes_total"), ["coordinator"]);
+        assert.deepEqual(await sources("stampede_process_resident_memory_bytes"), ["coordinator"]);
+        assert.deepEqual(await sources("stampede_process_cpu_usage_ratio"), ["coordinator"]);
+        assert.deepEqual(await sources("stampede_network_sent_bytes_total"), ["coordinator"]);
         const events = await prometheus.query(
           last(`stampede_lifecycle_events_total{${run},event="test_stop",source="coordinator"}`),
         );
