@@ -309,3 +309,21 @@ Deno.test("nothing listening, default timeout: the run ends on time, the last ex
     await server.shutdown();
   }
 });
+
+Deno.test("a bad OTEL_* value stops the run before the first request, exit code 2", async () => {
+  const server = target();
+  try {
+    const result = await runCli(
+      [PLAN, "--host", server.url, "--workers", "1", "--run-time", "1s", "--recorder", "otel"],
+      { env: { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" } },
+    );
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^stampede: error: Cannot use OTEL_EXPORTER_OTLP_PROTOCOL "grpc": expected http\/protobuf or http\/json/m,
+    );
+    assert.equal(server.total(), 0);
+  } finally {
+    await server.shutdown();
+  }
+});
