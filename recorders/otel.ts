@@ -42,11 +42,11 @@ export const STOP_BUDGET_MS = 4_000;
 /** The resource of a run: who produced the metrics. Run facts win over the user's attributes. */
 export function runResource(run: RunInfo, config: OtelConfig): Resource {
   const attributes: Attributes = {
-    "service.version": run.version,
     ...config.resourceAttributes,
     ...run.metadata,
     ...run.tags,
     "service.name": config.serviceName,
+    "service.version": run.version,
     "service.instance.id": run.runId,
     "stampede.run_id": run.runId,
     "stampede.testplan": run.testplan,
