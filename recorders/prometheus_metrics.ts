@@ -246,11 +246,6 @@ export class PrometheusMetrics {
     }
   }
 
-  /** The run's state now. */
-  get state(): RunState {
-    return this.#state;
-  }
-
   /** The exposition text of everything so far. */
   render(): string {
     const w = new ExpositionWriter(this.#constLabels);
