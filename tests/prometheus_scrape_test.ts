@@ -32,6 +32,43 @@ const LOCUST_NAME_LINTS = [
   "locust_total_fail_per_sec metric names should not contain abbreviated units",
 ];
 
+/**
+ * Queries of Grafana dashboards 11985 (ContainerSolutions exporter) and 20462 (vokash3
+ * exporter), as ../shared/reference/locust-telemetry.md lists them.
+ */
+const LOCUST_DASHBOARD_QUERIES = [
+  "locust_running",
+  "locust_users",
+  "sum(locust_requests_current_rps)",
+  'locust_requests_num_requests{method=~""}',
+  "locust_requests_fail_ratio",
+  "locust_workers_count",
+  'locust_requests_num_failures{method=~""}',
+  ...[
+    "avg_content_length",
+    "min_response_time",
+    "max_response_time",
+    "avg_response_time",
+    "median_response_time",
+    "num_failures",
+    "current_fail_per_sec",
+    "num_requests",
+    "current_rps",
+  ].map((f) => `sum(locust_requests_${f}{method=~".+"}) by (method, name)`),
+  "locust_requests_current_response_time_percentile_95",
+  "locust_requests_current_response_time_percentile_50",
+  'rate(locust_requests_num_requests{method=~".+"}[1m])',
+  "locust_state",
+  "locust_user_count",
+  "locust_total_rps",
+  'sum(locust_requests_num_requests{method=~".+"})',
+  "locust_fail_ratio",
+  "locust_workers",
+  'sum(locust_requests_response_time_percentile_95{method=~".+"}) by (method, name)',
+  'sum(locust_requests_response_time_percentile_99{method=~".+"}) by (method, name)',
+  "locust_total_avg_response_time",
+];
+
 /** The exposition without the `locust_*` families. */
 function withoutLocust(text: string): string {
   return text.split("\n").filter((line) => !/^(# (HELP|TYPE) )?locust_/.test(line)).join("\n");
@@ -177,6 +214,24 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
           last(`stampede_lifecycle_events_total{${run},event="test_stop",source="coordinator"}`),
         );
         assert.equal(events[0].value, 1);
+      },
+    );
+
+    await t.step(
+      "the queries of the community Locust dashboards 11985 and 20462 find data",
+      async () => {
+        const atS = final!.atMs / 1000;
+        for (const expr of LOCUST_DASHBOARD_QUERIES) {
+          const answer = await prometheus.query(expr, atS);
+          assert.ok(answer.length > 0, `no data for ${expr}`);
+        }
+        const [total] = await prometheus.query('locust_requests_num_requests{method=~""}', atS);
+        assert.equal(total.value, summary.totals.requests);
+        const errors = await prometheus.query("sum(locust_errors) by (method, name, error)", atS);
+        assert.deepEqual(
+          errors.map((e) => [e.metric.method, e.metric.name, e.metric.error, e.value]),
+          summary.failures.map((f) => [f.method, f.name, f.error, f.occurrences]),
+        );
       },
     );
 
