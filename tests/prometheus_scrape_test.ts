@@ -229,8 +229,9 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
         assert.equal(total.value, summary.totals.requests);
         const errors = await prometheus.query("sum(locust_errors) by (method, name, error)", atS);
         assert.deepEqual(
-          errors.map((e) => [e.metric.method, e.metric.name, e.metric.error, e.value]),
-          summary.failures.map((f) => [f.method, f.name, f.error, f.occurrences]),
+          errors.map((e) => `${e.metric.method} ${e.metric.name} ${e.metric.error}: ${e.value}`)
+            .sort(),
+          summary.failures.map((f) => `${f.method} ${f.name} ${f.error}: ${f.occurrences}`).sort(),
         );
       },
     );
