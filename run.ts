@@ -155,18 +155,22 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   const stdout = options.stdout ?? fileSink(Deno.stdout);
   const stderr = options.stderr ?? fileSink(Deno.stderr);
   const recorders: { id: string; recorder: Recorder }[] = [];
-  for (const plugin of plugins) {
-    recorders.push({
-      id: plugin.id,
-      recorder: await plugin.create({
+  try {
+    for (const plugin of plugins) {
+      const context = {
         run: runInfo,
         options: recorderOptions,
         percentiles,
         statsIntervalMs,
         stdout,
         stderr,
-      }),
-    });
+      };
+      recorders.push({ id: plugin.id, recorder: await plugin.create(context) });
+    }
+  } catch (error) {
+    // The recorders made so far close what they opened (files, ports) before the error goes up.
+    await new RecorderSet(recorders).stop("failed");
+    throw error;
   }
   const recorderSet = new RecorderSet(recorders);
 

@@ -526,7 +526,7 @@ async function startup(tmp: string) {
   return rows.join("\n");
 }
 
-async function versions(): Promise<string> {
+function versions(): string {
   const sh = (cmd: string) => {
     try {
       const out = new Deno.Command("sh", { args: ["-c", cmd], stdout: "piped", stderr: "piped" })
@@ -586,7 +586,7 @@ if (import.meta.main) {
   const reader = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
   otlpPort = Number((await reader.read()).value!.trim().split("\n")[0]);
   try {
-    const info = await versions();
+    const info = versions();
     console.log(info + "\n");
     const t = await throughput(nginx.url, tmp);
     console.log(t.table + "\n\n" + t.checks.join("\n"));

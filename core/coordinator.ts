@@ -103,6 +103,9 @@ const LAG_TICK_MS = 10;
 const READY_TIMEOUT_MS = 60_000;
 /** Extra time, past the stop timeout, that a worker gets to send its final stats. */
 const FINAL_STATS_GRACE_MS = 5_000;
+/** A worker silent for this many stats intervals (and at least the floor) is lost. */
+const SILENT_INTERVALS = 10;
+const SILENT_FLOOR_MS = 5_000;
 
 interface WorkerState {
   id: number;
@@ -112,6 +115,8 @@ interface WorkerState {
   alive: boolean;
   stopped: boolean;
   counts: Record<string, number>;
+  /** When the worker last sent anything (performance.now() ms). */
+  lastHeardMs: number;
 }
 
 /**
@@ -127,8 +132,12 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const aggregator = new StatsAggregator({ percentiles: options.percentiles });
   const workerFailures: string[] = [];
   const workers: WorkerState[] = [];
-  const event = (name: LifecycleEventName, source: string, data: Record<string, unknown> = {}) =>
-    recorders.lifecycle({ name, at: new Date().toISOString(), source, data });
+  const event = (
+    name: LifecycleEventName,
+    source: string,
+    data: Record<string, unknown> = {},
+    at = new Date(),
+  ) => recorders.lifecycle({ name, at: at.toISOString(), source, data });
 
   // System samples: the coordinator's own every interval, the workers' as their stats arrive.
   const workerSamples: SystemSample[] = [];
@@ -173,6 +182,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const failWorker = (w: WorkerState, message: string) => {
     if (!w.alive) return;
     w.alive = false;
+    w.handle.terminate();
     const line = `${w.source}: ${message}`;
     workerFailures.push(line);
     log.error(`Load worker failed: ${line}`);
@@ -182,6 +192,9 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     if (liveWorkers().length === 0) requestStop("failed");
   };
   const handleMessage = (w: WorkerState, message: FromWorker) => {
+    // A worker given up for lost stays lost: late stats would count twice or out of order.
+    if (!w.alive) return;
+    w.lastHeardMs = performance.now();
     switch (message.type) {
       case "ready":
         readySet.add(w.id);
@@ -226,6 +239,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       alive: true,
       stopped: false,
       counts: {},
+      lastHeardMs: performance.now(),
     };
     workers.push(state);
     state.handle = options.createWorker(
@@ -278,13 +292,16 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const startedAt = new Date();
   const startMs = performance.now();
   const elapsedMs = () => performance.now() - startMs;
+  // The run's clock starts here, once every worker is ready: test_start, the summary's
+  // started_at and the elapsed time all count from this moment.
   event("test_start", "coordinator", {
+    started_at: startedAt.toISOString(),
     users: options.users,
     spawn_rate: options.spawnRate,
     run_time_ms: options.runTimeMs,
     workers: workerCount,
     host: run.host,
-  });
+  }, startedAt);
 
   let target = 0;
   let spawningComplete = false;
@@ -357,7 +374,14 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     const scheduleTimer = setInterval(() => {
       if (!spawningComplete) schedule();
     }, SCHEDULE_TICK_MS);
+    const silentMs = Math.max(SILENT_FLOOR_MS, SILENT_INTERVALS * options.statsIntervalMs);
     const statsTimer = setInterval(() => {
+      for (const w of liveWorkers()) {
+        const quietMs = performance.now() - w.lastHeardMs;
+        if (quietMs > silentMs) {
+          failWorker(w, `sent nothing for ${(quietMs / 1000).toFixed(1)} s; it is lost`);
+        }
+      }
       const cells = aggregator.closeInterval();
       const elapsed = elapsedMs();
       const byKind = usersByKind();

@@ -8,7 +8,7 @@ export interface RunInfo {
   readonly testplan: string;
   /** Target base URL. */
   readonly host: string;
-  /** When the run started, RFC 3339 UTC with milliseconds. */
+  /** When the run was created (before the load workers start), RFC 3339 UTC with ms. */
   readonly startedAt: string;
   /** Stampede's version. */
   readonly version: string;

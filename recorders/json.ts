@@ -166,7 +166,7 @@ export class JsonRecorder implements Recorder {
         fields[RENAMED_DETAILS[key] ?? (RESERVED_FIELDS.has(key) ? `detail_${key}` : key)] = value;
       }
       if (event.name === "test_start") {
-        fields.started_at = this.#run.startedAt;
+        fields.started_at ??= this.#run.startedAt;
         fields.version = this.#run.version;
       }
       const level = WARNING_EVENTS.has(event.name) ? "warning" : "info";

@@ -111,6 +111,7 @@ Deno.test("2 workers, console + json file: every line valid, one run's facts, ex
     const start = records.findIndex((r) => r.telemetry_name === "stampede.event.test.start");
     const firstMetric = records.findIndex((r) => r.telemetry_type === "metrics");
     assert.ok(start < firstMetric, "test start comes before any metric");
+    assert.equal(records[start].started_at, summary.started_at, "one start time everywhere");
     assert.equal(records.at(-1)!.telemetry_name, "stampede.event.test.stop");
     assert.equal(records.at(-1)!.reason, "completed");
     const spawned = named(events, "stampede.event.spawn.complete")[0];

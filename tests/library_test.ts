@@ -157,3 +157,32 @@ Deno.test("recorders passed as objects get intervals, the final snapshot and lif
     await server.shutdown();
   }
 });
+
+Deno.test("a recorder that cannot be created stops the ones made before it, and nothing runs", async () => {
+  const server = startCountingServer();
+  try {
+    let stopped = "";
+    const first: RecorderPlugin = {
+      id: "first",
+      create: () => ({ output: { stop: (reason) => void (stopped = reason) } }),
+    };
+    const broken: RecorderPlugin = {
+      id: "broken",
+      create: () => {
+        throw new Error("cannot open file");
+      },
+    };
+    const plan = definePlan({
+      host: server.url,
+      users: { u: { tasks: { t: ({ http }) => void http.get("/") } } },
+    });
+    await assert.rejects(
+      () => run(plan, { runTime: "1s", recorders: [first, broken] }),
+      /cannot open file/,
+    );
+    assert.equal(stopped, "failed");
+    assert.equal(server.total(), 0);
+  } finally {
+    await server.shutdown();
+  }
+});
