@@ -1,8 +1,9 @@
 // The shipped Grafana dashboards against real data: every metric their PromQL names is in a real
-// scrape and every expression answers in a real Prometheus; every field their LogQL reads is in
-// real JSON records; the files are what examples/grafana/dashboards.ts builds; every datasource
-// they use is provisioned.
+// scrape and every expression answers in a real Prometheus; their LogQL parses with Grafana's
+// grammar (no Loki binary here) and every field it reads is in real JSON records; the files are
+// what examples/grafana/dashboards.ts builds; every datasource they use is provisioned.
 import assert from "node:assert/strict";
+import { parser as logqlParser } from "@grafana/lezer-logql";
 import { DASHBOARD_FILES, dashboardText } from "../examples/grafana/dashboards.ts";
 import { ROOT, runCli, tempDir } from "./helpers.ts";
 import {
@@ -96,6 +97,32 @@ Deno.test("the PromQL metric-name reader finds metrics and nothing else", () => 
     promqlMetricNames('label_values(stampede_run_info{testplan=~"$testplan"}, run_id)'),
     ["stampede_run_info", "run_id"],
   );
+});
+
+/** Where Grafana's own LogQL grammar finds a syntax error in `expr`, or null. */
+function logqlError(expr: string): number | null {
+  let at: number | null = null;
+  logqlParser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.isError && at === null) at = node.from;
+    },
+  });
+  return at;
+}
+
+Deno.test("every LogQL expression of the Loki dashboard parses with Grafana's LogQL grammar", async () => {
+  assert.equal(
+    logqlError('sum by (a) (rate({job="x"} | json | unwrap b | __error__="" [1m]))'),
+    null,
+  );
+  assert.notEqual(logqlError('rate({job="x"} | json | unwrap [1m])'), null);
+  const dashboard = await readDashboard("stampede_loki.json");
+  for (const { where, expr } of queries(dashboard)) {
+    if (expr.startsWith("label_values(")) continue;
+    const logql = substitute(expr);
+    const at = logqlError(logql);
+    assert.equal(at, null, `"${where}": LogQL syntax error at ${at}: ${logql}`);
+  }
 });
 
 Deno.test("the dashboard files are what examples/grafana/dashboards.ts builds", async () => {
