@@ -286,24 +286,24 @@ export class PrometheusMetrics {
 
   #renderRequests(w: ExpositionWriter): void {
     const endpoints = [...this.#endpoints.values()];
-    w.family(
-      "stampede_requests_total",
-      "counter",
-      "Completed requests (failures included) by method, name and status (0: no response)",
-    );
-    for (const e of endpoints) {
-      for (const [status, c] of e.byStatus) {
-        w.sample("stampede_requests_total", this.#statusLabels(e, status), c.requests);
-      }
-    }
-    w.family(
-      "stampede_request_failures_total",
-      "counter",
-      "Failed requests (status >= 400, network errors, timeouts, task exceptions)",
-    );
-    for (const e of endpoints) {
-      for (const [status, c] of e.byStatus) {
-        w.sample("stampede_request_failures_total", this.#statusLabels(e, status), c.failures);
+    const statusCounters: [string, string, (c: StatusCounts) => number][] = [
+      [
+        "stampede_requests_total",
+        "Completed requests (failures included) by method, name and status (0: no response)",
+        (c) => c.requests,
+      ],
+      [
+        "stampede_request_failures_total",
+        "Failed requests (status >= 400, network errors, timeouts, task exceptions)",
+        (c) => c.failures,
+      ],
+    ];
+    for (const [name, help, pick] of statusCounters) {
+      w.family(name, "counter", help);
+      for (const e of endpoints) {
+        for (const [status, c] of e.byStatus) {
+          w.sample(name, { method: e.method, name: e.name, status: String(status) }, pick(c));
+        }
       }
     }
     w.family("stampede_received_bytes_total", "counter", "Response bytes received");
@@ -358,10 +358,6 @@ export class PrometheusMetrics {
         totalCount,
       );
     }
-  }
-
-  #statusLabels(e: EndpointSeries, status: number): Labels {
-    return { method: e.method, name: e.name, status: String(status) };
   }
 
   /** The window percentiles of one row in seconds, by `quantile` label; none without a row. */
