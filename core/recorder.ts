@@ -101,6 +101,11 @@ export type StopReason =
 export interface OutputHandler {
   /** Flushes and closes; told how the run ended. */
   stop(reason: StopReason): void | Promise<void>;
+  /**
+   * How long `stop` may take, in ms, when it needs longer than the usual call timeout (a final
+   * export with its own timeout, a scrape endpoint that lingers). The run's exit waits for it.
+   */
+  readonly stopTimeoutMs?: number;
 }
 
 /** Receives lifecycle events. */
@@ -273,6 +278,7 @@ export class RecorderSet {
     where: string,
     pick: (recorder: Recorder) => (() => unknown) | undefined,
     droppable = false,
+    timeoutOf: (recorder: Recorder) => number = () => this.#timeoutMs,
   ): void {
     for (const member of this.#members) {
       const call = pick(member.recorder);
@@ -281,10 +287,11 @@ export class RecorderSet {
         this.#report(member.id, `${where} (skipped while it hangs)`, "lost snapshots");
         continue;
       }
+      const timeoutMs = timeoutOf(member.recorder);
       member.chain = member.chain.then(async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const hung = new Promise<"hung">((resolve) => {
-          timer = setTimeout(() => resolve("hung"), this.#timeoutMs);
+          timer = setTimeout(() => resolve("hung"), timeoutMs);
         });
         try {
           const pending = Promise.resolve().then(call);
@@ -292,7 +299,7 @@ export class RecorderSet {
           if (outcome === "hung") {
             member.hung = true;
             pending.then(() => member.hung = false, () => member.hung = false);
-            this.#report(member.id, where, `did not answer within ${this.#timeoutMs} ms`);
+            this.#report(member.id, where, `did not answer within ${timeoutMs} ms`);
           }
         } catch (error) {
           this.#report(member.id, where, `failed (${describeError(error)})`);
@@ -321,7 +328,12 @@ export class RecorderSet {
 
   /** Stops every recorder (they flush) and waits for all calls, each bounded by the timeout. */
   async stop(reason: StopReason): Promise<void> {
-    this.#call("output.stop", (r) => r.output && (() => r.output!.stop(reason)));
+    this.#call(
+      "output.stop",
+      (r) => r.output && (() => r.output!.stop(reason)),
+      false,
+      (r) => Math.max(this.#timeoutMs, r.output?.stopTimeoutMs ?? 0),
+    );
     await Promise.all(this.#members.map((m) => m.chain));
     for (const member of this.#members) {
       try {

@@ -97,3 +97,18 @@ Deno.test("snapshots are skipped, not queued, while a recorder hangs, so the end
     'recorder "stuck" lost snapshots in request.interval (skipped while it hangs); the run goes on',
   ]);
 });
+
+Deno.test("an output that declares a longer stop gets it; others keep the usual timeout", async () => {
+  let lingered = false;
+  const lingering: Recorder = {
+    output: {
+      stopTimeoutMs: 500,
+      stop: () =>
+        new Promise<void>((resolve) => setTimeout(() => resolve(void (lingered = true)), 100)),
+    },
+  };
+  const set = new RecorderSet([{ id: "lingering", recorder: lingering }], 30);
+  await set.stop("completed");
+  assert.ok(lingered);
+  assert.deepEqual(set.problems, []);
+});

@@ -33,11 +33,8 @@ import { RequestMetrics } from "./otel_request_metrics.ts";
 /** The instrumentation scope of every Stampede metric. */
 export const SCOPE_NAME = "stampede";
 
-/**
- * Most time the last export at the stop may take: the recorder set reports a call that takes
- * 5 s as hung, and a clear "last export did not finish" is more use than that.
- */
-export const STOP_BUDGET_MS = 4_000;
+/** What the stop may take beyond the last export's OTLP timeout: collecting and shutting down. */
+const STOP_MARGIN_MS = 1_000;
 
 /** The resource of a run: who produced the metrics. Run facts win over the user's attributes. */
 export function runResource(run: RunInfo, config: OtelConfig): Resource {
@@ -100,6 +97,7 @@ export class OtelRecorder implements Recorder {
     exporter: PushMetricExporter = createOtlpExporter(config),
   ) {
     this.#config = config;
+    this.output.stopTimeoutMs = config.timeoutMs + STOP_MARGIN_MS;
     const log = getLogger(["stampede", "recorders", "otel"]);
     const resource = runResource(run, config);
     const temporality = exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ??
@@ -221,13 +219,15 @@ export class OtelRecorder implements Recorder {
   };
 
   readonly output = {
+    /** The last export gets the whole OTLP timeout; the run's exit waits for it (set below). */
+    stopTimeoutMs: 0,
     stop: async (_reason: StopReason): Promise<void> => {
       if (this.#stopped) return;
       this.#stopped = true;
       // The run is over: nothing runs any more, whatever the last interval said.
       for (const kind of this.#lastKinds) this.#users.record(0, { kind });
       this.#workers.record(0);
-      await this.#reader.finish(Math.min(this.#config.timeoutMs, STOP_BUDGET_MS));
+      await this.#reader.finish(this.#config.timeoutMs);
       await this.#provider.shutdown().catch(() => {});
     },
   };

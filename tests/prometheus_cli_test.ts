@@ -6,9 +6,9 @@ import { SHOP_PLAN, startShopServer } from "./prometheus_helpers.ts";
 
 const cases: { what: string; args: string[]; env?: Record<string, string>; message: RegExp }[] = [
   {
-    what: "a linger longer than a recorder's stop may take",
-    args: ["--prometheus-linger", "10s"],
-    message: /Cannot use --prometheus-linger "10s": at most 4s/,
+    what: "a linger longer than ten minutes",
+    args: ["--prometheus-linger", "11m"],
+    message: /Cannot use --prometheus-linger "11m": at most 10m/,
   },
   {
     what: "buckets out of order",
