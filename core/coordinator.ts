@@ -395,6 +395,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         window: aggregator.window(),
         cumulative: aggregator.cumulative(elapsed),
         cells,
+        failures: aggregator.failures(),
       });
       emitSamples();
     }, options.statsIntervalMs);

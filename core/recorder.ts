@@ -42,6 +42,8 @@ export interface IntervalSnapshot {
   cumulative: StatsView;
   /** This interval's requests by endpoint, status and outcome, with their histograms. */
   cells: IntervalCell[];
+  /** Failures since the start by endpoint and error text, most frequent first. */
+  failures: FailureStats[];
 }
 
 /** What recorders get once, at the end. */

@@ -39,6 +39,7 @@ Deno.test("the live line shows elapsed/total, users, current RPS, failures and p
     window: view,
     cumulative: view,
     cells: [],
+    failures: [],
   };
   const line = liveLine(snapshot);
   assert.match(
@@ -112,6 +113,7 @@ Deno.test("on a terminal the live view redraws in place; otherwise one line per 
     window: view,
     cumulative: view,
     cells: [],
+    failures: [],
   };
   new ConsoleRecorder(sink(true), sink(false)).request.interval(snapshot);
   assert.ok(written[0].startsWith("\r\x1b[2K") && !written[0].endsWith("\n"));

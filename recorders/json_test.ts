@@ -51,6 +51,7 @@ function feedRun(recorder: JsonRecorder): void {
     window: aggregator.window(),
     cumulative: aggregator.cumulative(1000),
     cells,
+    failures: aggregator.failures(),
   };
   recorder.request.interval(interval);
   recorder.system.samples([

@@ -104,6 +104,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     window: EMPTY_VIEW,
     cumulative: EMPTY_VIEW,
     cells: [cell("/a", 200, [1_000, 2_000]), cell("/a", 500, [9_000])],
+    failures: [],
   });
   r.system.samples([
     {

@@ -202,6 +202,7 @@ export class PrometheusMetrics {
     this.#addCells(snapshot.cells);
     this.#window = snapshot.window;
     this.#cumulative = snapshot.cumulative;
+    this.#failures = snapshot.failures;
     this.#usersByKind = { ...snapshot.usersByKind };
     this.#workers = snapshot.workers;
   }
@@ -505,7 +506,7 @@ export class PrometheusMetrics {
       "Mean response size (bytes)",
       (e) => e.requests > 0 ? e.bytes / e.requests : 0,
     );
-    w.family("locust_errors", "gauge", "Failures by error text (served once the run has ended)");
+    w.family("locust_errors", "gauge", "Failures since the start by error text");
     for (const f of this.#failures) {
       if (!this.#names.has(f.name)) continue;
       w.sample("locust_errors", { method: f.method, name: f.name, error: f.error }, f.occurrences);

@@ -81,6 +81,7 @@ function interval(cells: IntervalCell[], window?: StatsView): IntervalSnapshot {
     window: window ?? empty,
     cumulative: window ?? empty,
     cells,
+    failures: [],
   };
 }
 
@@ -304,6 +305,15 @@ Deno.test("locust compat serves the ContainerSolutions names with the Aggregated
   assert.equal(s.get('locust_requests_median_response_time{method="GET",name="/products"}'), 12);
   assert.equal(s.get("locust_requests_current_response_time_percentile_95"), 90);
   assert.equal(s.get("locust_requests_fail_ratio"), 0.1);
+  // failures by error text are served during the run, from the interval snapshot
+  metrics.interval({
+    ...interval([], window),
+    failures: [{ method: "GET", name: "/products", error: "HTTP 503", occurrences: 3 }],
+  });
+  assert.equal(
+    samples(metrics.render()).get('locust_errors{method="GET",name="/products",error="HTTP 503"}'),
+    3,
+  );
   const plain = samples(new PrometheusMetrics({ run, percentiles: [50] }).render());
   assert.equal([...plain.keys()].some((k) => k.startsWith("locust_")), false);
 });
