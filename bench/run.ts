@@ -6,6 +6,7 @@
 //                   [--skip-memory] [--skip-startup] [--write]
 import { parseArgs } from "node:util";
 import { builtinRegistry } from "../recorders/builtin.ts";
+import { freePort } from "../tests/helpers.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -55,13 +56,6 @@ function which(command: string): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Runs `args` pinned to the load core under GNU time; returns its stdout and CPU/RSS. */

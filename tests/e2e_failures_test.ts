@@ -1,13 +1,6 @@
 // A task that throws, a 500, a refused connection and a timeout are failures with their own text.
 import assert from "node:assert/strict";
-import { readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
-
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { freePort, readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
 
 Deno.test("each kind of failure is counted with its own error text and the user keeps running", async () => {
   const server = startCountingServer((req, url) => {
@@ -34,7 +27,7 @@ Deno.test("each kind of failure is counted with its own error text and the user 
       "1s",
       "--summary",
       `${dir.path}/summary.json`,
-    ], { env: { REFUSED_URL: `http://127.0.0.1:${closedPort()}/x` } });
+    ], { env: { REFUSED_URL: `http://127.0.0.1:${freePort()}/x` } });
     assert.equal(result.code, 0, result.stderr);
     const summary = await readSummary(`${dir.path}/summary.json`);
     const failure = (method: string, name: string) =>

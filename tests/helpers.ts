@@ -38,6 +38,14 @@ export function startCountingServer(
   };
 }
 
+/** A port on 127.0.0.1 that was free a moment ago (nothing listens there now). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 /** What a finished `cli.ts` subprocess left. */
 export interface CliResult {
   code: number;

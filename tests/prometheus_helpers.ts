@@ -1,5 +1,5 @@
 // Shared pieces of the Prometheus tests: the shop target, a real Prometheus server, scrapes.
-import { type CountingServer, ROOT, startCountingServer } from "./helpers.ts";
+import { type CountingServer, freePort, ROOT, startCountingServer } from "./helpers.ts";
 
 /** The plan the Prometheus tests run. */
 export const SHOP_PLAN = `${ROOT}tests/plans/prometheus_shop.plan.ts`;
@@ -52,13 +52,7 @@ export async function requireBinary(name: "prometheus" | "promtool"): Promise<st
   );
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+export { freePort };
 
 /** One sample of an instant query's vector result. */
 export interface PromSample {
