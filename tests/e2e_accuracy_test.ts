@@ -1,6 +1,6 @@
 // Reported percentiles match the latencies the target actually produced.
 import assert from "node:assert/strict";
-import { readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
+import { argv, ROOT, runCliWithSummary, startCountingServer } from "./helpers.ts";
 
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
@@ -18,23 +18,11 @@ Deno.test("p50/p95/p99 are within 1 ms + 1 % of the target's own delays (10–20
     delaysMs.push(performance.now() - start);
     return new Response("done");
   });
-  const dir = await tempDir();
   try {
-    const result = await runCli([
-      `${ROOT}tests/plans/flat_out.plan.ts`,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "5s",
-      "--stop-timeout",
-      "1s",
-      "--summary",
-      `${dir.path}/summary.json`,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = await readSummary(`${dir.path}/summary.json`);
+    const { code, stderr, summary } = await runCliWithSummary(
+      argv`${ROOT}tests/plans/flat_out.plan.ts --host ${server.url} --workers 2 --run-time 5s --stop-timeout 1s`,
+    );
+    assert.equal(code, 0, stderr);
     assert.equal(summary.totals.requests, delaysMs.length);
     assert.ok(delaysMs.length > 300, `only ${delaysMs.length} requests`);
     const sorted = [...delaysMs].sort((a, b) => a - b);
@@ -51,6 +39,5 @@ Deno.test("p50/p95/p99 are within 1 ms + 1 % of the target's own delays (10–20
     }
   } finally {
     await server.shutdown();
-    await dir.remove();
   }
 });

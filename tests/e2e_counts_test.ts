@@ -1,22 +1,21 @@
 // Every request that completed is counted exactly once, whatever the workers and however the run stops.
 import assert from "node:assert/strict";
 import {
+  argv,
   type CountingServer,
-  readSummary,
   ROOT,
-  runCli,
+  runCliWithSummary,
   startCountingServer,
-  tempDir,
 } from "./helpers.ts";
 import type { Summary } from "../core/summary.ts";
 
 const PLAN = `${ROOT}tests/plans/counting.plan.ts`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A target that answers after 0–20 ms, so requests are in flight when the run stops. */
-function slowishServer(): CountingServer {
+/** A target that answers after `minMs` plus up to `spreadMs`, so requests are in flight at the stop. */
+function delayedServer(minMs: number, spreadMs: number): CountingServer {
   return startCountingServer(async () => {
-    await sleep(Math.random() * 20);
+    await sleep(minMs + Math.random() * spreadMs);
     return new Response("hello");
   });
 }
@@ -35,24 +34,12 @@ function reported(summary: Summary) {
 
 for (const workers of [1, 2, 4]) {
   Deno.test(`with ${workers} worker(s) the summary's counts equal the server's`, async () => {
-    const server = slowishServer();
-    const dir = await tempDir();
+    const server = delayedServer(0, 20);
     try {
-      const result = await runCli([
-        PLAN,
-        "--host",
-        server.url,
-        "--workers",
-        String(workers),
-        "--run-time",
-        "2s",
-        "--stop-timeout",
-        "2s",
-        "--summary",
-        `${dir.path}/summary.json`,
-      ]);
-      assert.equal(result.code, 0, result.stderr);
-      const summary = await readSummary(`${dir.path}/summary.json`);
+      const { code, stderr, summary } = await runCliWithSummary(
+        argv`${PLAN} --host ${server.url} --workers ${workers} --run-time 2s --stop-timeout 2s`,
+      );
+      assert.equal(code, 0, stderr);
       assert.ok(summary.totals.requests > 50, `only ${summary.totals.requests} requests`);
       assert.deepEqual(reported(summary), served(server));
       assert.equal(summary.totals.requests, server.total());
@@ -66,85 +53,49 @@ for (const workers of [1, 2, 4]) {
       );
     } finally {
       await server.shutdown();
-      await dir.remove();
     }
   });
 }
 
 Deno.test("stopped by SIGINT with a stop timeout, every in-flight request is counted once", async () => {
-  const server = startCountingServer(async () => {
-    await sleep(50 + Math.random() * 150);
-    return new Response("slow");
-  });
-  const dir = await tempDir();
+  const server = delayedServer(50, 150);
   try {
-    const result = await runCli([
-      PLAN,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--users",
-      "20",
-      "--run-time",
-      "30s",
-      "--stop-timeout",
-      "5s",
-      "--summary",
-      `${dir.path}/summary.json`,
-    ], { signal: "SIGINT", signalAfterMs: 3000 });
-    assert.equal(result.code, 130, result.stderr);
-    const summary = await readSummary(`${dir.path}/summary.json`);
+    const { code, stdout, stderr, summary } = await runCliWithSummary(
+      argv`${PLAN} --host ${server.url} --workers 2 --users 20 --run-time 30s --stop-timeout 5s`,
+      { signal: "SIGINT", signalAfterMs: 3000 },
+    );
+    assert.equal(code, 130, stderr);
     assert.equal(summary.stop_reason, "interrupted");
     assert.ok(summary.duration_s < 10, `the stop took too long: ${summary.duration_s}s`);
     assert.ok(summary.totals.requests > 20);
     assert.deepEqual(reported(summary), served(server));
     assert.equal(summary.totals.aborted, 0);
-    assert.match(result.stdout, /Aggregated/, "the final table is printed after Ctrl-C");
+    assert.match(stdout, /Aggregated/, "the final table is printed after Ctrl-C");
   } finally {
     await server.shutdown();
-    await dir.remove();
   }
 });
 
 Deno.test("with stop timeout 0, cut-off requests are aborted: neither lost nor counted twice", async () => {
-  const server = startCountingServer(async () => {
-    await sleep(100 + Math.random() * 100);
-    return new Response("slow");
-  });
-  const dir = await tempDir();
+  const server = delayedServer(100, 100);
   try {
-    const result = await runCli([
-      PLAN,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--users",
-      "16",
-      "--run-time",
-      "1500ms",
-      "--summary",
-      `${dir.path}/summary.json`,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = await readSummary(`${dir.path}/summary.json`);
+    const { code, stderr, summary } = await runCliWithSummary(
+      argv`${PLAN} --host ${server.url} --workers 2 --users 16 --run-time 1500ms`,
+    );
+    assert.equal(code, 0, stderr);
     // Each user had a request in flight at the stop: it is aborted, not a failure, no latency.
     assert.ok(summary.totals.aborted > 0, "some requests were cut off");
     assert.equal(summary.totals.failures, 0);
     assert.ok(summary.totals.max_ms < 1000);
     // Every request the server saw either completed (counted) or was cut off (aborted).
     const seen = server.total();
+    const { requests, aborted } = summary.totals;
+    assert.ok(seen >= requests, `server ${seen} < counted ${requests}`);
     assert.ok(
-      seen >= summary.totals.requests,
-      `server ${seen} < counted ${summary.totals.requests}`,
-    );
-    assert.ok(
-      seen <= summary.totals.requests + summary.totals.aborted,
-      `server ${seen} > counted ${summary.totals.requests} + aborted ${summary.totals.aborted}`,
+      seen <= requests + aborted,
+      `server ${seen} > counted ${requests} + aborted ${aborted}`,
     );
   } finally {
     await server.shutdown();
-    await dir.remove();
   }
 });

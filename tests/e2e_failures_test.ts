@@ -1,6 +1,6 @@
 // A task that throws, a 500, a refused connection and a timeout are failures with their own text.
 import assert from "node:assert/strict";
-import { freePort, readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
+import { argv, freePort, ROOT, runCliWithSummary, startCountingServer } from "./helpers.ts";
 
 Deno.test("each kind of failure is counted with its own error text and the user keeps running", async () => {
   const server = startCountingServer((req, url) => {
@@ -13,23 +13,12 @@ Deno.test("each kind of failure is counted with its own error text and the user 
     }
     return new Response("ok");
   });
-  const dir = await tempDir();
   try {
-    const result = await runCli([
-      `${ROOT}tests/plans/failures.plan.ts`,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "3s",
-      "--stop-timeout",
-      "1s",
-      "--summary",
-      `${dir.path}/summary.json`,
-    ], { env: { REFUSED_URL: `http://127.0.0.1:${freePort()}/x` } });
-    assert.equal(result.code, 0, result.stderr);
-    const summary = await readSummary(`${dir.path}/summary.json`);
+    const { code, stdout, stderr, summary } = await runCliWithSummary(
+      argv`${ROOT}tests/plans/failures.plan.ts --host ${server.url} --workers 2 --run-time 3s --stop-timeout 1s`,
+      { env: { REFUSED_URL: `http://127.0.0.1:${freePort()}/x` } },
+    );
+    assert.equal(code, 0, stderr);
     const failure = (method: string, name: string) =>
       summary.failures.find((f) => f.method === method && f.name === name);
     const expected: [string, string, RegExp][] = [
@@ -54,10 +43,9 @@ Deno.test("each kind of failure is counted with its own error text and the user 
     const hang = summary.endpoints.find((e) => e.name === "/hang")!;
     assert.ok(hang.min_ms >= 190 && hang.max_ms < 1000, `hang ${hang.min_ms}..${hang.max_ms} ms`);
     // the failures table is printed
-    assert.match(result.stdout, /Failures/);
-    assert.match(result.stdout, /HTTP 500/);
+    assert.match(stdout, /Failures/);
+    assert.match(stdout, /HTTP 500/);
   } finally {
     await server.shutdown();
-    await dir.remove();
   }
 });

@@ -1,4 +1,5 @@
 // Shared pieces of the end-to-end tests: a counting target server and running cli.ts.
+import type { Summary } from "../core/summary.ts";
 
 /** A target server on 127.0.0.1 that counts every request it receives, by "METHOD /path". */
 export interface CountingServer {
@@ -44,6 +45,29 @@ export function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/**
+ * Command-line arguments from a template: the literal text splits on whitespace, interpolated
+ * values are never split (so paths with spaces survive) and join the text they touch:
+ * argv`${root}plan.ts --host ${url} --run-time 2s`.
+ */
+export function argv(strings: TemplateStringsArray, ...values: unknown[]): string[] {
+  const args: string[] = [];
+  let current: string | null = null;
+  strings.forEach((text, i) => {
+    for (const piece of text.split(/(\s+)/)) {
+      if (/^\s+$/.test(piece)) {
+        if (current !== null) args.push(current);
+        current = null;
+      } else if (piece.length > 0) {
+        current = (current ?? "") + piece;
+      }
+    }
+    if (i < values.length) current = (current ?? "") + String(values[i]);
+  });
+  if (current !== null) args.push(current);
+  return args;
 }
 
 /** What a finished `cli.ts` subprocess left. */
@@ -100,7 +124,37 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
   return { path, remove: () => Deno.remove(path, { recursive: true }) };
 }
 
+/** What {@link runCliWithSummary} returns: the process's output and its summary file. */
+export interface CliRunWithSummary extends CliResult {
+  summary: Summary;
+}
+
+/**
+ * Runs `cli.ts ...args --summary <temp file>` and returns the output with the parsed summary;
+ * fails when the run wrote none.
+ */
+export async function runCliWithSummary(
+  args: string[],
+  options: RunCliOptions = {},
+): Promise<CliRunWithSummary> {
+  const dir = await tempDir();
+  try {
+    const result = await runCli([...args, "--summary", `${dir.path}/summary.json`], options);
+    let summary: Summary;
+    try {
+      summary = await readSummary(`${dir.path}/summary.json`);
+    } catch (cause) {
+      throw new Error(`the run wrote no summary (exit ${result.code}): ${result.stderr}`, {
+        cause,
+      });
+    }
+    return { ...result, summary };
+  } finally {
+    await dir.remove();
+  }
+}
+
 /** Reads and parses a summary JSON file written by `--summary`. */
-export async function readSummary(path: string): Promise<import("../core/summary.ts").Summary> {
+export async function readSummary(path: string): Promise<Summary> {
   return JSON.parse(await Deno.readTextFile(path));
 }
