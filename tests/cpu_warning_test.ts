@@ -1,7 +1,7 @@
 // A plan whose task burns CPU without pause saturates its load worker: after 10 s above 90 % of
 // a core the coordinator emits one cpu_warning for that worker.
 import assert from "node:assert/strict";
-import { ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
+import { argv, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
 
 const PLAN = `${ROOT}tests/plans/telemetry_cpu_burn.plan.ts`;
 
@@ -13,19 +13,9 @@ Deno.test({
     const dir = await tempDir();
     try {
       const out = `${dir.path}/out.ndjson`;
-      const result = await runCli([
-        PLAN,
-        "--host",
-        server.url,
-        "--workers",
-        "1",
-        "--run-time",
-        "13s",
-        "--recorder",
-        "json",
-        "--json-file",
-        out,
-      ]);
+      const result = await runCli(
+        argv`${PLAN} --host ${server.url} --workers 1 --run-time 13s --recorder json --json-file ${out}`,
+      );
       assert.equal(result.code, 0, result.stderr);
       const records = (await Deno.readTextFile(out)).trimEnd().split("\n").map((l) =>
         JSON.parse(l)

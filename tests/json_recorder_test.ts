@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import {
+  argv,
   type CountingServer,
   readSummary,
   ROOT,
@@ -66,27 +67,9 @@ Deno.test("2 workers, console + json file: every line valid, one run's facts, ex
   const dir = await tempDir();
   try {
     const out = `${dir.path}/out.ndjson`;
-    const result = await runCli([
-      SHOP,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "3s",
-      "--stop-timeout",
-      "2s",
-      "--recorder",
-      "console,json",
-      "--json-file",
-      out,
-      "--tag",
-      "team=checkout",
-      "--tag",
-      "env=staging",
-      "--summary",
-      `${dir.path}/summary.json`,
-    ]);
+    const result = await runCli(
+      argv`${SHOP} --host ${server.url} --workers 2 --run-time 3s --stop-timeout 2s --recorder console,json --json-file ${out} --tag team=checkout --tag env=staging --summary ${dir.path}/summary.json`,
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Aggregated/, "the console recorder ran beside it");
     const summary = await readSummary(`${dir.path}/summary.json`);
@@ -170,25 +153,14 @@ Deno.test("Ctrl-C: the final records are written and the file closed before the 
   const dir = await tempDir();
   try {
     const out = `${dir.path}/out.ndjson`;
-    const result = await runCli([
-      SHOP,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "30s",
-      "--stop-timeout",
-      "2s",
-      "--recorder",
-      "json",
-      "--testplan",
-      "checkout-smoke",
-    ], {
-      env: { STAMPEDE_JSON_FILE: out, STAMPEDE_TAGS: "team=checkout,env=ci" },
-      signal: "SIGINT",
-      signalAfterMs: 2500,
-    });
+    const result = await runCli(
+      argv`${SHOP} --host ${server.url} --workers 2 --run-time 30s --stop-timeout 2s --recorder json --testplan checkout-smoke`,
+      {
+        env: { STAMPEDE_JSON_FILE: out, STAMPEDE_TAGS: "team=checkout,env=ci" },
+        signal: "SIGINT",
+        signalAfterMs: 2500,
+      },
+    );
     assert.equal(result.code, 130, result.stderr);
     assert.equal(result.stdout, "", "with a file, nothing goes to stdout");
     const records = await readRecords(out);
@@ -216,19 +188,10 @@ Deno.test("a worker that dies: worker.failed, and the final records are still wr
   const dir = await tempDir();
   try {
     const out = `${dir.path}/out.ndjson`;
-    const result = await runCli([
-      CRASH,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "2s",
-      "--recorder",
-      "json",
-      "--json-file",
-      out,
-    ], { env: { CRASH_WORKERS: "2", CRASH_MODE: "close" } });
+    const result = await runCli(
+      argv`${CRASH} --host ${server.url} --workers 2 --run-time 2s --recorder json --json-file ${out}`,
+      { env: { CRASH_WORKERS: "2", CRASH_MODE: "close" } },
+    );
     assert.equal(result.code, 4, result.stderr);
     const records = await readRecords(out);
     const failed = named(records, "stampede.event.worker.failed");
@@ -249,24 +212,9 @@ Deno.test("--json-histograms: final records carry histograms that re-merge offli
   const dir = await tempDir();
   try {
     const out = `${dir.path}/out.ndjson`;
-    const result = await runCli([
-      SHOP,
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "2s",
-      "--stop-timeout",
-      "2s",
-      "--recorder",
-      "json",
-      "--json-file",
-      out,
-      "--json-histograms",
-      "--percentiles",
-      "50,99.9",
-    ]);
+    const result = await runCli(
+      argv`${SHOP} --host ${server.url} --workers 2 --run-time 2s --stop-timeout 2s --recorder json --json-file ${out} --json-histograms --percentiles 50,99.9`,
+    );
     assert.equal(result.code, 0, result.stderr);
     const records = await readRecords(out);
     const endpoints = records.filter((r) => r.stats_type === "endpoint" && r.method !== "TASK");

@@ -1,7 +1,7 @@
 // Bad prometheus recorder options fail before the first request, with exit code 2 and a message
 // that names the input, from a flag or from its environment variable.
 import assert from "node:assert/strict";
-import { runCli } from "./helpers.ts";
+import { argv, runCli } from "./helpers.ts";
 import { SHOP_PLAN, startShopServer } from "./prometheus_helpers.ts";
 
 const cases: { what: string; args: string[]; env?: Record<string, string>; message: RegExp }[] = [
@@ -59,17 +59,9 @@ Deno.test("prometheus recorder: a listen address in use fails with exit code 2 b
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   try {
-    const result = await runCli([
-      SHOP_PLAN,
-      "--host",
-      server.url,
-      "--run-time",
-      "2s",
-      "--recorder",
-      "prometheus",
-      "--prometheus-listen",
-      `127.0.0.1:${port}`,
-    ]);
+    const result = await runCli(
+      argv`${SHOP_PLAN} --host ${server.url} --run-time 2s --recorder prometheus --prometheus-listen 127.0.0.1:${port}`,
+    );
     assert.equal(result.code, 2, result.stderr);
     assert.match(
       result.stderr,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parser as logqlParser } from "@grafana/lezer-logql";
 import { DASHBOARD_FILES, dashboardText } from "../examples/grafana/dashboards.ts";
-import { ROOT, runCli, tempDir } from "./helpers.ts";
+import { argv, ROOT, runCli, tempDir } from "./helpers.ts";
 import {
   freePort,
   requireBinary,
@@ -174,21 +174,9 @@ Deno.test("the dashboards' queries find their metrics in a real scrape, in Prome
   const prometheus = await startPrometheus(`127.0.0.1:${metricsPort}`, 1);
   try {
     const jsonFile = `${dir.path}/records.jsonl`;
-    const cli = runCli([
-      SHOP_PLAN,
-      "--host",
-      server.url,
-      "--run-time",
-      "3s",
-      "--workers",
-      "2",
-      "--recorder",
-      "prometheus,json",
-      "--json-file",
-      jsonFile,
-      "--prometheus-listen",
-      `127.0.0.1:${metricsPort}`,
-    ]);
+    const cli = runCli(
+      argv`${SHOP_PLAN} --host ${server.url} --run-time 3s --workers 2 --recorder prometheus,json --json-file ${jsonFile} --prometheus-listen 127.0.0.1:${metricsPort}`,
+    );
     const final = await scrapeUntil(`http://127.0.0.1:${metricsPort}/metrics`, cli);
     const result = await cli;
     assert.equal(result.code, 0, result.stderr);
