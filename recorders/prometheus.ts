@@ -1,15 +1,15 @@
 import { parseDuration } from "../core/duration.ts";
 import { UsageError } from "../core/errors.ts";
-import {
-  type FinalSnapshot,
-  type IntervalSnapshot,
-  type LifecycleEvent,
-  type OutputHandler,
-  type Recorder,
-  type RecorderContext,
-  type RecorderPlugin,
-  type StopReason,
-  type SystemSample,
+import type {
+  FinalSnapshot,
+  IntervalSnapshot,
+  LifecycleEvent,
+  OutputHandler,
+  Recorder,
+  RecorderContext,
+  RecorderPlugin,
+  StopReason,
+  SystemSample,
 } from "../core/recorder.ts";
 import { EXPOSITION_CONTENT_TYPE } from "./prometheus_exposition.ts";
 import {
