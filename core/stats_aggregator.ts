@@ -104,7 +104,13 @@ class Aggregate {
     const seconds = durationMs > 0 ? durationMs / 1000 : 0;
     const measured = this.histogram.totalCount;
     const percentilesMs: Record<string, number> = {};
-    for (const p of percentiles) percentilesMs[String(p)] = percentileMs(this.histogram, p);
+    // HDR reports the top of a value's bucket; the exact min and max bound what is true.
+    const minMs = this.minUs === Infinity ? 0 : this.minUs / 1000;
+    const maxMs = this.maxUs / 1000;
+    for (const p of percentiles) {
+      const ms = percentileMs(this.histogram, p);
+      percentilesMs[String(p)] = measured > 0 ? Math.min(maxMs, Math.max(minMs, ms)) : 0;
+    }
     return {
       method: this.method,
       name: this.name,
@@ -114,8 +120,8 @@ class Aggregate {
       bytes: this.bytes,
       rps: seconds > 0 ? this.requests / seconds : 0,
       failuresPerSec: seconds > 0 ? this.failures / seconds : 0,
-      minMs: this.minUs === Infinity ? 0 : this.minUs / 1000,
-      maxMs: this.maxUs / 1000,
+      minMs,
+      maxMs,
       meanMs: measured > 0 ? this.sumUs / measured / 1000 : 0,
       percentilesMs,
       statuses: Object.fromEntries([...this.statuses].map(([s, n]) => [String(s), n])),

@@ -102,3 +102,16 @@ Deno.test("bucketCounts splits a histogram at explicit bounds and keeps every co
   assert.deepEqual(counts, [2, 2, 1, 1, 1]);
   assert.equal(counts.reduce((a, b) => a + b, 0), histogram.totalCount);
 });
+
+Deno.test("percentiles never pass the exact max or min", () => {
+  const worker = new RequestStats();
+  worker.record("GET", "/", 200, 60_101, 0, null); // HDR's bucket for 60 101 µs tops out above it
+  const aggregator = new StatsAggregator({ percentiles: [50, 99.9] });
+  aggregator.add(worker.takeDelta());
+  aggregator.closeInterval();
+  const { total } = aggregator.cumulative(1000);
+  assert.equal(total.maxMs, 60.101);
+  assert.equal(total.percentilesMs["99.9"], 60.101);
+  assert.equal(total.percentilesMs["50"], 60.101);
+  assert.equal(aggregator.cumulative(1000).endpoints[0].percentilesMs["50"], 60.101);
+});
