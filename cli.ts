@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
+import { HTTP_ENGINES } from "./core/http_engine.ts";
 import type { RecorderPlugin } from "./core/recorder.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
@@ -52,6 +53,15 @@ function percentiles(value: string): number[] {
     throw new InvalidArgumentError("expected numbers 0 < p <= 100 separated by commas.");
   }
   return list;
+}
+
+/** `--insecure` is true; its env var may say true/false, 1/0, yes/no. */
+function insecureFlag(value: unknown): boolean {
+  if (value === true) return true;
+  const text = String(value).trim().toLowerCase();
+  if (["1", "true", "yes", "on", ""].includes(text)) return true;
+  if (["0", "false", "no", "off"].includes(text)) return false;
+  throw new UsageError(`Cannot use STAMPEDE_INSECURE "${value}": expected true or false`);
 }
 
 const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
@@ -124,6 +134,17 @@ function buildProgram(plugins: RecorderPlugin[]): Command {
         "how often workers report and recorders get a snapshot (default 1s)",
       )
         .argParser(duration).env("STAMPEDE_STATS_INTERVAL"),
+    )
+    .addOption(
+      new Option(
+        "--http-engine <engine>",
+        "HTTP engine of ctx.http: h1 (HTTP/1.1 on Deno.connect) or fetch (default: plan's, else h1)",
+      )
+        .choices(HTTP_ENGINES).env("STAMPEDE_HTTP_ENGINE"),
+    )
+    .addOption(
+      new Option("--insecure", "skip TLS certificate checks (self-signed targets; h1 engine)")
+        .env("STAMPEDE_INSECURE"),
     )
     .addOption(
       new Option(
@@ -259,6 +280,8 @@ async function main(args: string[]): Promise<number> {
       testplan: opts.testplan,
       tags: opts.tag,
       percentiles: opts.percentiles,
+      httpEngine: opts.httpEngine,
+      insecure: opts.insecure === undefined ? undefined : insecureFlag(opts.insecure),
       signal: controller.signal,
     });
     Deno.removeSignalListener("SIGINT", sigint);

@@ -1,9 +1,20 @@
 // The composition root shared by cli.ts and mod.ts: resolves options, loads recorders and runs.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/coordinator.ts";
+import {
+  coordinate,
+  inlineWorkerFactory,
+  webWorkerFactory,
+  type WorkerFactory,
+} from "./core/coordinator.ts";
 import { parseDuration } from "./core/duration.ts";
 import { PlanError, UsageError } from "./core/errors.ts";
+import {
+  DEFAULT_HTTP_ENGINE,
+  HTTP_ENGINES,
+  type HttpEngineName,
+  type HttpEngineOptions,
+} from "./core/http_engine.ts";
 import { importPlan } from "./core/load_worker.ts";
 import { checkHost, isPlan, type Plan } from "./core/plan.ts";
 import {
@@ -46,6 +57,10 @@ export interface RunOptions {
   tags?: Record<string, string>;
   /** Percentiles reported by recorders (default 50, 90, 95, 99, 99.9). */
   percentiles?: number[];
+  /** The HTTP engine, `h1` or `fetch` (default: the plan's `http.engine`, else `h1`). */
+  httpEngine?: HttpEngineName;
+  /** Skip TLS certificate checks (h1 only; default: the plan's `http.insecure`, else false). */
+  insecure?: boolean;
   /** Stops the run gracefully when aborted; a reason of `"terminated"` marks a SIGTERM. */
   signal?: AbortSignal;
   /** URL of the plan module, so Web Workers can import a plan passed as an object. */
@@ -84,6 +99,34 @@ function nonNegative(value: number, what: string): number {
   return value;
 }
 
+/** Adds the resolved HTTP engine options to every worker's `init` message. */
+function withHttpOptions(factory: WorkerFactory, http: HttpEngineOptions): WorkerFactory {
+  return (workerId, onMessage, onError) => {
+    const handle = factory(workerId, onMessage, onError);
+    return {
+      post: (message) => handle.post(message.type === "init" ? { ...message, http } : message),
+      terminate: () => handle.terminate(),
+    };
+  };
+}
+
+/** Resolves the HTTP engine options: run options win over the plan's `http`. */
+function resolveHttpOptions(options: RunOptions, plan: Plan): Required<HttpEngineOptions> {
+  const engine = options.httpEngine ?? plan.http?.engine ?? DEFAULT_HTTP_ENGINE;
+  if (!(HTTP_ENGINES as readonly string[]).includes(engine)) {
+    throw new UsageError(
+      `Cannot use HTTP engine "${engine}": it is not one of ${HTTP_ENGINES.join(", ")}`,
+    );
+  }
+  const insecure = options.insecure ?? plan.http?.insecure ?? false;
+  if (insecure && engine === "fetch") {
+    throw new UsageError(
+      'Cannot skip certificate checks with the HTTP engine "fetch": Deno\'s fetch always checks them in-process; use the h1 engine, or run deno with --unsafely-ignore-certificate-errors instead of --insecure',
+    );
+  }
+  return { engine, insecure };
+}
+
 /**
  * Runs a plan and returns its summary. `plan` is a plan object (from `definePlan`) or the path
  * or URL of a plan module. A plan object runs on the calling thread unless `planUrl` names its
@@ -117,6 +160,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     );
   }
   const host = checkHost(hostInput, "host");
+  const http = resolveHttpOptions(options, planObject);
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
   const workers = nonNegative(options.workers ?? defaultWorkers, "workers");
   if (!Number.isInteger(workers)) {
@@ -188,7 +232,10 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       statsIntervalMs,
       percentiles,
       recorders: recorderSet,
-      createWorker: workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
+      createWorker: withHttpOptions(
+        workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
+        http,
+      ),
       signal: options.signal,
     });
   } catch (error) {

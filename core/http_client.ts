@@ -1,6 +1,23 @@
+// `ctx.http`: what a task calls. It resolves URLs, merges headers, follows redirects, keeps the
+// user's cookies and records each request once; an engine (h1 or fetch) makes the exchanges.
 import type { RequestStats } from "./request_stats.ts";
-import { describeError } from "./errors.ts";
+import { type HttpCookies, UserCookieJar } from "./cookie_jar.ts";
+import { createFetchEngine, describeFetchError } from "./fetch_engine.ts";
+import { createH1Engine, H1Unsupported } from "./h1_engine.ts";
+import {
+  DEFAULT_HTTP_ENGINE,
+  type EngineRequest,
+  type EngineResponse,
+  FailureText,
+  type HttpEngine,
+  type HttpEngineName,
+  HttpFailure,
+  type HttpSession,
+} from "./http_engine.ts";
 import { VERSION } from "./version.ts";
+
+export { describeFetchError };
+export type { HttpCookies };
 
 /** Options of one request made through `ctx.http`. */
 export interface RequestOptions {
@@ -15,6 +32,11 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean>;
   /** Fails the request with a timeout after this many milliseconds (default 60 000). */
   timeoutMs?: number;
+  /**
+   * Counts the body to its last byte without keeping it (large downloads): `bytes()`, `text()`
+   * and `json()` then throw. Default false.
+   */
+  discardBody?: boolean;
 }
 
 /** A response as tasks see it; the body was read in full before the latency was taken. */
@@ -45,6 +67,10 @@ export interface HttpClient {
   put(url: string, options?: RequestOptions): Promise<HttpResponse>;
   patch(url: string, options?: RequestOptions): Promise<HttpResponse>;
   request(method: string, url: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** This user's cookies: set by responses, sent with later requests, with either engine. */
+  readonly cookies: HttpCookies;
+  /** Closes this user's connections (when the user ends). */
+  close(): void;
 }
 
 /** Thrown out of a request or a sleep when the run stops; ends the task, is not a failure. */
@@ -60,89 +86,185 @@ export interface HttpDefaults {
   host: string;
   timeoutMs: number;
   headers: Record<string, string>;
+  /** The engine (default {@link DEFAULT_HTTP_ENGINE}). */
+  engine?: HttpEngineName;
+  /** Skip TLS certificate checks (h1 only; fetch cannot in-process). */
+  insecure?: boolean;
+  /** Told once per reason when requests fall back from h1 to fetch. */
+  onWarning?: (message: string) => void;
 }
 
 /** Request timeout when neither the request nor the plan sets one. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Redirects followed before a request fails, as fetch. */
+export const MAX_REDIRECTS = 20;
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Resolves request URLs against the host, caching the common case of repeated paths. */
 class UrlResolver {
-  readonly #cache = new Map<string, string>();
+  readonly #cache = new Map<string, URL>();
   constructor(readonly host: string) {}
 
-  resolve(url: string): string {
+  resolve(url: string): URL {
     let resolved = this.#cache.get(url);
     if (resolved === undefined) {
       resolved = /^https?:\/\//i.test(url)
-        ? url
+        ? new URL(url)
         : url.startsWith("/")
-        ? this.host + url
-        : new URL(url, this.host + "/").href;
+        ? new URL(this.host + url)
+        : new URL(url, this.host + "/");
       if (this.#cache.size < 10_000) this.#cache.set(url, resolved);
     }
     return resolved;
   }
 }
 
-/** Short text of a failed fetch, without the URL, so failures group well. */
-export function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return `Timeout: no response within ${timeoutMs} ms`;
-  }
-  let text = describeError(error);
-  // Deno's fetch says "fetch failed" and keeps what happened in the cause chain.
-  for (let cause = (error as Error)?.cause, depth = 0; cause && depth < 4; depth++) {
-    text += ` (${describeError(cause)})`;
-    cause = (cause as Error).cause;
-  }
-  if (/connection refused/i.test(text)) return "ConnectionRefused: connection refused";
-  if (/connection reset|reset by peer/i.test(text)) return "ConnectionReset: connection reset";
-  if (/dns error|failed to lookup|name or service not known/i.test(text)) {
-    return "DnsError: cannot resolve host";
-  }
-  if (
-    /connection closed before message completed|unexpected eof|incomplete message|error reading a body/i
-      .test(text)
-  ) {
-    return "ConnectionClosed: connection closed before the response completed";
-  }
-  return text.replace(/ for url \([^)]*\)/, "").replace(/https?:\/\/\S+/g, "<url>");
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) out[name.toLowerCase()] = String(headers[name]);
+  return out;
 }
 
-class FetchResponse implements HttpResponse {
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  return headers;
+}
+
+function setCookiesOf(raw: string[]): string[] | null {
+  let found: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i] === "set-cookie") (found ??= []).push(raw[i + 1]);
+  }
+  return found;
+}
+
+function headerOf(raw: string[], name: string): string | null {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) return raw[i + 1];
+  return null;
+}
+
+/** A request body as bytes, with the content type its kind implies (as fetch would send). */
+async function bodyBytes(
+  body: BodyInit | null | undefined,
+): Promise<{ bytes: Uint8Array | null; contentType: string | null }> {
+  if (body === null || body === undefined) return { bytes: null, contentType: null };
+  if (typeof body === "string") {
+    return { bytes: encoder.encode(body), contentType: "text/plain;charset=UTF-8" };
+  }
+  if (body instanceof Uint8Array) return { bytes: body, contentType: null };
+  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), contentType: null };
+  if (ArrayBuffer.isView(body)) {
+    return {
+      bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+      contentType: null,
+    };
+  }
+  const response = new Response(body);
+  return {
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    contentType: response.headers.get("content-type"),
+  };
+}
+
+class ClientResponse implements HttpResponse {
+  #headers: Headers | null = null;
+  #body: Uint8Array | null | undefined = undefined;
   constructor(
     readonly status: number,
     readonly statusText: string,
     readonly error: string | null,
-    readonly headers: Headers,
     readonly url: string,
     readonly durationMs: number,
-    readonly body: Uint8Array,
+    readonly rawHeaders: string[],
+    readonly readBody: () => Uint8Array | null,
   ) {}
   get ok(): boolean {
     return this.error === null;
   }
+  get headers(): Headers {
+    return this.#headers ??= headersOf(this.rawHeaders);
+  }
   bytes(): Promise<Uint8Array> {
-    return Promise.resolve(this.body);
+    if (this.#body === undefined) {
+      try {
+        this.#body = this.readBody();
+      } catch (cause) {
+        return Promise.reject(
+          new Error(`Cannot decode the body of ${this.url}: ${(cause as Error).message}`, {
+            cause,
+          }),
+        );
+      }
+    }
+    if (this.#body === null) {
+      return Promise.reject(
+        new Error(`Cannot read the body of ${this.url}: the request had discardBody set`),
+      );
+    }
+    return Promise.resolve(this.#body);
   }
   text(): Promise<string> {
-    return Promise.resolve(decoder.decode(this.body));
+    return this.bytes().then((b) => decoder.decode(b));
   }
   json<T>(): Promise<T> {
     return this.text().then((t) => JSON.parse(t) as T);
   }
 }
 
-/** Creates the per-worker factory of per-user HTTP clients, recording into `stats`. */
+const NO_BODY = () => EMPTY;
+
+/**
+ * Creates the per-worker factory of per-user HTTP clients, recording into `stats`. Requests run
+ * on `defaults.engine`; an origin h1 cannot serve (a proxy from the environment, a scheme other
+ * than http/https, an HTTP/2-only server) goes through fetch, said once through `onWarning`.
+ */
 export function createHttpClientFactory(
   stats: RequestStats,
   defaults: HttpDefaults,
 ): (signal: AbortSignal) => HttpClient {
   const resolver = new UrlResolver(defaults.host);
-  const baseHeaders = { "user-agent": `stampede/${VERSION}`, ...defaults.headers };
+  const baseHeaders = lowerCaseKeys({
+    "user-agent": `stampede/${VERSION}`,
+    ...defaults.headers,
+  });
+  const engineName = defaults.engine ?? DEFAULT_HTTP_ENGINE;
+  const fetchEngine = createFetchEngine();
+  const primary: HttpEngine = engineName === "h1"
+    ? createH1Engine({ insecure: defaults.insecure ?? false })
+    : fetchEngine;
+  /** Origins that h1 found it cannot serve during the run. */
+  const fallbackOrigins = new Set<string>();
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    defaults.onWarning?.(message);
+  };
+
   return (signal) => {
+    const cookies = new UserCookieJar(defaults.host);
+    const primarySession = primary.createSession(signal);
+    let fetchSession: HttpSession | null = primary === fetchEngine ? primarySession : null;
+
+    const sessionFor = (url: URL): HttpSession => {
+      if (primary === fetchEngine) return primarySession;
+      if (primary.supports(url) && !fallbackOrigins.has(url.origin)) return primarySession;
+      warnOnce(
+        url.protocol + url.host,
+        `h1 engine cannot send to ${url.origin} (${
+          url.protocol !== "http:" && url.protocol !== "https:"
+            ? "scheme"
+            : fallbackOrigins.has(url.origin)
+            ? "HTTP/2 only"
+            : "a proxy is set in the environment"
+        }): its requests go through fetch`,
+      );
+      return fetchSession ??= fetchEngine.createSession(signal);
+    };
+
     const request = async (
       method: string,
       url: string,
@@ -157,58 +279,123 @@ export function createHttpClientFactory(
       if (options.query) {
         const search = new URLSearchParams();
         for (const [k, v] of Object.entries(options.query)) search.append(k, String(v));
-        target += (target.includes("?") ? "&" : "?") + search;
+        const href = target.href;
+        target = new URL(href + (href.includes("?") ? "&" : "?") + search);
       }
-      let headers: Record<string, string> = options.headers
-        ? { ...baseHeaders, ...options.headers }
+      let headers = options.headers
+        ? { ...baseHeaders, ...lowerCaseKeys(options.headers) }
         : baseHeaders;
-      let body = options.body ?? null;
+      let body: Uint8Array | null = null;
       if (options.json !== undefined) {
-        body = JSON.stringify(options.json);
+        body = encoder.encode(JSON.stringify(options.json));
         if (headers["content-type"] === undefined) {
           headers = { ...headers, "content-type": "application/json" };
         }
+      } else if (options.body !== undefined && options.body !== null) {
+        const encoded = await bodyBytes(options.body);
+        body = encoded.bytes;
+        if (encoded.contentType !== null && headers["content-type"] === undefined) {
+          headers = { ...headers, "content-type": encoded.contentType };
+        }
       }
       const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
-      const init: RequestInit = {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-      };
+      const keepBody = options.discardBody !== true;
+      let currentMethod = method;
+      let redirects = 0;
       const start = performance.now();
+      const deadlineMs = start + timeoutMs;
+      let response: EngineResponse;
+      let error: string | null = null;
       try {
-        const res = await fetch(target, init);
-        const payload = method === "HEAD" ? EMPTY : new Uint8Array(await res.arrayBuffer());
-        const end = performance.now();
-        const error = res.status >= 400 ? `HTTP ${res.status}` : null;
-        stats.record(
-          method,
-          name,
-          res.status,
-          Math.round((end - start) * 1000),
-          payload.length,
-          error,
-        );
-        return new FetchResponse(
-          res.status,
-          res.statusText,
-          error,
-          res.headers,
-          res.url,
-          end - start,
-          payload,
-        );
+        while (true) {
+          let sent = headers;
+          if (!cookies.isEmpty) {
+            const cookie = cookies.headerFor(target.href);
+            if (cookie) {
+              sent = {
+                ...headers,
+                cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie,
+              };
+            }
+          }
+          const engineRequest: EngineRequest = {
+            method: currentMethod,
+            url: target,
+            headers: sent,
+            body,
+            headKey: sent === baseHeaders && body === null
+              ? `${currentMethod} ${target.href}`
+              : null,
+            deadlineMs,
+            timeoutMs,
+            keepBody,
+          };
+          const session = sessionFor(target);
+          try {
+            response = await session.send(engineRequest);
+          } catch (cause) {
+            if (!(cause instanceof H1Unsupported)) throw cause;
+            fallbackOrigins.add(target.origin);
+            response = await sessionFor(target).send(engineRequest);
+          }
+          const raw = response.rawHeaders;
+          const setCookies = setCookiesOf(raw);
+          if (setCookies !== null) cookies.store(setCookies, target.href);
+          const status = response.status;
+          if (status < 300 || status > 308 || status === 304 || status === 305 || status === 306) {
+            break;
+          }
+          const location = headerOf(raw, "location");
+          if (location === null) break;
+          if (++redirects > MAX_REDIRECTS) {
+            throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
+          }
+          const next = new URL(location, target);
+          if (
+            status === 303 && currentMethod !== "GET" && currentMethod !== "HEAD" ||
+            (status === 301 || status === 302) && currentMethod === "POST"
+          ) {
+            currentMethod = "GET";
+            body = null;
+            const { "content-type": _t, "content-length": _l, ...rest } = headers;
+            headers = rest;
+          }
+          if (next.origin !== target.origin && headers.authorization !== undefined) {
+            const { authorization: _a, ...rest } = headers;
+            headers = rest;
+          }
+          target = next;
+        }
       } catch (cause) {
         const end = performance.now();
         if (signal.aborted) {
           stats.abort(method, name);
           throw new RunStopped();
         }
-        const error = describeFetchError(cause, timeoutMs);
+        error = cause instanceof HttpFailure ? cause.text : describeFetchError(cause, timeoutMs);
         stats.record(method, name, 0, Math.round((end - start) * 1000), 0, error);
-        return new FetchResponse(0, "", error, new Headers(), target, end - start, EMPTY);
+        return new ClientResponse(0, "", error, target.href, end - start, [], NO_BODY);
       }
+      const end = performance.now();
+      const status = response.status;
+      if (status >= 400) error = `HTTP ${status}`;
+      stats.record(
+        method,
+        name,
+        status,
+        Math.round((end - start) * 1000),
+        response.bodyBytes,
+        error,
+      );
+      return new ClientResponse(
+        status,
+        response.statusText,
+        error,
+        target.href,
+        end - start,
+        response.rawHeaders,
+        response.body,
+      );
     };
     return {
       request,
@@ -218,6 +405,11 @@ export function createHttpClientFactory(
       post: (url, options) => request("POST", url, options),
       put: (url, options) => request("PUT", url, options),
       patch: (url, options) => request("PATCH", url, options),
+      cookies,
+      close: () => {
+        primarySession.close();
+        if (fetchSession !== primarySession) fetchSession?.close();
+      },
     };
   };
 }

@@ -1,5 +1,6 @@
 import { describeError, PlanError } from "./errors.ts";
-import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "./http_client.ts";
+import { createHttpClientFactory, DEFAULT_TIMEOUT_MS, type HttpClient } from "./http_client.ts";
+import type { HttpEngineOptions } from "./http_engine.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./messages.ts";
 import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "./plan.ts";
 import { RequestStats } from "./request_stats.ts";
@@ -66,6 +67,8 @@ export class LoadWorker {
   readonly #sampleSystem: boolean;
   #lag: LagMonitor | null = null;
   #sampler: SystemSampler | null = null;
+  /** The client the newest VirtualUser made in its constructor, closed when that user ends. */
+  #lastClient: HttpClient | null = null;
 
   /** `plan` skips the import of `init.planUrl` (used when running on the main thread). */
   constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
@@ -83,6 +86,7 @@ export class LoadWorker {
           message.planUrl,
           message.run,
           message.statsIntervalMs,
+          message.http,
         );
       case "users":
         return this.#setUsers(message.counts);
@@ -95,7 +99,13 @@ export class LoadWorker {
     }
   }
 
-  async #init(workerId: number, planUrl: string, run: RunInfo, statsIntervalMs: number) {
+  async #init(
+    workerId: number,
+    planUrl: string,
+    run: RunInfo,
+    statsIntervalMs: number,
+    http: HttpEngineOptions | undefined,
+  ) {
     this.#workerId = workerId;
     let plan: Plan;
     try {
@@ -114,14 +124,18 @@ export class LoadWorker {
       })
     );
     this.#stats = stats;
+    const createHttpClient = createHttpClientFactory(stats, {
+      host: run.host,
+      timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      headers: plan.http?.headers ?? {},
+      engine: http?.engine ?? plan.http?.engine,
+      insecure: http?.insecure ?? plan.http?.insecure,
+      onWarning: (message) => this.#send({ type: "warning", workerId, message }),
+    });
     this.#env = {
       stats,
       run,
-      createHttpClient: createHttpClientFactory(stats, {
-        host: run.host,
-        timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        headers: plan.http?.headers ?? {},
-      }),
+      createHttpClient: (signal) => this.#lastClient = createHttpClient(signal),
       yieldIfStarved: () =>
         performance.now() - this.#lastTickMs > STARVED_MS
           ? new Promise((resolve) => setTimeout(resolve, 0))
@@ -170,8 +184,13 @@ export class LoadWorker {
       while (users.length < target) {
         const id = this.#workerId * 1_000_000 + this.#started++;
         const user = new VirtualUser(id, kind, env);
+        const client = this.#lastClient;
+        this.#lastClient = null;
         users.push(user);
-        user.done.then(() => this.#forget(kindName, user));
+        user.done.then(() => {
+          client?.close();
+          this.#forget(kindName, user);
+        });
       }
       // Stop the newest users first; they leave after their current task.
       for (const user of users.splice(target)) user.stop();

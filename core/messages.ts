@@ -1,3 +1,4 @@
+import type { HttpEngineOptions } from "./http_engine.ts";
 import type { RunInfo } from "./run_info.ts";
 import type { StatsDelta } from "./stats_delta.ts";
 import type { SystemReadings } from "./system_metrics.ts";
@@ -11,6 +12,8 @@ export type ToWorker =
     planUrl: string;
     run: RunInfo;
     statsIntervalMs: number;
+    /** The HTTP engine chosen by flag or env var; absent: the plan's `http`, else the default. */
+    http?: HttpEngineOptions;
   }
   /** How many users of each kind this worker should run now. */
   | { type: "users"; counts: Record<string, number> }

@@ -1,5 +1,6 @@
 import { PlanError } from "./errors.ts";
 import type { HttpClient } from "./http_client.ts";
+import { HTTP_ENGINES, type HttpEngineName } from "./http_engine.ts";
 import type { RunInfo } from "./run_info.ts";
 
 /** Think time: returns how many seconds a user waits after each task. */
@@ -97,7 +98,19 @@ export interface PlanSpec {
   users: Record<string, UserSpec>;
   load?: LoadSpec;
   /** HTTP defaults for every request. */
-  http?: { timeoutMs?: number; headers?: Record<string, string> };
+  http?: PlanHttpOptions;
+}
+
+/** A plan's HTTP defaults; `--http-engine` and `--insecure` win over `engine` and `insecure`. */
+export interface PlanHttpOptions {
+  /** Request timeout in milliseconds (default 60 000). */
+  timeoutMs?: number;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** `h1` (HTTP/1.1 on Deno.connect, the default) or `fetch` (Deno's fetch). */
+  engine?: HttpEngineName;
+  /** Skip TLS certificate checks (self-signed test servers); h1 only. */
+  insecure?: boolean;
 }
 
 const PLAN = Symbol.for("stampede.plan");
@@ -142,6 +155,12 @@ export function validatePlan(spec: PlanSpec): void {
     throw new PlanError("Cannot use plan: name must be a string");
   }
   if (spec.host !== undefined) checkHost(spec.host, "plan host");
+  const engine = spec.http?.engine;
+  if (engine !== undefined && !(HTTP_ENGINES as readonly string[]).includes(engine)) {
+    throw new PlanError(
+      `Cannot use plan: http.engine "${engine}" is not one of ${HTTP_ENGINES.join(", ")}`,
+    );
+  }
   const users = spec.users;
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");

@@ -1,4 +1,5 @@
-// Every request that completed is counted exactly once, whatever the workers and however the run stops.
+// Every request that completed is counted exactly once, whatever the workers, the HTTP engine and
+// however the run stops.
 import assert from "node:assert/strict";
 import {
   argv,
@@ -32,70 +33,72 @@ function reported(summary: Summary) {
   return { a: count("GET", "/a"), b: count("POST", "/b"), items: count("GET", "/item/:id") };
 }
 
-for (const workers of [1, 2, 4]) {
-  Deno.test(`with ${workers} worker(s) the summary's counts equal the server's`, async () => {
-    const server = delayedServer(0, 20);
+for (const engine of ["h1", "fetch"]) {
+  for (const workers of [1, 2, 4]) {
+    Deno.test(`${engine}: with ${workers} worker(s) the summary's counts equal the server's`, async () => {
+      const server = delayedServer(0, 20);
+      try {
+        const { code, stderr, summary } = await runCliWithSummary(
+          argv`${PLAN} --host ${server.url} --workers ${workers} --run-time 2s --stop-timeout 2s --http-engine ${engine}`,
+        );
+        assert.equal(code, 0, stderr);
+        assert.ok(summary.totals.requests > 50, `only ${summary.totals.requests} requests`);
+        assert.deepEqual(reported(summary), served(server));
+        assert.equal(summary.totals.requests, server.total());
+        assert.equal(summary.totals.failures, 0);
+        assert.equal(summary.totals.aborted, 0);
+        assert.equal(summary.users, 8);
+        assert.equal(summary.stop_reason, "completed");
+        assert.ok(
+          summary.duration_s >= 2 && summary.duration_s < 6,
+          `duration ${summary.duration_s}`,
+        );
+      } finally {
+        await server.shutdown();
+      }
+    });
+  }
+
+  Deno.test(`${engine}: stopped by SIGINT with a stop timeout, every in-flight request is counted once`, async () => {
+    const server = delayedServer(50, 150);
+    try {
+      const { code, stdout, stderr, summary } = await runCliWithSummary(
+        argv`${PLAN} --host ${server.url} --workers 2 --users 20 --run-time 30s --stop-timeout 5s --http-engine ${engine}`,
+        { signal: "SIGINT", signalAfterMs: 3000 },
+      );
+      assert.equal(code, 130, stderr);
+      assert.equal(summary.stop_reason, "interrupted");
+      assert.ok(summary.duration_s < 10, `the stop took too long: ${summary.duration_s}s`);
+      assert.ok(summary.totals.requests > 20);
+      assert.deepEqual(reported(summary), served(server));
+      assert.equal(summary.totals.aborted, 0);
+      assert.match(stdout, /Aggregated/, "the final table is printed after Ctrl-C");
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: with stop timeout 0, cut-off requests are aborted: neither lost nor counted twice`, async () => {
+    const server = delayedServer(100, 100);
     try {
       const { code, stderr, summary } = await runCliWithSummary(
-        argv`${PLAN} --host ${server.url} --workers ${workers} --run-time 2s --stop-timeout 2s`,
+        argv`${PLAN} --host ${server.url} --workers 2 --users 16 --run-time 1500ms --http-engine ${engine}`,
       );
       assert.equal(code, 0, stderr);
-      assert.ok(summary.totals.requests > 50, `only ${summary.totals.requests} requests`);
-      assert.deepEqual(reported(summary), served(server));
-      assert.equal(summary.totals.requests, server.total());
+      // Each user had a request in flight at the stop: it is aborted, not a failure, no latency.
+      assert.ok(summary.totals.aborted > 0, "some requests were cut off");
       assert.equal(summary.totals.failures, 0);
-      assert.equal(summary.totals.aborted, 0);
-      assert.equal(summary.users, 8);
-      assert.equal(summary.stop_reason, "completed");
+      assert.ok(summary.totals.max_ms < 1000);
+      // Every request the server saw either completed (counted) or was cut off (aborted).
+      const seen = server.total();
+      const { requests, aborted } = summary.totals;
+      assert.ok(seen >= requests, `server ${seen} < counted ${requests}`);
       assert.ok(
-        summary.duration_s >= 2 && summary.duration_s < 6,
-        `duration ${summary.duration_s}`,
+        seen <= requests + aborted,
+        `server ${seen} > counted ${requests} + aborted ${aborted}`,
       );
     } finally {
       await server.shutdown();
     }
   });
 }
-
-Deno.test("stopped by SIGINT with a stop timeout, every in-flight request is counted once", async () => {
-  const server = delayedServer(50, 150);
-  try {
-    const { code, stdout, stderr, summary } = await runCliWithSummary(
-      argv`${PLAN} --host ${server.url} --workers 2 --users 20 --run-time 30s --stop-timeout 5s`,
-      { signal: "SIGINT", signalAfterMs: 3000 },
-    );
-    assert.equal(code, 130, stderr);
-    assert.equal(summary.stop_reason, "interrupted");
-    assert.ok(summary.duration_s < 10, `the stop took too long: ${summary.duration_s}s`);
-    assert.ok(summary.totals.requests > 20);
-    assert.deepEqual(reported(summary), served(server));
-    assert.equal(summary.totals.aborted, 0);
-    assert.match(stdout, /Aggregated/, "the final table is printed after Ctrl-C");
-  } finally {
-    await server.shutdown();
-  }
-});
-
-Deno.test("with stop timeout 0, cut-off requests are aborted: neither lost nor counted twice", async () => {
-  const server = delayedServer(100, 100);
-  try {
-    const { code, stderr, summary } = await runCliWithSummary(
-      argv`${PLAN} --host ${server.url} --workers 2 --users 16 --run-time 1500ms`,
-    );
-    assert.equal(code, 0, stderr);
-    // Each user had a request in flight at the stop: it is aborted, not a failure, no latency.
-    assert.ok(summary.totals.aborted > 0, "some requests were cut off");
-    assert.equal(summary.totals.failures, 0);
-    assert.ok(summary.totals.max_ms < 1000);
-    // Every request the server saw either completed (counted) or was cut off (aborted).
-    const seen = server.total();
-    const { requests, aborted } = summary.totals;
-    assert.ok(seen >= requests, `server ${seen} < counted ${requests}`);
-    assert.ok(
-      seen <= requests + aborted,
-      `server ${seen} > counted ${requests} + aborted ${aborted}`,
-    );
-  } finally {
-    await server.shutdown();
-  }
-});

@@ -1,0 +1,86 @@
+// The seam under `ctx.http`: an engine makes one HTTP exchange; the client around it does the
+// rest (URLs, headers, redirects, cookies, stats), so a plan never knows which engine ran.
+
+/** The HTTP engines `ctx.http` can run on. */
+export const HTTP_ENGINES = ["h1", "fetch"] as const;
+
+/** `h1`: HTTP/1.1 on `Deno.connect`/`Deno.connectTls`; `fetch`: Deno's `fetch`. */
+export type HttpEngineName = typeof HTTP_ENGINES[number];
+
+/** The engine when neither the command line nor the plan picks one. */
+export const DEFAULT_HTTP_ENGINE: HttpEngineName = "h1";
+
+/** How a worker's HTTP engine is set up, from flags and env vars; they win over the plan's. */
+export interface HttpEngineOptions {
+  engine?: HttpEngineName;
+  /** Skips TLS certificate checks (`--insecure`). */
+  insecure?: boolean;
+}
+
+/** One request as an engine sends it: no redirects followed, no cookies added. */
+export interface EngineRequest {
+  method: string;
+  url: URL;
+  /** Header names in lower case; the engine adds `host`, `content-length` and its defaults. */
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+  /** When set, the request's head (method, URL, headers) is the same for every request with it. */
+  headKey: string | null;
+  /** The request fails with a timeout at this `performance.now()` time. */
+  deadlineMs: number;
+  /** The timeout as asked for, for the failure text. */
+  timeoutMs: number;
+  /** Keep the body for `bytes()`/`text()`; otherwise it is read, counted and dropped. */
+  keepBody: boolean;
+}
+
+/** What an engine returns once the last body byte has arrived. */
+export interface EngineResponse {
+  status: number;
+  statusText: string;
+  /** Header lines as received: name (lower case), value, name, value... */
+  rawHeaders: string[];
+  /** The body's bytes as counted in the stats (as received for h1, decoded for fetch). */
+  bodyBytes: number;
+  /** The decoded body; null when it was not kept. Called at most once. */
+  body: () => Uint8Array | null;
+}
+
+/** One virtual user's connections: its requests go out on them one exchange at a time. */
+export interface HttpSession {
+  /** Sends one request; rejects with an {@link HttpFailure} (or, for fetch, fetch's error). */
+  send(request: EngineRequest): Promise<EngineResponse>;
+  /** Closes every connection; called when the user is aborted. */
+  close(): void;
+}
+
+/** A worker's engine: makes one session per virtual user. */
+export interface HttpEngine {
+  readonly name: HttpEngineName;
+  /** Whether this engine can send to `url` (scheme, proxies, protocol). */
+  supports(url: URL): boolean;
+  createSession(signal: AbortSignal): HttpSession;
+}
+
+/**
+ * A failed exchange, with the short text the stats group it under. The texts are the same for
+ * every engine: `tests/http_conformance_test.ts` checks it.
+ */
+export class HttpFailure extends Error {
+  constructor(readonly text: string, options?: ErrorOptions) {
+    super(text, options);
+    this.name = "HttpFailure";
+  }
+}
+
+/** Failure texts shared by the engines. */
+export const FailureText = {
+  refused: "ConnectionRefused: connection refused",
+  reset: "ConnectionReset: connection reset",
+  closed: "ConnectionClosed: connection closed before the response completed",
+  dns: "DnsError: cannot resolve host",
+  malformed: "InvalidResponse: malformed HTTP response",
+  timeout: (timeoutMs: number) => `Timeout: no response within ${timeoutMs} ms`,
+  tls: "TlsError: invalid peer certificate",
+  redirects: (limit: number) => `TooManyRedirects: more than ${limit} redirects`,
+} as const;
