@@ -34,6 +34,8 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   return text.replace(/ for url \([^)]*\)/, "").replace(/https?:\/\/\S+/g, "<url>");
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Flattens a Headers object into the engines' `[name, value, ...]` form. */
 function rawHeadersOf(headers: Headers): string[] {
   const raw: string[] = [];
@@ -72,6 +74,7 @@ export function createFetchEngine(): HttpEngine {
           let bodyBytes: number;
           if (request.method === "HEAD") {
             await res.body?.cancel();
+            kept = request.keepBody ? EMPTY : null;
             bodyBytes = 0;
           } else if (request.keepBody) {
             kept = await res.bytes();
