@@ -1,0 +1,171 @@
+// A quick, bounded throughput smoke test of the HTTP engines against a local nginx (not the
+// benchmark: that is `deno task bench`). Each measurement runs a few seconds:
+//
+//   deno run -A tools/h1_smoke.ts [--seconds 3] [--connections 64] [--url http://127.0.0.1:8080/]
+//
+// Without --url it starts nginx (Debian's) on a free port, serving a 612-byte page. It prints
+// requests/s of: a bare loop on ctx.http's client with h1 and with fetch (64 users, one thread),
+// wrk (if installed, one thread), and the whole CLI (`--workers 1 --recorder console`) per engine.
+// With `taskset` the generators run on core 0 and nginx on core 1.
+import { createHttpClientFactory } from "../core/http_client.ts";
+import type { HttpEngineName } from "../core/http_engine.ts";
+import { RequestStats } from "../core/request_stats.ts";
+
+const args = Deno.args;
+const flag = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
+};
+const seconds = Math.min(10, Number(flag("seconds", "3")));
+const connections = Number(flag("connections", "64"));
+let url = flag("url", "");
+const root = new URL("../", import.meta.url).pathname;
+// The whole run is bounded: 6 measurements of at most 10 s.
+
+async function has(binary: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("sh", { args: ["-c", `command -v ${binary}`] }).output();
+    return out.code === 0;
+  } catch {
+    return false;
+  }
+}
+const taskset = await has("taskset");
+const pin = (core: number, command: string[]) =>
+  taskset ? ["taskset", "-c", String(core), ...command] : command;
+
+let nginx: Deno.ChildProcess | null = null;
+let dir: string | null = null;
+if (!url) {
+  if (!(await has("nginx"))) {
+    console.error("nginx is not installed (apt-get install nginx), or pass --url");
+    Deno.exit(2);
+  }
+  dir = await Deno.makeTempDir({ prefix: "h1-smoke-" });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await Deno.mkdir(`${dir}/www`);
+  await Deno.writeTextFile(`${dir}/www/index.html`, "x".repeat(612));
+  await Deno.writeTextFile(
+    `${dir}/nginx.conf`,
+    `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/tmp;
+  server { listen 127.0.0.1:${port}; root ${dir}/www; } }
+`,
+  );
+  await new Deno.Command("chmod", { args: ["-R", "a+rX", dir] }).output();
+  const command = pin(1, ["nginx", "-c", `${dir}/nginx.conf`, "-p", dir, "-e", `${dir}/error.log`]);
+  nginx = new Deno.Command(command[0], { args: command.slice(1), stderr: "null" }).spawn();
+  url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** A bare loop of `connections` users on the client, in this thread, for `seconds`. */
+async function clientLoop(engine: HttpEngineName): Promise<number> {
+  const stats = new RequestStats();
+  const abort = new AbortController();
+  const factory = createHttpClientFactory(stats, {
+    host: new URL(url).origin,
+    timeoutMs: 10_000,
+    headers: {},
+    engine,
+  });
+  const path = new URL(url).pathname;
+  let requests = 0;
+  let failures = 0;
+  const endAt = performance.now() + seconds * 1000;
+  const users = Array.from({ length: connections }, async () => {
+    const http = factory(abort.signal);
+    while (performance.now() < endAt) {
+      const res = await http.get(path);
+      if (res.error) failures++;
+      requests++;
+    }
+    http.close();
+  });
+  const start = performance.now();
+  await Promise.all(users);
+  const rate = requests / ((performance.now() - start) / 1000);
+  if (failures) console.log(`  (${engine}: ${failures} failures)`);
+  return rate;
+}
+
+async function wrk(): Promise<number | null> {
+  if (!(await has("wrk"))) return null;
+  const command = pin(0, ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, url]);
+  const out = await new Deno.Command(command[0], { args: command.slice(1) }).output();
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(new TextDecoder().decode(out.stdout));
+  return match ? Number(match[1]) : null;
+}
+
+async function cli(engine: HttpEngineName, recorders: string): Promise<number | null> {
+  const summary = await Deno.makeTempFile({ suffix: ".json" });
+  const plan = await Deno.makeTempFile({ suffix: ".plan.ts" });
+  await Deno.writeTextFile(
+    plan,
+    `import { constant, definePlan } from "${new URL("../mod.ts", import.meta.url).href}";
+export default definePlan({ users: { u: { wait: constant(0), tasks: {
+  get: async ({ http }) => void await http.get(${JSON.stringify(new URL(url).pathname)}) } } } });
+`,
+  );
+  const command = pin(0, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${root}cli.ts`,
+    plan,
+    "--host",
+    new URL(url).origin,
+    "--users",
+    String(connections),
+    "--workers",
+    "1",
+    "--run-time",
+    `${seconds}s`,
+    "--recorder",
+    recorders,
+    "--http-engine",
+    engine,
+    "--summary",
+    summary,
+  ]);
+  const out = await new Deno.Command(command[0], {
+    args: command.slice(1),
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  try {
+    if (out.code !== 0) return null;
+    const s = JSON.parse(await Deno.readTextFile(summary));
+    return s.totals.requests / s.duration_s;
+  } finally {
+    await Deno.remove(summary);
+    await Deno.remove(plan);
+  }
+}
+
+const fmt = (n: number | null) => n === null ? "n/a" : `${Math.round(n).toLocaleString("en")}/s`;
+console.log(
+  `target ${url}, ${connections} connections, ${seconds} s each${taskset ? ", pinned" : ""}`,
+);
+try {
+  console.log(`wrk -t1            ${fmt(await wrk())}`);
+  console.log(`client loop h1     ${fmt(await clientLoop("h1"))}`);
+  console.log(`client loop fetch  ${fmt(await clientLoop("fetch"))}`);
+  console.log(`cli h1 (console)   ${fmt(await cli("h1", "console"))}`);
+  console.log(`cli fetch (console)${fmt(await cli("fetch", "console"))}`);
+  console.log(`wrk -t1            ${fmt(await wrk())}`);
+} finally {
+  nginx?.kill("SIGTERM");
+  await nginx?.output();
+  if (dir) await Deno.remove(dir, { recursive: true });
+}
