@@ -23,7 +23,7 @@ import {
 import { openTransport, type Transport } from "./h1_transport.ts";
 
 /** Read buffer of a connection: holds a whole typical response; heads may grow it. */
-const READ_BUFFER_BYTES = 4 * 1024;
+const READ_BUFFER_BYTES = 2 * 1024;
 /** Reads of bodies that are counted, not kept, go through a buffer this large. */
 const DISCARD_BUFFER_BYTES = 64 * 1024;
 /** Request heads prebuilt per worker, at most. */
@@ -338,19 +338,31 @@ class H1Session implements HttpSession {
     const remainingMs = Math.max(0, request.deadlineMs - performance.now());
     const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     let transport: Transport;
+    // A timer cleared once connected, not AbortSignal.timeout: that would hold memory per
+    // connection until the whole timeout ran out.
+    const connecting = new AbortController();
+    const timer = setTimeout(
+      () => connecting.abort(new DOMException("connect timed out", "TimeoutError")),
+      remainingMs,
+    );
+    const onStop = () => connecting.abort(this.#signal.reason);
+    this.#signal.addEventListener("abort", onStop, { once: true });
     try {
       transport = await openTransport({
         hostname,
         port: url.port ? Number(url.port) : tls ? 443 : 80,
         tls,
         insecure: this.#insecure,
-        signal: AbortSignal.any([this.#signal, AbortSignal.timeout(remainingMs)]),
+        signal: connecting.signal,
       });
     } catch (error) {
       if (/no ?application ?protocol/i.test(describeError(error))) {
         throw new H1Unsupported("the server speaks only HTTP/2", { cause: error });
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#signal.removeEventListener("abort", onStop);
     }
     // Idle connections must not keep a finished run alive; a busy one's deadline timer does.
     transport.unref();

@@ -2,6 +2,7 @@
 // benchmark: that is `deno task bench`). Each measurement runs a few seconds:
 //
 //   deno run -A tools/h1_smoke.ts [--seconds 3] [--connections 64] [--url http://127.0.0.1:8080/]
+//   deno run -A tools/h1_smoke.ts --idle-users 10000 [--batch 500]   # memory of idle users
 //
 // Without --url it starts nginx (Debian's) on a free port, serving a 612-byte page. It prints
 // requests/s of: a bare loop on ctx.http's client with h1 and with fetch (64 users, one thread),
@@ -36,7 +37,7 @@ const pin = (core: number, command: string[]) =>
 
 let nginx: Deno.ChildProcess | null = null;
 let dir: string | null = null;
-if (!url) {
+if (!url && !args.includes("--idle-child")) {
   if (!(await has("nginx"))) {
     console.error("nginx is not installed (apt-get install nginx), or pass --url");
     Deno.exit(2);
@@ -50,9 +51,10 @@ if (!url) {
   await Deno.writeTextFile(
     `${dir}/nginx.conf`,
     `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 4096; }
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
 http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/tmp;
-  server { listen 127.0.0.1:${port}; root ${dir}/www; } }
+  server { listen 127.0.0.1:${port} backlog=16384; root ${dir}/www; } }
 `,
   );
   await new Deno.Command("chmod", { args: ["-R", "a+rX", dir] }).output();
@@ -153,7 +155,99 @@ export default definePlan({ users: { u: { wait: constant(0), tasks: {
   }
 }
 
+/**
+ * In a child process of its own: `users` clients on `engine` each make one request, then hold
+ * their keep-alive connection idle; prints the resident memory they added, per user, in bytes.
+ */
+async function idleChild(engine: HttpEngineName, users: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const stats = new RequestStats();
+  const abort = new AbortController();
+  const factory = createHttpClientFactory(stats, {
+    host: new URL(url).origin,
+    timeoutMs: 30_000,
+    headers: {},
+    engine,
+  });
+  // Warm up the code paths with a few users, so only per-user memory is measured.
+  const warm = Array.from({ length: 50 }, () => factory(abort.signal));
+  await Promise.all(warm.map((h) => h.get(new URL(url).pathname)));
+  gc();
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  const before = Deno.memoryUsage().rss;
+  const clients = Array.from({ length: users }, () => factory(abort.signal));
+  // Default: all at once, so fetch's shared pool also has to open one connection per user.
+  const batch = Number(flag("batch", String(users)));
+  let failures = 0;
+  for (let i = 0; i < users; i += batch) {
+    const responses = await Promise.all(
+      clients.slice(i, i + batch).map((h) => h.get(new URL(url).pathname)),
+    );
+    failures += responses.filter((r) => r.error).length;
+  }
+  gc();
+  await new Promise((r) => setTimeout(r, 500));
+  gc();
+  const after = Deno.memoryUsage().rss;
+  const sockets = [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
+    try {
+      return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith("socket:");
+    } catch {
+      return false;
+    }
+  }).length;
+  console.log(
+    JSON.stringify({ engine, users, failures, sockets, bytesPerUser: (after - before) / users }),
+  );
+  for (const c of [...clients, ...warm]) c.close();
+}
+
+if (args.includes("--idle-child")) {
+  await idleChild(flag("engine", "h1") as HttpEngineName, Number(flag("idle-users", "10000")));
+  Deno.exit(0);
+}
+
 const fmt = (n: number | null) => n === null ? "n/a" : `${Math.round(n).toLocaleString("en")}/s`;
+const idleUsers = Number(flag("idle-users", "0"));
+try {
+  if (idleUsers > 0) {
+    for (const engine of ["h1", "fetch"] as const) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--v8-flags=--expose-gc",
+          new URL(import.meta.url).pathname,
+          "--idle-child",
+          "--engine",
+          engine,
+          "--idle-users",
+          String(idleUsers),
+          "--batch",
+          flag("batch", String(idleUsers)),
+          "--url",
+          url,
+        ],
+        stderr: "inherit",
+      }).output();
+      const result = JSON.parse(new TextDecoder().decode(out.stdout).trim());
+      console.log(
+        `idle ${engine}: ${result.users} users, ${result.failures} failures, ${result.sockets} sockets open, ${
+          (result.bytesPerUser / 1024).toFixed(1)
+        } KB per user (RSS)`,
+      );
+    }
+  }
+} finally {
+  if (idleUsers > 0) {
+    nginx?.kill("SIGTERM");
+    await nginx?.output();
+    if (dir) await Deno.remove(dir, { recursive: true });
+  }
+}
+if (idleUsers > 0) Deno.exit(0);
+
 console.log(
   `target ${url}, ${connections} connections, ${seconds} s each${taskset ? ", pinned" : ""}`,
 );
