@@ -26,8 +26,6 @@ import { openTransport, type Transport } from "./h1_transport.ts";
 const READ_BUFFER_BYTES = 2 * 1024;
 /** Reads of bodies that are counted, not kept, go through a buffer this large. */
 const DISCARD_BUFFER_BYTES = 64 * 1024;
-/** Request heads prebuilt per worker, at most. */
-const HEAD_CACHE_LIMIT = 10_000;
 /** Bodies up to this size are sent in the same write as the head. */
 const COALESCE_BODY_BYTES = 16 * 1024;
 
@@ -112,14 +110,17 @@ class H1Connection {
     this.start = this.end = 0;
     const read = this.transport.read(this.buf);
     this.pending = read;
-    read.then(
-      (n) => {
-        if (!this.busy) this.dead = true; // the end of the stream, or bytes nobody asked for
-        else if (n === null) this.dead = true;
-      },
-      () => this.dead = true,
-    );
+    read.then(this.#onIdleRead, this.#onIdleError);
   }
+
+  // Bound once per connection, not per request.
+  readonly #onIdleRead = (n: number | null) => {
+    // While idle: the end of the stream, or bytes nobody asked for.
+    if (!this.busy || n === null) this.dead = true;
+  };
+  readonly #onIdleError = () => {
+    this.dead = true;
+  };
 
   close(): void {
     this.dead = true;
@@ -200,7 +201,8 @@ function readEnv(name: string): string | undefined {
 export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
   const insecure = options.insecure ?? false;
   const env = options.env ?? readEnv;
-  const heads = new Map<string, Uint8Array>();
+  /** Request heads by method, then by the (resolver-cached) URL object they go to. */
+  const heads = new Map<string, WeakMap<URL, Uint8Array>>();
   const supported = new Map<string, boolean>();
 
   function buildHead(request: EngineRequest): Uint8Array {
@@ -227,11 +229,13 @@ export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
 
   function requestBytes(request: EngineRequest): Uint8Array[] {
     let head: Uint8Array | undefined;
-    if (request.headKey !== null) {
-      head = heads.get(request.headKey);
+    if (request.cacheableHead) {
+      let byUrl = heads.get(request.method);
+      if (byUrl === undefined) heads.set(request.method, byUrl = new WeakMap());
+      head = byUrl.get(request.url);
       if (head === undefined) {
         head = buildHead(request);
-        if (heads.size < HEAD_CACHE_LIMIT) heads.set(request.headKey, head);
+        byUrl.set(request.url, head);
       }
     } else {
       head = buildHead(request);
@@ -273,6 +277,8 @@ class H1Session implements HttpSession {
   #timer: number | null = null;
   #timerAtMs = Infinity;
   #closed = false;
+  #lastUrl: URL | null = null;
+  #lastKey = "";
 
   constructor(
     signal: AbortSignal,
@@ -287,7 +293,11 @@ class H1Session implements HttpSession {
 
   async send(request: EngineRequest): Promise<EngineResponse> {
     const url = request.url;
-    const key = url.protocol + url.host;
+    let key = this.#lastKey;
+    if (url !== this.#lastUrl) {
+      key = this.#lastKey = url.protocol + url.host;
+      this.#lastUrl = url;
+    }
     let conn: H1Connection | null = null;
     try {
       const bytes = this.#requestBytes(request);

@@ -249,9 +249,15 @@ export function createHttpClientFactory(
     const primarySession = primary.createSession(signal);
     let fetchSession: HttpSession | null = primary === fetchEngine ? primarySession : null;
 
+    let lastUrl: URL | null = null;
     const sessionFor = (url: URL): HttpSession => {
-      if (primary === fetchEngine) return primarySession;
-      if (primary.supports(url) && !fallbackOrigins.has(url.origin)) return primarySession;
+      if (primary === fetchEngine || url === lastUrl) return primarySession;
+      if (
+        primary.supports(url) && (fallbackOrigins.size === 0 || !fallbackOrigins.has(url.origin))
+      ) {
+        lastUrl = url;
+        return primarySession;
+      }
       warnOnce(
         url.protocol + url.host,
         `h1 engine cannot send to ${url.origin} (${
@@ -323,9 +329,7 @@ export function createHttpClientFactory(
             url: target,
             headers: sent,
             body,
-            headKey: sent === baseHeaders && body === null
-              ? `${currentMethod} ${target.href}`
-              : null,
+            cacheableHead: sent === baseHeaders && body === null,
             deadlineMs,
             timeoutMs,
             keepBody,
@@ -336,6 +340,7 @@ export function createHttpClientFactory(
           } catch (cause) {
             if (!(cause instanceof H1Unsupported)) throw cause;
             fallbackOrigins.add(target.origin);
+            lastUrl = null;
             response = await sessionFor(target).send(engineRequest);
           }
           const raw = response.rawHeaders;

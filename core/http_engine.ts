@@ -24,8 +24,11 @@ export interface EngineRequest {
   /** Header names in lower case; the engine adds `host`, `content-length` and its defaults. */
   headers: Record<string, string>;
   body: Uint8Array | null;
-  /** When set, the request's head (method, URL, headers) is the same for every request with it. */
-  headKey: string | null;
+  /**
+   * True when the head depends only on the method and this very `url` object (the worker's
+   * default headers, no body, no cookie): an engine may then reuse the bytes it built for them.
+   */
+  cacheableHead: boolean;
   /** The request fails with a timeout at this `performance.now()` time. */
   deadlineMs: number;
   /** The timeout as asked for, for the failure text. */
