@@ -109,7 +109,31 @@ async function wrk(): Promise<number | null> {
   return match ? Number(match[1]) : null;
 }
 
-async function cli(engine: HttpEngineName, recorders: string): Promise<number | null> {
+/** Files to remove at the end. */
+const temporary: string[] = [];
+
+/** The flags of every built-in recorder, writing to temporary files and free local ports. */
+async function allRecorders(): Promise<string[]> {
+  const free = () => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return port;
+  };
+  return [
+    "--recorder",
+    "console,json,prometheus,otel",
+    "--json-file",
+    temporary[temporary.push(await Deno.makeTempFile({ suffix: ".jsonl" })) - 1],
+    "--prometheus-listen",
+    `127.0.0.1:${free()}`,
+    // Nothing listens there: exports fail and are reported, as a collector that is down.
+    "--otel-endpoint",
+    `http://127.0.0.1:${free()}`,
+  ];
+}
+
+async function cli(engine: HttpEngineName, recorders: string[]): Promise<number | null> {
   const summary = await Deno.makeTempFile({ suffix: ".json" });
   const plan = await Deno.makeTempFile({ suffix: ".plan.ts" });
   await Deno.writeTextFile(
@@ -133,8 +157,7 @@ export default definePlan({ users: { u: { wait: constant(0), tasks: {
     "1",
     "--run-time",
     `${seconds}s`,
-    "--recorder",
-    recorders,
+    ...recorders,
     "--http-engine",
     engine,
     "--summary",
@@ -255,10 +278,12 @@ try {
   console.log(`wrk -t1            ${fmt(await wrk())}`);
   console.log(`client loop h1     ${fmt(await clientLoop("h1"))}`);
   console.log(`client loop fetch  ${fmt(await clientLoop("fetch"))}`);
-  console.log(`cli h1 (console)   ${fmt(await cli("h1", "console"))}`);
-  console.log(`cli fetch (console)${fmt(await cli("fetch", "console"))}`);
+  console.log(`cli h1 (console)   ${fmt(await cli("h1", ["--recorder", "console"]))}`);
+  console.log(`cli h1 (all rec.)  ${fmt(await cli("h1", await allRecorders()))}`);
+  console.log(`cli fetch (console)${fmt(await cli("fetch", ["--recorder", "console"]))}`);
   console.log(`wrk -t1            ${fmt(await wrk())}`);
 } finally {
+  for (const file of temporary) await Deno.remove(file).catch(() => {});
   nginx?.kill("SIGTERM");
   await nginx?.output();
   if (dir) await Deno.remove(dir, { recursive: true });
