@@ -11,7 +11,7 @@ import {
 } from "../core/http_client.ts";
 import type { HttpEngineName } from "../core/http_engine.ts";
 import { RequestStats } from "../core/request_stats.ts";
-import { freePort, tempDir } from "./helpers.ts";
+import { freePort, ROOT, runCli, runCliWithSummary, tempDir } from "./helpers.ts";
 
 const ENGINES: HttpEngineName[] = ["h1", "fetch"];
 const encoder = new TextEncoder();
@@ -831,5 +831,85 @@ Deno.test("conformance: TLS with a self-signed certificate: refused by default, 
   } finally {
     await server.shutdown();
     await dir.remove();
+  }
+});
+
+// ---- Fallback and the command line ---------------------------------------------------------
+
+Deno.test("h1 falls back to fetch when a proxy is set in the environment, and says so once", async () => {
+  // A proxy that answers every request itself: fetch sends it the absolute URL.
+  const seen: string[] = [];
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    seen.push(req.url);
+    return new Response("via proxy");
+  });
+  const proxyUrl = `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`;
+  const target = `http://127.0.0.1:${freePort()}`;
+  const script = `
+    import { createHttpClientFactory } from "${
+    new URL("../core/http_client.ts", import.meta.url).href
+  }";
+    import { RequestStats } from "${new URL("../core/request_stats.ts", import.meta.url).href}";
+    const warnings = [];
+    const http = createHttpClientFactory(new RequestStats(), {
+      host: "${target}", timeoutMs: 5000, headers: {}, engine: "h1",
+      onWarning: (message) => warnings.push(message),
+    })(new AbortController().signal);
+    const bodies = [];
+    for (let i = 0; i < 3; i++) bodies.push(await (await http.get("/x")).text());
+    http.close();
+    console.log(JSON.stringify({ bodies, warnings }));
+  `;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env: { HTTP_PROXY: proxyUrl, NO_PROXY: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    assert.deepEqual(result.bodies, ["via proxy", "via proxy", "via proxy"]);
+    assert.equal(result.warnings.length, 1, "said once");
+    assert.match(result.warnings[0], /h1 engine cannot send to .*proxy.*through fetch/);
+    assert.equal(seen.length, 3);
+  } finally {
+    await proxy.shutdown();
+  }
+});
+
+Deno.test("the command line picks the engine; --insecure with fetch is refused with a reason", async () => {
+  const target = startTarget();
+  try {
+    const plan = `${ROOT}tests/plans/counting.plan.ts`;
+    for (const engine of ENGINES) {
+      const { code, stderr, summary } = await runCliWithSummary(
+        [plan, "--host", target.url, "--run-time", "1s", "--workers", "1"],
+        { env: { STAMPEDE_HTTP_ENGINE: engine } },
+      );
+      assert.equal(code, 0, stderr);
+      assert.ok(summary.totals.requests > 0);
+    }
+    const bad = await runCli([plan, "--host", target.url, "--http-engine", "h2"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--http-engine.*h2.*invalid.*h1, fetch/);
+    const insecure = await runCli([
+      plan,
+      "--host",
+      target.url,
+      "--run-time",
+      "1s",
+      "--http-engine",
+      "fetch",
+      "--insecure",
+    ]);
+    assert.equal(insecure.code, 2, insecure.stderr);
+    assert.match(
+      insecure.stderr,
+      /^stampede: error: Cannot skip certificate checks with the HTTP engine "fetch": .*--unsafely-ignore-certificate-errors/,
+    );
+  } finally {
+    await target.shutdown();
   }
 });
