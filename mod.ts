@@ -11,6 +11,7 @@ export {
   definePlan,
   type LoadSpec,
   type Plan,
+  type PlanHttpOptions,
   type PlanSpec,
   type RecordedRequest,
   type TaskContext,
@@ -20,7 +21,8 @@ export {
   type WaitTime,
 } from "./core/plan.ts";
 export { ExitCode, PlanError, StampedeError, StopUser, UsageError } from "./core/errors.ts";
-export type { HttpClient, HttpResponse, RequestOptions } from "./core/http_client.ts";
+export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http_client.ts";
+export { HTTP_ENGINES, type HttpEngineName } from "./core/http_engine.ts";
 export type {
   FinalSnapshot,
   IntervalSnapshot,

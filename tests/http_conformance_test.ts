@@ -1,8 +1,9 @@
 // One suite, both HTTP engines: every case must give the same status, headers, body, stats and
 // failure text with h1 as with fetch, against real servers on 127.0.0.1: Deno.serve, a raw
 // socket server for what Deno.serve will not do (malformed, reset, 1xx, silent close), nginx
-// and a TLS server with a certificate made by openssl at test time.
+// and TLS servers (HTTP/1.1, and HTTP/2 only) with a certificate made by openssl at test time.
 import assert from "node:assert/strict";
+import { createSecureServer } from "node:http2";
 import { gzipSync } from "node:zlib";
 import {
   createHttpClientFactory,
@@ -911,5 +912,52 @@ Deno.test("the command line picks the engine; --insecure with fetch is refused w
     );
   } finally {
     await target.shutdown();
+  }
+});
+
+Deno.test("h1 falls back to fetch for a TLS server that speaks only HTTP/2", async () => {
+  const dir = await tempDir();
+  const { cert, key } = await selfSignedCert(dir.path);
+  const server = createSecureServer({ cert, key, allowHTTP1: false });
+  server.on("stream", (stream) => {
+    stream.respond({ ":status": 200 });
+    stream.end("spoken in h2");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // Deno's fetch speaks h2 but checks certificates in-process: a child with the flag that
+  // skips the checks for both engines.
+  const script = `
+    import { createHttpClientFactory } from "${
+    new URL("../core/http_client.ts", import.meta.url).href
+  }";
+    import { RequestStats } from "${new URL("../core/request_stats.ts", import.meta.url).href}";
+    const warnings = [];
+    const http = createHttpClientFactory(new RequestStats(), {
+      host: "${url}", timeoutMs: 5000, headers: {}, engine: "h1",
+      onWarning: (message) => warnings.push(message),
+    })(new AbortController().signal);
+    const bodies = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await http.get("/");
+      bodies.push(res.error ?? await res.text());
+    }
+    http.close();
+    console.log(JSON.stringify({ bodies, warnings }));
+  `;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--unsafely-ignore-certificate-errors=127.0.0.1", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    assert.deepEqual(result.bodies, ["spoken in h2", "spoken in h2"]);
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0], /HTTP\/2 only/);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await dir.remove();
   }
 });
