@@ -366,6 +366,8 @@ class H1Session implements HttpSession {
         signal: connecting.signal,
       });
     } catch (error) {
+      // Whatever closing the half-open connection threw, the reason is the timeout or the stop.
+      if (connecting.signal.aborted) throw connecting.signal.reason;
       if (/no ?application ?protocol/i.test(describeError(error))) {
         throw new H1Unsupported("the server speaks only HTTP/2", { cause: error });
       }
@@ -400,7 +402,8 @@ class H1Session implements HttpSession {
     const keep = request.keepBody;
     const pieces: Uint8Array[] = [];
     let bodyBytes = 0;
-    let reusable = head.keepAlive;
+    // After a 101 the connection no longer speaks HTTP/1.1.
+    let reusable = head.keepAlive && head.status !== 101;
     const noBody = request.method === "HEAD" || head.status === 204 || head.status === 304 ||
       head.status < 200;
     if (noBody) {

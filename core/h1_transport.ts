@@ -31,7 +31,10 @@ export async function openTransport(target: TransportTarget): Promise<Transport>
     return conn;
   }
   if (target.insecure) return await openNodeTls(hostname, port, signal);
-  const conn = await Deno.connectTls({ hostname, port, alpnProtocols: ["http/1.1"] });
+  const conn = await abortable(
+    Deno.connectTls({ hostname, port, alpnProtocols: ["http/1.1"] }),
+    signal,
+  );
   const onAbort = () => conn.close();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
@@ -45,6 +48,33 @@ export async function openTransport(target: TransportTarget): Promise<Transport>
     signal.removeEventListener("abort", onAbort);
   }
   return conn;
+}
+
+/** Rejects when `signal` aborts first (Deno.connectTls takes no signal); a late conn is closed. */
+function abortable(connecting: Promise<Deno.TlsConn>, signal: AbortSignal): Promise<Deno.TlsConn> {
+  if (signal.aborted) {
+    connecting.then((conn) => conn.close(), () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      settled = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    connecting.then(
+      (conn) => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) conn.close();
+        else resolve(conn);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        if (!settled) reject(error);
+      },
+    );
+  });
 }
 
 function openNodeTls(hostname: string, port: number, signal: AbortSignal): Promise<Transport> {

@@ -799,6 +799,24 @@ Deno.test("conformance: TLS with a self-signed certificate: refused by default, 
     );
     assert.equal(refused.error, "TlsError: invalid peer certificate");
 
+    // A listener that accepts and never speaks: the handshake times out, the socket is closed.
+    const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    (async () => {
+      for await (const conn of silent) held.push(conn);
+    })().catch(() => {});
+    try {
+      const hung = await onBothEngines(
+        `https://127.0.0.1:${(silent.addr as Deno.NetAddr).port}`,
+        async (client) => outcomeOf(client, await client.http.get("/")),
+        { timeoutMs: 300 },
+      );
+      assert.equal(hung.error, "Timeout: no response within 300 ms");
+    } finally {
+      silent.close();
+      for (const conn of held) conn.close();
+    }
+
     const h1 = clientOf("h1", url, { insecure: true });
     try {
       const res = await h1.http.get("/");
