@@ -55,10 +55,11 @@ function percentiles(value: string): number[] {
   return list;
 }
 
-/** `--insecure` is true; its env var may say true/false, 1/0, yes/no. */
-function insecureFlag(value: unknown): boolean {
-  if (value === true) return true;
-  const text = String(value).trim().toLowerCase();
+/** STAMPEDE_INSECURE: true/false, 1/0, yes/no; unset leaves the choice to the plan. */
+function insecureFromEnv(): boolean | undefined {
+  const value = Deno.env.get("STAMPEDE_INSECURE");
+  if (value === undefined) return undefined;
+  const text = value.trim().toLowerCase();
   if (["1", "true", "yes", "on", ""].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
   throw new UsageError(`Cannot use STAMPEDE_INSECURE "${value}": expected true or false`);
@@ -143,8 +144,11 @@ function buildProgram(plugins: RecorderPlugin[]): Command {
         .choices(HTTP_ENGINES).env("STAMPEDE_HTTP_ENGINE"),
     )
     .addOption(
-      new Option("--insecure", "skip TLS certificate checks (self-signed targets; h1 engine)")
-        .env("STAMPEDE_INSECURE"),
+      // Read by hand: commander turns a boolean on for any value of its env var, "false" too.
+      new Option(
+        "--insecure",
+        "skip TLS certificate checks (self-signed targets; h1 engine) (env: STAMPEDE_INSECURE=true|false)",
+      ),
     )
     .addOption(
       new Option(
@@ -281,7 +285,7 @@ async function main(args: string[]): Promise<number> {
       tags: opts.tag,
       percentiles: opts.percentiles,
       httpEngine: opts.httpEngine,
-      insecure: opts.insecure === undefined ? undefined : insecureFlag(opts.insecure),
+      insecure: opts.insecure === true ? true : insecureFromEnv(),
       signal: controller.signal,
     });
     Deno.removeSignalListener("SIGINT", sigint);

@@ -276,7 +276,6 @@ class H1Session implements HttpSession {
   readonly #busy = new Set<H1Connection>();
   #timer: number | null = null;
   #timerAtMs = Infinity;
-  #closed = false;
   #lastUrl: URL | null = null;
   #lastKey = "";
 
@@ -321,7 +320,6 @@ class H1Session implements HttpSession {
   }
 
   close(): void {
-    this.#closed = true;
     for (const conns of this.#idle.values()) for (const c of conns) c.close();
     this.#idle.clear();
     for (const c of this.#busy) c.close();
@@ -342,7 +340,7 @@ class H1Session implements HttpSession {
   }
 
   async #connect(key: string, request: EngineRequest): Promise<H1Connection> {
-    if (this.#closed) throw this.#signal.reason;
+    if (this.#signal.aborted) throw this.#signal.reason;
     const url = request.url;
     const tls = url.protocol === "https:";
     const remainingMs = Math.max(0, request.deadlineMs - performance.now());
@@ -429,7 +427,7 @@ class H1Session implements HttpSession {
     if (conn.start !== conn.end) reusable = false; // bytes past the response: not ours to guess
     if (request.headers["connection"]?.toLowerCase() === "close") reusable = false;
     this.#busy.delete(conn);
-    if (reusable && !this.#closed) {
+    if (reusable && !this.#signal.aborted) {
       conn.idle();
       let idle = this.#idle.get(conn.key);
       if (idle === undefined) this.#idle.set(conn.key, idle = []);

@@ -924,6 +924,11 @@ Deno.test("the command line picks the engine; --insecure with fetch is refused w
       "--insecure",
     ]);
     assert.equal(insecure.code, 2, insecure.stderr);
+    const notInsecure = await runCli(
+      [plan, "--host", target.url, "--run-time", "500ms", "--http-engine", "fetch"],
+      { env: { STAMPEDE_INSECURE: "false" } },
+    );
+    assert.equal(notInsecure.code, 0, `STAMPEDE_INSECURE=false is false: ${notInsecure.stderr}`);
     assert.match(
       insecure.stderr,
       /^stampede: error: Cannot skip certificate checks with the HTTP engine "fetch": .*--unsafely-ignore-certificate-errors/,
