@@ -216,6 +216,217 @@ class ClientResponse implements HttpResponse {
 
 const NO_BODY = () => EMPTY;
 
+/** What the clients of one load worker share. */
+interface SharedState {
+  stats: RequestStats;
+  defaults: HttpDefaults;
+  resolver: UrlResolver;
+  baseHeaders: Record<string, string>;
+  primary: HttpEngine;
+  fetchEngine: HttpEngine;
+  /** Origins that h1 found it cannot serve during the run. */
+  fallbackOrigins: Set<string>;
+  warnOnce(key: string, message: string): void;
+}
+
+/** One virtual user's client: its methods live on the prototype, its state in a few fields. */
+class UserHttpClient implements HttpClient {
+  readonly #shared: SharedState;
+  readonly #signal: AbortSignal;
+  readonly #primarySession: HttpSession;
+  #fetchSession: HttpSession | null;
+  #lastUrl: URL | null = null;
+  readonly cookies: UserCookieJar;
+
+  constructor(shared: SharedState, signal: AbortSignal) {
+    this.#shared = shared;
+    this.#signal = signal;
+    this.cookies = new UserCookieJar(shared.defaults.host);
+    this.#primarySession = shared.primary.createSession(signal);
+    this.#fetchSession = shared.primary === shared.fetchEngine ? this.#primarySession : null;
+  }
+
+  get(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("GET", url, options);
+  }
+  head(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("HEAD", url, options);
+  }
+  delete(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("DELETE", url, options);
+  }
+  post(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("POST", url, options);
+  }
+  put(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("PUT", url, options);
+  }
+  patch(url: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request("PATCH", url, options);
+  }
+
+  close(): void {
+    this.#primarySession.close();
+    if (this.#fetchSession !== this.#primarySession) this.#fetchSession?.close();
+  }
+
+  #sessionFor(url: URL): HttpSession {
+    const s = this.#shared;
+    if (s.primary === s.fetchEngine || url === this.#lastUrl) return this.#primarySession;
+    if (
+      s.primary.supports(url) &&
+      (s.fallbackOrigins.size === 0 || !s.fallbackOrigins.has(url.origin))
+    ) {
+      this.#lastUrl = url;
+      return this.#primarySession;
+    }
+    s.warnOnce(
+      url.protocol + url.host,
+      `h1 engine cannot send to ${url.origin} (${
+        url.protocol !== "http:" && url.protocol !== "https:"
+          ? "scheme"
+          : s.fallbackOrigins.has(url.origin)
+          ? "HTTP/2 only"
+          : "a proxy is set in the environment"
+      }): its requests go through fetch`,
+    );
+    return this.#fetchSession ??= s.fetchEngine.createSession(this.#signal);
+  }
+
+  async request(
+    method: string,
+    url: string,
+    options: RequestOptions = {},
+  ): Promise<HttpResponse> {
+    const s = this.#shared;
+    const name = options.name ?? url;
+    if (this.#signal.aborted) {
+      s.stats.abort(method, name);
+      throw new RunStopped();
+    }
+    let target = s.resolver.resolve(url);
+    if (options.query) {
+      const search = new URLSearchParams();
+      for (const [k, v] of Object.entries(options.query)) search.append(k, String(v));
+      const href = target.href;
+      target = new URL(href + (href.includes("?") ? "&" : "?") + search);
+    }
+    let headers = options.headers
+      ? { ...s.baseHeaders, ...lowerCaseKeys(options.headers) }
+      : s.baseHeaders;
+    let body: Uint8Array | null = null;
+    if (options.json !== undefined) {
+      body = encoder.encode(JSON.stringify(options.json));
+      if (headers["content-type"] === undefined) {
+        headers = { ...headers, "content-type": "application/json" };
+      }
+    } else if (options.body !== undefined && options.body !== null) {
+      const encoded = await bodyBytes(options.body);
+      body = encoded.bytes;
+      if (encoded.contentType !== null && headers["content-type"] === undefined) {
+        headers = { ...headers, "content-type": encoded.contentType };
+      }
+    }
+    const timeoutMs = options.timeoutMs ?? s.defaults.timeoutMs;
+    const keepBody = options.discardBody !== true;
+    let currentMethod = method;
+    let redirects = 0;
+    const start = performance.now();
+    const deadlineMs = start + timeoutMs;
+    let response: EngineResponse;
+    let error: string | null = null;
+    try {
+      while (true) {
+        let sent = headers;
+        if (!this.cookies.isEmpty) {
+          const cookie = this.cookies.headerFor(target.href);
+          if (cookie) {
+            sent = {
+              ...headers,
+              cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie,
+            };
+          }
+        }
+        const engineRequest: EngineRequest = {
+          method: currentMethod,
+          url: target,
+          headers: sent,
+          body,
+          cacheableHead: sent === s.baseHeaders && body === null,
+          deadlineMs,
+          timeoutMs,
+          keepBody,
+        };
+        const session = this.#sessionFor(target);
+        try {
+          response = await session.send(engineRequest);
+        } catch (cause) {
+          if (!(cause instanceof H1Unsupported)) throw cause;
+          s.fallbackOrigins.add(target.origin);
+          this.#lastUrl = null;
+          response = await this.#sessionFor(target).send(engineRequest);
+        }
+        const raw = response.rawHeaders;
+        const setCookies = setCookiesOf(raw);
+        if (setCookies !== null) this.cookies.store(setCookies, target.href);
+        const status = response.status;
+        if (status < 300 || status > 308 || status === 304 || status === 305 || status === 306) {
+          break;
+        }
+        const location = headerOf(raw, "location");
+        if (location === null) break;
+        if (++redirects > MAX_REDIRECTS) {
+          throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
+        }
+        const next = new URL(location, target);
+        if (
+          status === 303 && currentMethod !== "GET" && currentMethod !== "HEAD" ||
+          (status === 301 || status === 302) && currentMethod === "POST"
+        ) {
+          currentMethod = "GET";
+          body = null;
+          const { "content-type": _t, "content-length": _l, ...rest } = headers;
+          headers = rest;
+        }
+        if (next.origin !== target.origin && headers.authorization !== undefined) {
+          const { authorization: _a, ...rest } = headers;
+          headers = rest;
+        }
+        target = next;
+      }
+    } catch (cause) {
+      const end = performance.now();
+      if (this.#signal.aborted) {
+        s.stats.abort(method, name);
+        throw new RunStopped();
+      }
+      error = cause instanceof HttpFailure ? cause.text : describeFetchError(cause, timeoutMs);
+      s.stats.record(method, name, 0, Math.round((end - start) * 1000), 0, error);
+      return new ClientResponse(0, "", error, target.href, end - start, [], NO_BODY);
+    }
+    const end = performance.now();
+    const status = response.status;
+    if (status >= 400) error = `HTTP ${status}`;
+    s.stats.record(
+      method,
+      name,
+      status,
+      Math.round((end - start) * 1000),
+      response.bodyBytes,
+      error,
+    );
+    return new ClientResponse(
+      status,
+      response.statusText,
+      error,
+      target.href,
+      end - start,
+      response.rawHeaders,
+      response.body,
+    );
+  }
+}
+
 /**
  * Creates the per-worker factory of per-user HTTP clients, recording into `stats`. Requests run
  * on `defaults.engine`; an origin h1 cannot serve (a proxy from the environment, a scheme other
@@ -225,196 +436,24 @@ export function createHttpClientFactory(
   stats: RequestStats,
   defaults: HttpDefaults,
 ): (signal: AbortSignal) => HttpClient {
-  const resolver = new UrlResolver(defaults.host);
-  const baseHeaders = lowerCaseKeys({
-    "user-agent": `stampede/${VERSION}`,
-    ...defaults.headers,
-  });
   const engineName = defaults.engine ?? DEFAULT_HTTP_ENGINE;
   const fetchEngine = createFetchEngine();
-  const primary: HttpEngine = engineName === "h1"
-    ? createH1Engine({ insecure: defaults.insecure ?? false })
-    : fetchEngine;
-  /** Origins that h1 found it cannot serve during the run. */
-  const fallbackOrigins = new Set<string>();
   const warned = new Set<string>();
-  const warnOnce = (key: string, message: string) => {
-    if (warned.has(key)) return;
-    warned.add(key);
-    defaults.onWarning?.(message);
+  const shared: SharedState = {
+    stats,
+    defaults,
+    resolver: new UrlResolver(defaults.host),
+    baseHeaders: lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers }),
+    primary: engineName === "h1"
+      ? createH1Engine({ insecure: defaults.insecure ?? false })
+      : fetchEngine,
+    fetchEngine,
+    fallbackOrigins: new Set(),
+    warnOnce(key, message) {
+      if (warned.has(key)) return;
+      warned.add(key);
+      defaults.onWarning?.(message);
+    },
   };
-
-  return (signal) => {
-    const cookies = new UserCookieJar(defaults.host);
-    const primarySession = primary.createSession(signal);
-    let fetchSession: HttpSession | null = primary === fetchEngine ? primarySession : null;
-
-    let lastUrl: URL | null = null;
-    const sessionFor = (url: URL): HttpSession => {
-      if (primary === fetchEngine || url === lastUrl) return primarySession;
-      if (
-        primary.supports(url) && (fallbackOrigins.size === 0 || !fallbackOrigins.has(url.origin))
-      ) {
-        lastUrl = url;
-        return primarySession;
-      }
-      warnOnce(
-        url.protocol + url.host,
-        `h1 engine cannot send to ${url.origin} (${
-          url.protocol !== "http:" && url.protocol !== "https:"
-            ? "scheme"
-            : fallbackOrigins.has(url.origin)
-            ? "HTTP/2 only"
-            : "a proxy is set in the environment"
-        }): its requests go through fetch`,
-      );
-      return fetchSession ??= fetchEngine.createSession(signal);
-    };
-
-    const request = async (
-      method: string,
-      url: string,
-      options: RequestOptions = {},
-    ): Promise<HttpResponse> => {
-      const name = options.name ?? url;
-      if (signal.aborted) {
-        stats.abort(method, name);
-        throw new RunStopped();
-      }
-      let target = resolver.resolve(url);
-      if (options.query) {
-        const search = new URLSearchParams();
-        for (const [k, v] of Object.entries(options.query)) search.append(k, String(v));
-        const href = target.href;
-        target = new URL(href + (href.includes("?") ? "&" : "?") + search);
-      }
-      let headers = options.headers
-        ? { ...baseHeaders, ...lowerCaseKeys(options.headers) }
-        : baseHeaders;
-      let body: Uint8Array | null = null;
-      if (options.json !== undefined) {
-        body = encoder.encode(JSON.stringify(options.json));
-        if (headers["content-type"] === undefined) {
-          headers = { ...headers, "content-type": "application/json" };
-        }
-      } else if (options.body !== undefined && options.body !== null) {
-        const encoded = await bodyBytes(options.body);
-        body = encoded.bytes;
-        if (encoded.contentType !== null && headers["content-type"] === undefined) {
-          headers = { ...headers, "content-type": encoded.contentType };
-        }
-      }
-      const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
-      const keepBody = options.discardBody !== true;
-      let currentMethod = method;
-      let redirects = 0;
-      const start = performance.now();
-      const deadlineMs = start + timeoutMs;
-      let response: EngineResponse;
-      let error: string | null = null;
-      try {
-        while (true) {
-          let sent = headers;
-          if (!cookies.isEmpty) {
-            const cookie = cookies.headerFor(target.href);
-            if (cookie) {
-              sent = {
-                ...headers,
-                cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie,
-              };
-            }
-          }
-          const engineRequest: EngineRequest = {
-            method: currentMethod,
-            url: target,
-            headers: sent,
-            body,
-            cacheableHead: sent === baseHeaders && body === null,
-            deadlineMs,
-            timeoutMs,
-            keepBody,
-          };
-          const session = sessionFor(target);
-          try {
-            response = await session.send(engineRequest);
-          } catch (cause) {
-            if (!(cause instanceof H1Unsupported)) throw cause;
-            fallbackOrigins.add(target.origin);
-            lastUrl = null;
-            response = await sessionFor(target).send(engineRequest);
-          }
-          const raw = response.rawHeaders;
-          const setCookies = setCookiesOf(raw);
-          if (setCookies !== null) cookies.store(setCookies, target.href);
-          const status = response.status;
-          if (status < 300 || status > 308 || status === 304 || status === 305 || status === 306) {
-            break;
-          }
-          const location = headerOf(raw, "location");
-          if (location === null) break;
-          if (++redirects > MAX_REDIRECTS) {
-            throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
-          }
-          const next = new URL(location, target);
-          if (
-            status === 303 && currentMethod !== "GET" && currentMethod !== "HEAD" ||
-            (status === 301 || status === 302) && currentMethod === "POST"
-          ) {
-            currentMethod = "GET";
-            body = null;
-            const { "content-type": _t, "content-length": _l, ...rest } = headers;
-            headers = rest;
-          }
-          if (next.origin !== target.origin && headers.authorization !== undefined) {
-            const { authorization: _a, ...rest } = headers;
-            headers = rest;
-          }
-          target = next;
-        }
-      } catch (cause) {
-        const end = performance.now();
-        if (signal.aborted) {
-          stats.abort(method, name);
-          throw new RunStopped();
-        }
-        error = cause instanceof HttpFailure ? cause.text : describeFetchError(cause, timeoutMs);
-        stats.record(method, name, 0, Math.round((end - start) * 1000), 0, error);
-        return new ClientResponse(0, "", error, target.href, end - start, [], NO_BODY);
-      }
-      const end = performance.now();
-      const status = response.status;
-      if (status >= 400) error = `HTTP ${status}`;
-      stats.record(
-        method,
-        name,
-        status,
-        Math.round((end - start) * 1000),
-        response.bodyBytes,
-        error,
-      );
-      return new ClientResponse(
-        status,
-        response.statusText,
-        error,
-        target.href,
-        end - start,
-        response.rawHeaders,
-        response.body,
-      );
-    };
-    return {
-      request,
-      get: (url, options) => request("GET", url, options),
-      head: (url, options) => request("HEAD", url, options),
-      delete: (url, options) => request("DELETE", url, options),
-      post: (url, options) => request("POST", url, options),
-      put: (url, options) => request("PUT", url, options),
-      patch: (url, options) => request("PATCH", url, options),
-      cookies,
-      close: () => {
-        primarySession.close();
-        if (fetchSession !== primarySession) fetchSession?.close();
-      },
-    };
-  };
+  return (signal) => new UserHttpClient(shared, signal);
 }

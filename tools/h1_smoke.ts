@@ -198,7 +198,7 @@ async function idleChild(engine: HttpEngineName, users: number): Promise<void> {
   gc();
   await new Promise((r) => setTimeout(r, 200));
   gc();
-  const before = Deno.memoryUsage().rss;
+  const before = Deno.memoryUsage();
   const clients = Array.from({ length: users }, () => factory(abort.signal));
   // Default: all at once, so fetch's shared pool also has to open one connection per user.
   const batch = Number(flag("batch", String(users)));
@@ -212,7 +212,7 @@ async function idleChild(engine: HttpEngineName, users: number): Promise<void> {
   gc();
   await new Promise((r) => setTimeout(r, 500));
   gc();
-  const after = Deno.memoryUsage().rss;
+  const after = Deno.memoryUsage();
   const sockets = [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
     try {
       return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith("socket:");
@@ -221,7 +221,16 @@ async function idleChild(engine: HttpEngineName, users: number): Promise<void> {
     }
   }).length;
   console.log(
-    JSON.stringify({ engine, users, failures, sockets, bytesPerUser: (after - before) / users }),
+    JSON.stringify({
+      engine,
+      users,
+      failures,
+      sockets,
+      bytesPerUser: (after.rss - before.rss) / users,
+      // Live JavaScript objects only; the rest of the RSS is native (sockets, buffers) and
+      // V8's own growth.
+      heapBytesPerUser: (after.heapUsed - before.heapUsed) / users,
+    }),
   );
   for (const c of [...clients, ...warm]) c.close();
 }
@@ -258,7 +267,9 @@ try {
       console.log(
         `idle ${engine}: ${result.users} users, ${result.failures} failures, ${result.sockets} sockets open, ${
           (result.bytesPerUser / 1024).toFixed(1)
-        } KB per user (RSS)`,
+        } KB per user (RSS), of which ${
+          (result.heapBytesPerUser / 1024).toFixed(1)
+        } KB live JS heap`,
       );
     }
   }
