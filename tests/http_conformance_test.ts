@@ -164,6 +164,20 @@ function startTarget() {
     if (path === "/204") return new Response(null, { status: 204 });
     if (path === "/304") return new Response(null, { status: 304, headers: { etag: '"v1"' } });
     if (path === "/big") return new Response(big);
+    if (path === "/big-chunked") {
+      let at = 0;
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            if (at >= 3 * 1024 * 1024) return controller.close();
+            controller.enqueue(big.slice(at, at += 100_003));
+          },
+        }),
+      );
+    }
+    if (path === "/big-head") {
+      return new Response("small body", { headers: { "x-big": "h".repeat(6000) } });
+    }
     if (path === "/slow") {
       let n = 0;
       return new Response(
@@ -248,6 +262,16 @@ const simpleCases: {
     what: "a 10 MB body",
     run: (h) => h.get("/big"),
     expect: { status: 200 },
+  },
+  {
+    what: "a 3 MB chunked body in odd-sized chunks",
+    run: (h) => h.get("/big-chunked"),
+    expect: { status: 200 },
+  },
+  {
+    what: "a response head larger than the read buffer",
+    run: (h) => h.get("/big-head"),
+    expect: { status: 200, body: "small body" },
   },
   {
     what: "a 10 MB body counted, not kept",
