@@ -5,6 +5,7 @@ import {
   FailureText,
   type HttpEngine,
   type HttpSession,
+  TLS_HANDSHAKE,
 } from "./http_engine.ts";
 
 /** Short text of a failed fetch, without the URL, so failures group well. */
@@ -22,6 +23,7 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   if (/connection reset|reset by peer|broken pipe/i.test(text)) return FailureText.reset;
   if (/dns error|failed to lookup|name or service not known/i.test(text)) return FailureText.dns;
   if (/invalid peer certificate|certificate/i.test(text)) return FailureText.tls;
+  if (TLS_HANDSHAKE.test(text)) return FailureText.handshake;
   if (/invalid HTTP|invalid content-length|invalid chunk|parse error|invalid status/i.test(text)) {
     return FailureText.malformed;
   }

@@ -10,6 +10,7 @@ import {
   type HttpEngine,
   HttpFailure,
   type HttpSession,
+  TLS_HANDSHAKE,
 } from "./http_engine.ts";
 import {
   findTrailersEnd,
@@ -153,6 +154,7 @@ function failureOf(error: unknown, conn: H1Connection | null, timeoutMs: number)
   }
   const text = describeError(error);
   if (/certificate/i.test(text)) return new HttpFailure(FailureText.tls, { cause: error });
+  if (TLS_HANDSHAKE.test(text)) return new HttpFailure(FailureText.handshake, { cause: error });
   if (/failed to lookup|name or service not known|dns/i.test(text)) {
     return new HttpFailure(FailureText.dns, { cause: error });
   }

@@ -85,5 +85,9 @@ export const FailureText = {
   malformed: "InvalidResponse: malformed HTTP response",
   timeout: (timeoutMs: number) => `Timeout: no response within ${timeoutMs} ms`,
   tls: "TlsError: invalid peer certificate",
+  handshake: "TlsError: TLS handshake failed",
   redirects: (limit: number) => `TooManyRedirects: more than ${limit} redirects`,
 } as const;
+
+/** What rustls says when the TLS handshake itself fails (not the certificate). */
+export const TLS_HANDSHAKE = /received corrupt message|received fatal alert|handshake/i;

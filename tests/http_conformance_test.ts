@@ -823,6 +823,18 @@ Deno.test("conformance: TLS with a self-signed certificate: refused by default, 
     );
     assert.equal(refused.error, "TlsError: invalid peer certificate");
 
+    // https to a server that speaks plain HTTP.
+    const plain = startTarget();
+    try {
+      const garbled = await onBothEngines(
+        plain.url.replace("http:", "https:"),
+        async (client) => outcomeOf(client, await client.http.get("/hello")),
+      );
+      assert.equal(garbled.error, "TlsError: TLS handshake failed");
+    } finally {
+      await plain.shutdown();
+    }
+
     // A listener that accepts and never speaks: the handshake times out, the socket is closed.
     const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const held: Deno.Conn[] = [];
