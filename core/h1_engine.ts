@@ -534,7 +534,7 @@ class H1Session implements HttpSession {
     const nowMs = performance.now();
     let next = Infinity;
     for (const conn of this.#busy) {
-      if (conn.deadlineMs <= nowMs + 1) {
+      if (conn.deadlineMs <= nowMs) {
         conn.timedOut = true;
         conn.close();
       } else if (conn.deadlineMs < next) {
