@@ -152,6 +152,9 @@ function startTarget() {
     if (path === "/see-other") {
       return new Response(null, { status: 303, headers: { location: "/method" } });
     }
+    if (path === "/temporary") {
+      return new Response(null, { status: 307, headers: { location: "/method" } });
+    }
     if (path === "/method") return new Response(`${req.method} ${await req.text()}`);
     if (path === "/login") {
       return new Response(null, {
@@ -239,6 +242,11 @@ const simpleCases: {
     what: "a 303 after a POST turns into a GET",
     run: (h) => h.post("/see-other", { body: "payload" }),
     expect: { status: 200, body: "GET " },
+  },
+  {
+    what: "a 307 keeps the method and the body",
+    run: (h) => h.put("/temporary", { body: "kept" }),
+    expect: { status: 200, body: "PUT kept" },
   },
   {
     what: "a POST body",
@@ -361,6 +369,19 @@ Deno.test("conformance: Deno.serve target, h1 and fetch give the same results", 
       } finally {
         other.close();
       }
+    });
+
+    await t.step("parallel requests of one user each get a connection", async () => {
+      await onBothEngines(target.url, async (client) => {
+        const all = await Promise.all(
+          Array.from({ length: 4 }, (_, i) => client.http.get("/method", { name: `p${i % 2}` })),
+        );
+        assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200]);
+        const again = await client.http.get("/hello");
+        assert.equal(again.status, 200);
+        client.stats.takeDelta();
+        return outcomeOf(client, await client.http.get("/hello"));
+      });
     });
 
     await t.step("a refused connection", async () => {
