@@ -161,6 +161,10 @@ export function validatePlan(spec: PlanSpec): void {
       `Cannot use plan: http.engine "${engine}" is not one of ${HTTP_ENGINES.join(", ")}`,
     );
   }
+  const insecure = spec.http?.insecure;
+  if (insecure !== undefined && typeof insecure !== "boolean") {
+    throw new PlanError(`Cannot use plan: http.insecure must be true or false`);
+  }
   const users = spec.users;
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");

@@ -11,6 +11,7 @@ import {
   type HttpResponse,
 } from "../core/http_client.ts";
 import type { HttpEngineName } from "../core/http_engine.ts";
+import { definePlan } from "../core/plan.ts";
 import { RequestStats } from "../core/request_stats.ts";
 import { freePort, ROOT, runCli, runCliWithSummary, tempDir } from "./helpers.ts";
 
@@ -1040,4 +1041,17 @@ Deno.test("h1 falls back to fetch for a TLS server that speaks only HTTP/2", asy
     await new Promise((resolve) => server.close(resolve));
     await dir.remove();
   }
+});
+
+Deno.test("a plan's http.engine and http.insecure are checked when it is defined", () => {
+  const users = { u: { tasks: { t: () => {} } } };
+  assert.throws(
+    () => definePlan({ users, http: { engine: "h3" as HttpEngineName } }),
+    /Cannot use plan: http.engine "h3" is not one of h1, fetch/,
+  );
+  assert.throws(
+    () => definePlan({ users, http: { insecure: "yes" as unknown as boolean } }),
+    /Cannot use plan: http.insecure must be true or false/,
+  );
+  assert.ok(definePlan({ users, http: { engine: "fetch", insecure: false } }));
 });
