@@ -159,13 +159,23 @@ const TOOLS: Tool[] = [
       };
     },
   },
-  stampede("stampede", "Stampede, 1 worker, console", () => ["--workers", "1"]),
+  stampede("stampede", "Stampede h1, 1 worker, console", () => ["--workers", "1"]),
   stampede(
     "stampede-all",
-    "Stampede, 1 worker, all recorders",
+    "Stampede h1, 1 worker, all recorders",
     (tmp) => ["--workers", "1", ...allRecorders(tmp)],
   ),
-  stampede("stampede-w2", "Stampede, 2 workers, console", () => ["--workers", "2"]),
+  stampede("stampede-w2", "Stampede h1, 2 workers, console", () => ["--workers", "2"]),
+  stampede(
+    "stampede-fetch",
+    "Stampede fetch, 1 worker, console",
+    () => ["--workers", "1", "--http-engine", "fetch"],
+  ),
+  stampede(
+    "stampede-fetch-all",
+    "Stampede fetch, 1 worker, all recorders",
+    (tmp) => ["--workers", "1", "--http-engine", "fetch", ...allRecorders(tmp)],
+  ),
   {
     id: "wrk",
     label: "wrk (1 thread)",
@@ -368,13 +378,21 @@ async function throughput(url: string, tmp: string) {
       } | ${fmt(m.rssMb)} | ${fmt(m.rps / raw, 2)} | ${fmt(m.rps / wrk, 2)} |`,
     );
   }
-  const stampedeRps = medians.get("stampede")?.rps ?? NaN;
-  const allRps = medians.get("stampede-all")?.rps ?? NaN;
+  const rps = (id: string) => medians.get(id)?.rps ?? NaN;
   const checks = [
-    `Stampede (1 worker, all recorders) / raw Deno loop: ${fmt(allRps / raw, 3)} (target >= 0.95)`,
-    `cost of the recorders (console only vs all on): ${
-      fmt(100 * (1 - allRps / stampedeRps), 1)
+    `Stampede fetch (1 worker, all recorders) / raw Deno fetch loop: ${
+      fmt(rps("stampede-fetch-all") / raw, 3)
+    } (target >= 0.95)`,
+    `cost of the recorders, fetch engine (console only vs all on): ${
+      fmt(100 * (1 - rps("stampede-fetch-all") / rps("stampede-fetch")), 1)
     } % (target <= 3 %)`,
+    `cost of the recorders, h1 engine (console only vs all on): ${
+      fmt(100 * (1 - rps("stampede-all") / rps("stampede")), 1)
+    } % (target <= 3 %)`,
+    `Stampede h1 (1 worker, console) / wrk: ${fmt(rps("stampede") / wrk, 3)} (target >= 0.9)`,
+    `Stampede h1 (1 worker, all recorders) / wrk: ${
+      fmt(rps("stampede-all") / wrk, 3)
+    } (target >= 0.85)`,
   ];
   return { table: rows.join("\n"), checks, skipped, medians: Object.fromEntries(medians) };
 }
@@ -385,7 +403,9 @@ function rssKb(pid: number): number {
 }
 
 /** RSS of a generator holding `users` idle users (5–10 s think time) after the ramp-up. */
-async function idleRss(kind: "raw" | "stampede", url: string, users: number, tmp: string) {
+type MemoryKind = "raw" | "stampede-h1" | "stampede-fetch";
+
+async function idleRss(kind: MemoryKind, url: string, users: number, tmp: string) {
   const rampS = Math.max(2, users / 2000);
   const args = kind === "raw"
     ? [DENO, "run", "-A", `${BENCH}raw_fetch.ts`, url, String(users), String(rampS + 8), "5", "10"]
@@ -407,6 +427,8 @@ async function idleRss(kind: "raw" | "stampede", url: string, users: number, tmp
       `${rampS + 8}s`,
       "--recorder",
       "console",
+      "--http-engine",
+      kind === "stampede-h1" ? "h1" : "fetch",
       "--summary",
       `${tmp}/idle.json`,
     ];
@@ -431,7 +453,12 @@ async function memory(url: string, tmp: string) {
     "|---|" + counts.map(() => "---:|").join("") + "---:|",
   ];
   const perUser: Record<string, number> = {};
-  for (const kind of ["raw", "stampede"] as const) {
+  const labels: Record<MemoryKind, string> = {
+    raw: "raw Deno fetch loop",
+    "stampede-h1": "Stampede h1 engine, 1 worker",
+    "stampede-fetch": "Stampede fetch engine, 1 worker",
+  };
+  for (const kind of ["raw", "stampede-h1", "stampede-fetch"] as const) {
     const kbs: number[] = [];
     for (const n of counts) {
       kbs.push(await idleRss(kind, url, n, tmp));
@@ -440,15 +467,17 @@ async function memory(url: string, tmp: string) {
     const marginal = (kbs.at(-1)! - kbs[0]) / (counts.at(-1)! - counts[0]);
     perUser[kind] = marginal;
     rows.push(
-      `| ${kind === "raw" ? "raw Deno fetch loop" : "Stampede (fetch engine, 1 worker)"} | ${
-        kbs.map((kb) => fmt(kb / 1024)).join(" | ")
-      } | ${fmt(marginal, 1)} |`,
+      `| ${labels[kind]} | ${kbs.map((kb) => fmt(kb / 1024)).join(" | ")} | ${fmt(marginal, 1)} |`,
     );
   }
-  const ratio = perUser.stampede / perUser.raw;
   return {
     table: rows.join("\n"),
-    checks: [`memory per idle user, Stampede / raw Deno loop: ${fmt(ratio, 2)} (target <= 1.2)`],
+    checks: [
+      `memory per idle user, Stampede fetch / raw Deno fetch loop: ${
+        fmt(perUser["stampede-fetch"] / perUser.raw, 2)
+      } (target <= 1.2)`,
+      `memory per idle user, Stampede h1: ${fmt(perUser["stampede-h1"], 1)} KB (target <= 22 KB)`,
+    ],
   };
 }
 
@@ -462,7 +491,7 @@ async function startup(tmp: string) {
   const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`;
   const commands: Record<string, string[]> = {
     "raw Deno fetch loop": [DENO, "run", "-A", `${BENCH}raw_fetch.ts`, url, "1", "1"],
-    "Stampede (1 worker)": [
+    "Stampede (1 worker, h1)": [
       DENO,
       "run",
       "-A",
