@@ -55,14 +55,36 @@ function percentiles(value: string): number[] {
   return list;
 }
 
-/** STAMPEDE_INSECURE: true/false, 1/0, yes/no; unset leaves the choice to the plan. */
-function insecureFromEnv(): boolean | undefined {
-  const value = Deno.env.get("STAMPEDE_INSECURE");
+/** A boolean env var: true/false, 1/0, yes/no, on/off (empty: true); undefined when unset. */
+function booleanEnv(name: string): boolean | undefined {
+  const value = Deno.env.get(name);
   if (value === undefined) return undefined;
   const text = value.trim().toLowerCase();
   if (["1", "true", "yes", "on", ""].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new UsageError(`Cannot use STAMPEDE_INSECURE "${value}": expected true or false`);
+  throw new UsageError(`Cannot use ${name} "${value}": expected true or false`);
+}
+
+/**
+ * A boolean flag's env var, read by hand after parsing: commander turns a boolean on for any
+ * value of its env var, "false" too.
+ */
+interface BooleanEnv {
+  attribute: string;
+  env: string;
+}
+
+/** Adds a boolean option whose env var means what it says; records it in `booleans`. */
+function addBooleanOption(
+  program: Command,
+  booleans: BooleanEnv[],
+  flags: string,
+  description: string,
+  env: string,
+): void {
+  const option = new Option(flags, `${description} (env: ${env}=true|false)`);
+  program.addOption(option);
+  booleans.push({ attribute: option.attributeName(), env });
 }
 
 const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
@@ -77,7 +99,8 @@ function recorderSpecs(args: string[]): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-function buildProgram(plugins: RecorderPlugin[]): Command {
+function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: BooleanEnv[] } {
+  const booleans: BooleanEnv[] = [];
   const program = new Command("stampede")
     .description(
       "Run a load test plan: virtual users in Web Workers, exact HDR latency stats,\n" +
@@ -144,13 +167,6 @@ function buildProgram(plugins: RecorderPlugin[]): Command {
         .choices(HTTP_ENGINES).env("STAMPEDE_HTTP_ENGINE"),
     )
     .addOption(
-      // Read by hand: commander turns a boolean on for any value of its env var, "false" too.
-      new Option(
-        "--insecure",
-        "skip TLS certificate checks (self-signed targets; h1 engine) (env: STAMPEDE_INSECURE=true|false)",
-      ),
-    )
-    .addOption(
       new Option(
         "--recorder <ids>",
         `recorders, comma-separated: ${
@@ -200,15 +216,28 @@ Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
     )
     .showSuggestionAfterError(true)
     .exitOverride();
+  addBooleanOption(
+    program,
+    booleans,
+    "--insecure",
+    "skip TLS certificate checks (self-signed targets; h1 engine)",
+    "STAMPEDE_INSECURE",
+  );
   for (const plugin of plugins) {
     for (const option of plugin.options ?? []) {
-      const o = new Option(option.flags, `[${plugin.id}] ${option.description}`);
+      const description = `[${plugin.id}] ${option.description}`;
+      const isBoolean = !/[<[]/.test(option.flags);
+      if (isBoolean && option.env) {
+        addBooleanOption(program, booleans, option.flags, description, option.env);
+        continue;
+      }
+      const o = new Option(option.flags, description);
       if (option.env) o.env(option.env);
       if (option.default !== undefined) o.default(option.default);
       program.addOption(o);
     }
   }
-  return program;
+  return { program, booleans };
 }
 
 function configureLogging(level: LogLevel): void {
@@ -239,7 +268,7 @@ async function main(args: string[]): Promise<number> {
     const specs = recorderSpecs(args);
     const plugins: RecorderPlugin[] = [];
     for (const spec of specs) plugins.push(await registry.load(spec));
-    const program = buildProgram(plugins);
+    const { program, booleans } = buildProgram(plugins);
     program.configureOutput({
       writeOut: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
       writeErr: () => {},
@@ -253,6 +282,11 @@ async function main(args: string[]): Promise<number> {
         throw new UsageError(`${message}; see --help`);
       }
       throw error;
+    }
+    for (const { attribute, env } of booleans) {
+      if (program.getOptionValueSource(attribute) === "cli") continue;
+      const value = booleanEnv(env);
+      if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
     }
     const opts = program.opts();
     const level = (opts.logLevel ?? "warning") as LogLevel;
@@ -285,7 +319,7 @@ async function main(args: string[]): Promise<number> {
       tags: opts.tag,
       percentiles: opts.percentiles,
       httpEngine: opts.httpEngine,
-      insecure: opts.insecure === true ? true : insecureFromEnv(),
+      insecure: opts.insecure,
       signal: controller.signal,
     });
     Deno.removeSignalListener("SIGINT", sigint);

@@ -1,12 +1,7 @@
 // The composition root shared by cli.ts and mod.ts: resolves options, loads recorders and runs.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  coordinate,
-  inlineWorkerFactory,
-  webWorkerFactory,
-  type WorkerFactory,
-} from "./core/coordinator.ts";
+import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/coordinator.ts";
 import { parseDuration } from "./core/duration.ts";
 import { PlanError, UsageError } from "./core/errors.ts";
 import {
@@ -97,17 +92,6 @@ function nonNegative(value: number, what: string): number {
     throw new UsageError(`Cannot use ${what} "${value}": it must be a number >= 0`);
   }
   return value;
-}
-
-/** Adds the resolved HTTP engine options to every worker's `init` message. */
-function withHttpOptions(factory: WorkerFactory, http: HttpEngineOptions): WorkerFactory {
-  return (workerId, onMessage, onError) => {
-    const handle = factory(workerId, onMessage, onError);
-    return {
-      post: (message) => handle.post(message.type === "init" ? { ...message, http } : message),
-      terminate: () => handle.terminate(),
-    };
-  };
 }
 
 /** Resolves the HTTP engine options: run options win over the plan's `http`. */
@@ -232,10 +216,8 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       statsIntervalMs,
       percentiles,
       recorders: recorderSet,
-      createWorker: withHttpOptions(
-        workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
-        http,
-      ),
+      http,
+      createWorker: workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
       signal: options.signal,
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { RunError } from "./errors.ts";
 import { LoadWorker } from "./load_worker.ts";
+import type { HttpEngineOptions } from "./http_engine.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./messages.ts";
 import { normalizeUsers, type Plan } from "./plan.ts";
 import type {
@@ -79,6 +80,8 @@ export interface CoordinatorOptions {
   statsIntervalMs: number;
   percentiles: readonly number[];
   recorders: RecorderSet;
+  /** The HTTP engine every load worker uses. */
+  http?: HttpEngineOptions;
   createWorker: WorkerFactory;
   /** Aborting it stops the run gracefully; its reason may be a {@link StopReason}. */
   signal?: AbortSignal;
@@ -170,6 +173,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   };
 
   const readySet = new Set<number>();
+  const warningsSaid = new Set<string>();
   let onReady: (() => void) | null = null;
   let onInitFailure: ((message: string) => void) | null = null;
   let onAllStopped: (() => void) | null = null;
@@ -218,6 +222,9 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         checkAllStopped();
         return;
       case "warning":
+        // Every worker runs the same plan: a warning all of them give is said once.
+        if (warningsSaid.has(message.message)) return;
+        warningsSaid.add(message.message);
         log.warn(`${w.source}: ${message.message}`);
         return;
       case "failed":
@@ -272,6 +279,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
           planUrl: options.planUrl,
           run,
           statsIntervalMs: options.statsIntervalMs,
+          http: options.http,
         });
       }
     });

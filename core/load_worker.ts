@@ -1,5 +1,5 @@
 import { describeError, PlanError } from "./errors.ts";
-import { createHttpClientFactory, DEFAULT_TIMEOUT_MS, type HttpClient } from "./http_client.ts";
+import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "./http_client.ts";
 import type { HttpEngineOptions } from "./http_engine.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./messages.ts";
 import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "./plan.ts";
@@ -67,8 +67,6 @@ export class LoadWorker {
   readonly #sampleSystem: boolean;
   #lag: LagMonitor | null = null;
   #sampler: SystemSampler | null = null;
-  /** The client the newest VirtualUser made in its constructor, closed when that user ends. */
-  #lastClient: HttpClient | null = null;
 
   /** `plan` skips the import of `init.planUrl` (used when running on the main thread). */
   constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
@@ -135,7 +133,7 @@ export class LoadWorker {
     this.#env = {
       stats,
       run,
-      createHttpClient: (signal) => this.#lastClient = createHttpClient(signal),
+      createHttpClient,
       yieldIfStarved: () =>
         performance.now() - this.#lastTickMs > STARVED_MS
           ? new Promise((resolve) => setTimeout(resolve, 0))
@@ -184,13 +182,8 @@ export class LoadWorker {
       while (users.length < target) {
         const id = this.#workerId * 1_000_000 + this.#started++;
         const user = new VirtualUser(id, kind, env);
-        const client = this.#lastClient;
-        this.#lastClient = null;
         users.push(user);
-        user.done.then(() => {
-          client?.close();
-          this.#forget(kindName, user);
-        });
+        user.done.then(() => this.#forget(kindName, user));
       }
       // Stop the newest users first; they leave after their current task.
       for (const user of users.splice(target)) user.stop();

@@ -121,6 +121,15 @@ export class VirtualUser {
   }
 
   async #loop(): Promise<void> {
+    try {
+      await this.#runTasks();
+    } finally {
+      // The user's keep-alive connections go with it, so a ramp-down does not leak sockets.
+      this.#context.http.close();
+    }
+  }
+
+  async #runTasks(): Promise<void> {
     // Start on a fresh turn of the event loop, so a spawn batch is not run inside one message.
     await Promise.resolve();
     if (!(await this.#runHook("onStart"))) return;

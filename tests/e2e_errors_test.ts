@@ -1,6 +1,6 @@
 // Bad input gets one clear line, the right exit code, and no request is sent.
 import assert from "node:assert/strict";
-import { ROOT, runCli, startCountingServer } from "./helpers.ts";
+import { argv, ROOT, runCli, startCountingServer } from "./helpers.ts";
 
 const GOOD = `${ROOT}tests/plans/counting.plan.ts`;
 const BAD = `${ROOT}tests/plans/bad`;
@@ -162,5 +162,37 @@ Deno.test("env vars set flags, and a flag wins over its env var", async () => {
     await Deno.remove(dir, { recursive: true });
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("a boolean flag's env var means what it says: false is false, and nonsense is refused", async () => {
+  const server = startCountingServer();
+  const dir = await Deno.makeTempDir();
+  try {
+    const finalRecord = async (value: string) => {
+      const file = `${dir}/${value}.ndjson`;
+      const result = await runCli(
+        argv`${GOOD} --host ${server.url} --run-time 1s --workers 1 --recorder json --json-file ${file}`,
+        { env: { STAMPEDE_JSON_HISTOGRAMS: value } },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const records = (await Deno.readTextFile(file)).trim().split("\n").map((l) => JSON.parse(l));
+      return records.find((r) => r.stats_type === "final");
+    };
+    assert.equal("hdr_histogram_us" in await finalRecord("false"), false);
+    assert.equal("hdr_histogram_us" in await finalRecord("0"), false);
+    assert.equal("hdr_histogram_us" in await finalRecord("true"), true);
+    const bad = await runCli(argv`${GOOD} --host ${server.url} --run-time 1s --recorder json`, {
+      env: { STAMPEDE_JSON_HISTOGRAMS: "maybe" },
+    });
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /^stampede: error: Cannot use STAMPEDE_JSON_HISTOGRAMS "maybe": expected true or false/,
+    );
+    assert.equal(server.total() > 0, true);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
   }
 });
