@@ -566,7 +566,7 @@ function versions(): string {
     `- nginx ${sh("nginx -v").replace(/.*\//, "")}, wrk ${
       sh("wrk -v").split(" ")[1] ?? "?"
     }, locust ${
-      sh("/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version(\"locust\"))'")
+      sh("dpkg-query -W -f='${Version}' python3-locust")
     }, autocannon ${
       sh(`node -p 'require("${BENCH}.tools/node_modules/autocannon/package.json").version'`)
     }`,

@@ -12,4 +12,4 @@ fi
 if [ ! -x .tools/node_modules/.bin/autocannon ]; then
   npm install --silent --no-audit --no-fund --prefix .tools autocannon@9.0.0 >/dev/null
 fi
-echo "bench: nginx $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), locust $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("locust"))' 2>/dev/null || echo '?'), autocannon $(node .tools/node_modules/autocannon/package.json 2>/dev/null; node -p 'require("./.tools/node_modules/autocannon/package.json").version')"
+echo "bench: nginx $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), locust $(dpkg-query -W -f='${Version}' python3-locust 2>/dev/null || echo '?'), autocannon $(node -p 'require("./.tools/node_modules/autocannon/package.json").version')"
