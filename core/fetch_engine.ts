@@ -62,37 +62,59 @@ export function createFetchEngine(): HttpEngine {
     name: "fetch",
     supports: () => true,
     createSession(signal: AbortSignal): HttpSession {
+      // One controller and one timer per request, aborted by the timeout or by the user's stop.
+      // (AbortSignal.any over AbortSignal.timeout cost about a third of the throughput: each
+      // builds weakly held dependent signals that the GC then has to chase.)
+      const inFlight = new Set<AbortController>();
+      const onStop = () => {
+        for (const controller of inFlight) controller.abort(signal.reason);
+      };
+      signal.addEventListener("abort", onStop, { once: true });
       return {
         async send(request: EngineRequest): Promise<EngineResponse> {
           const timeoutMs = Math.max(0, request.deadlineMs - performance.now());
-          const res = await fetch(request.url, {
-            method: request.method,
-            headers: request.headers,
-            body: request.body as BodyInit | null,
-            redirect: "manual",
-            signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-          });
-          let kept: Uint8Array | null = null;
-          let bodyBytes: number;
-          if (request.method === "HEAD") {
-            await res.body?.cancel();
-            kept = request.keepBody ? EMPTY : null;
-            bodyBytes = 0;
-          } else if (request.keepBody) {
-            kept = await res.bytes();
-            bodyBytes = kept.length;
-          } else {
-            bodyBytes = await countBody(res.body);
+          const controller = new AbortController();
+          if (signal.aborted) controller.abort(signal.reason);
+          const timer = setTimeout(
+            () => controller.abort(new DOMException("The request timed out", "TimeoutError")),
+            timeoutMs,
+          );
+          inFlight.add(controller);
+          try {
+            const res = await fetch(request.url, {
+              method: request.method,
+              headers: request.headers,
+              body: request.body as BodyInit | null,
+              redirect: "manual",
+              signal: controller.signal,
+            });
+            let kept: Uint8Array | null = null;
+            let bodyBytes: number;
+            if (request.method === "HEAD") {
+              await res.body?.cancel();
+              kept = request.keepBody ? EMPTY : null;
+              bodyBytes = 0;
+            } else if (request.keepBody) {
+              kept = await res.bytes();
+              bodyBytes = kept.length;
+            } else {
+              bodyBytes = await countBody(res.body);
+            }
+            return {
+              status: res.status,
+              statusText: res.statusText,
+              rawHeaders: rawHeadersOf(res.headers),
+              bodyBytes,
+              body: () => kept,
+            };
+          } finally {
+            clearTimeout(timer);
+            inFlight.delete(controller);
           }
-          return {
-            status: res.status,
-            statusText: res.statusText,
-            rawHeaders: rawHeadersOf(res.headers),
-            bodyBytes,
-            body: () => kept,
-          };
         },
-        close() {},
+        close() {
+          signal.removeEventListener("abort", onStop);
+        },
       };
     },
   };
