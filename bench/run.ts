@@ -565,9 +565,7 @@ function versions(): string {
     `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}), node ${sh("node --version")}`,
     `- nginx ${sh("nginx -v").replace(/.*\//, "")}, wrk ${
       sh("wrk -v").split(" ")[1] ?? "?"
-    }, locust ${
-      sh("dpkg-query -W -f='${Version}' python3-locust")
-    }, autocannon ${
+    }, locust ${sh("dpkg-query -W -f='${Version}' python3-locust")}, autocannon ${
       sh(`node -p 'require("${BENCH}.tools/node_modules/autocannon/package.json").version'`)
     }`,
     `- settings: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections/users, no think time; target on core ${TARGET_CORE}, generator on core ${LOAD_CORE}`,
