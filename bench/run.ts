@@ -6,7 +6,7 @@
 //                   [--skip-memory] [--skip-startup] [--write]
 import { parseArgs } from "node:util";
 import { builtinRegistry } from "../recorders/builtin.ts";
-import { freePort } from "../tests/helpers.ts";
+import { argv, freePort } from "../tests/helpers.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -90,21 +90,7 @@ function stampede(id: string, label: string, extra: (tmp: string) => string[]): 
     async run(url, tmp) {
       const summaryPath = `${tmp}/summary.json`;
       const r = await timed([
-        DENO,
-        "run",
-        "-A",
-        `${ROOT}cli.ts`,
-        `${BENCH}plans/flat.plan.ts`,
-        "--host",
-        url,
-        "--users",
-        String(CONNECTIONS),
-        "--spawn-rate",
-        "100000",
-        "--run-time",
-        `${SECONDS}s`,
-        "--summary",
-        summaryPath,
+        ...argv`${DENO} run -A ${ROOT}cli.ts ${BENCH}plans/flat.plan.ts --host ${url} --users ${CONNECTIONS} --spawn-rate 100000 --run-time ${SECONDS}s --summary ${summaryPath}`,
         ...extra(tmp),
       ], tmp);
       const summary = JSON.parse(await Deno.readTextFile(summaryPath));
@@ -225,26 +211,7 @@ const TOOLS: Tool[] = [
     missing: () => which("locust") ? null : "locust not installed (bench/setup.sh)",
     async run(url, tmp) {
       const r = await timed(
-        [
-          "/usr/bin/python3",
-          "/usr/bin/locust",
-          "-f",
-          `${BENCH}locustfile.py`,
-          "--headless",
-          "-u",
-          String(CONNECTIONS),
-          "-r",
-          String(CONNECTIONS),
-          "-t",
-          `${SECONDS}s`,
-          "--host",
-          url,
-          "--csv",
-          `${tmp}/locust`,
-          "--only-summary",
-          "--loglevel",
-          "ERROR",
-        ],
+        argv`/usr/bin/python3 /usr/bin/locust -f ${BENCH}locustfile.py --headless -u ${CONNECTIONS} -r ${CONNECTIONS} -t ${SECONDS}s --host ${url} --csv ${tmp}/locust --only-summary --loglevel ERROR`,
         tmp,
         { LOCUST_CLASS: cls },
       );
@@ -409,29 +376,11 @@ async function idleRss(kind: MemoryKind, url: string, users: number, tmp: string
   const rampS = Math.max(2, users / 2000);
   const args = kind === "raw"
     ? [DENO, "run", "-A", `${BENCH}raw_fetch.ts`, url, String(users), String(rampS + 8), "5", "10"]
-    : [
-      DENO,
-      "run",
-      "-A",
-      `${ROOT}cli.ts`,
-      `${BENCH}plans/idle.plan.ts`,
-      "--host",
-      url,
-      "--users",
-      String(users),
-      "--spawn-rate",
-      String(users / rampS),
-      "--workers",
-      "1",
-      "--run-time",
-      `${rampS + 8}s`,
-      "--recorder",
-      "console",
-      "--http-engine",
-      kind === "stampede-h1" ? "h1" : "fetch",
-      "--summary",
-      `${tmp}/idle.json`,
-    ];
+    : argv`${DENO} run -A ${ROOT}cli.ts ${BENCH}plans/idle.plan.ts --host ${url} --users ${users} --spawn-rate ${
+      users / rampS
+    } --workers 1 --run-time ${rampS + 8}s --recorder console --http-engine ${
+      kind === "stampede-h1" ? "h1" : "fetch"
+    } --summary ${tmp}/idle.json`;
   const child = new Deno.Command("taskset", {
     args: ["-c", LOAD_CORE, ...args],
     stdout: "null",
@@ -491,43 +440,12 @@ async function startup(tmp: string) {
   const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`;
   const commands: Record<string, string[]> = {
     "raw Deno fetch loop": [DENO, "run", "-A", `${BENCH}raw_fetch.ts`, url, "1", "1"],
-    "Stampede (1 worker, h1)": [
-      DENO,
-      "run",
-      "-A",
-      `${ROOT}cli.ts`,
-      `${BENCH}plans/flat.plan.ts`,
-      "--host",
-      url,
-      "-u",
-      "1",
-      "-t",
-      "1s",
-      "--workers",
-      "1",
-      "--summary",
-      `${tmp}/startup.json`,
-    ],
+    "Stampede (1 worker, h1)":
+      argv`${DENO} run -A ${ROOT}cli.ts ${BENCH}plans/flat.plan.ts --host ${url} -u 1 -t 1s --workers 1 --summary ${tmp}/startup.json`,
   };
   if (which("locust")) {
-    commands["Locust FastHttpUser"] = [
-      "/usr/bin/python3",
-      "/usr/bin/locust",
-      "-f",
-      `${BENCH}locustfile.py`,
-      "--headless",
-      "-u",
-      "1",
-      "-r",
-      "1",
-      "-t",
-      "1s",
-      "--host",
-      url,
-      "--only-summary",
-      "--loglevel",
-      "ERROR",
-    ];
+    commands["Locust FastHttpUser"] =
+      argv`/usr/bin/python3 /usr/bin/locust -f ${BENCH}locustfile.py --headless -u 1 -r 1 -t 1s --host ${url} --only-summary --loglevel ERROR`;
   }
   const rows = ["| generator | ms to first request (median of 3) |", "|---|---:|"];
   for (const [label, args] of Object.entries(commands)) {
