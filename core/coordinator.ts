@@ -206,17 +206,13 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         if (readySet.size === workers.length) onReady?.();
         return;
       case "stats":
-        if (w.stopped) return;
-        if (message.system) workerSamples.push({ ...message.system, source: w.source });
-        aggregator.add(message.delta);
-        w.users = message.users;
-        checkUsersDone();
-        return;
       case "stopped":
         if (w.stopped) return;
         if (message.system) workerSamples.push({ ...message.system, source: w.source });
         aggregator.add(message.delta);
         w.users = message.users;
+        if (message.type === "stats") return checkUsersDone();
+        // The last delta: the worker has ended every user and sends nothing more.
         w.stopped = true;
         event("worker_stopped", w.source);
         checkAllStopped();
