@@ -289,6 +289,22 @@ const simpleCases: {
   },
 ];
 
+/** One GET on both engines against a raw server that answers `raw`, then keeps or closes. */
+async function outcomeOfCanned(raw: string, then: "keep" | "close") {
+  const server = startRawServer(async (_n, conn) => {
+    await write(conn, raw);
+    return then;
+  });
+  try {
+    return await onBothEngines(
+      server.url,
+      async (client) => outcomeOf(client, await client.http.get("/")),
+    );
+  } finally {
+    server.close();
+  }
+}
+
 Deno.test("conformance: Deno.serve target, h1 and fetch give the same results", async (t) => {
   const target = startTarget();
   try {
@@ -553,90 +569,47 @@ Deno.test("conformance: protocol cases on a raw socket server, h1 and fetch alik
   });
 
   await t.step("a chunked body with extensions and trailers", async () => {
-    const server = startRawServer(async (_n, conn) => {
-      await write(
-        conn,
-        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
-          "5;ext=1\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nx-trailer: yes\r\n\r\n",
-      );
-      return "keep";
-    });
-    try {
-      const outcome = await onBothEngines(
-        server.url,
-        async (client) => outcomeOf(client, await client.http.get("/")),
-      );
-      assert.equal(outcome.body, "hello world");
-    } finally {
-      server.close();
-    }
+    const outcome = await outcomeOfCanned(
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
+        "5;ext=1\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nx-trailer: yes\r\n\r\n",
+      "keep",
+    );
+    assert.equal(outcome.body, "hello world");
   });
 
   await t.step("a body without length runs to the close", async () => {
-    const server = startRawServer(async (_n, conn) => {
-      await write(conn, "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end");
-      return "close";
-    });
-    try {
-      const outcome = await onBothEngines(
-        server.url,
-        async (client) => outcomeOf(client, await client.http.get("/")),
-      );
-      assert.equal(outcome.body, "until the end");
-    } finally {
-      server.close();
-    }
+    const outcome = await outcomeOfCanned(
+      "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end",
+      "close",
+    );
+    assert.equal(outcome.body, "until the end");
   });
 
   await t.step("a malformed status line", async () => {
-    const server = startRawServer(async (_n, conn) => {
-      await write(conn, "HTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n");
-      return "close";
-    });
-    try {
-      const outcome = await onBothEngines(
-        server.url,
-        async (client) => outcomeOf(client, await client.http.get("/")),
-      );
-      assert.equal(outcome.error, "InvalidResponse: malformed HTTP response");
-    } finally {
-      server.close();
-    }
+    const outcome = await outcomeOfCanned(
+      "HTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n",
+      "close",
+    );
+    assert.equal(outcome.error, "InvalidResponse: malformed HTTP response");
   });
 
   await t.step("conflicting content-length headers", async () => {
-    const server = startRawServer(async (_n, conn) => {
-      await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 5\r\n\r\nabcde");
-      return "close";
-    });
-    try {
-      const outcome = await onBothEngines(
-        server.url,
-        async (client) => outcomeOf(client, await client.http.get("/")),
-      );
-      assert.equal(outcome.error, "InvalidResponse: malformed HTTP response");
-    } finally {
-      server.close();
-    }
+    const outcome = await outcomeOfCanned(
+      "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 5\r\n\r\nabcde",
+      "close",
+    );
+    assert.equal(outcome.error, "InvalidResponse: malformed HTTP response");
   });
 
   await t.step("a connection closed mid-body", async () => {
-    const server = startRawServer(async (_n, conn) => {
-      await write(conn, "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part");
-      return "close";
-    });
-    try {
-      const outcome = await onBothEngines(
-        server.url,
-        async (client) => outcomeOf(client, await client.http.get("/")),
-      );
-      assert.equal(
-        outcome.error,
-        "ConnectionClosed: connection closed before the response completed",
-      );
-    } finally {
-      server.close();
-    }
+    const outcome = await outcomeOfCanned(
+      "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part",
+      "close",
+    );
+    assert.equal(
+      outcome.error,
+      "ConnectionClosed: connection closed before the response completed",
+    );
   });
 
   await t.step(
