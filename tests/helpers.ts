@@ -84,6 +84,8 @@ const CLI = new URL("../cli.ts", import.meta.url).pathname;
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
   env?: Record<string, string>;
+  /** Working directory of the process (relative recorder paths resolve against it). */
+  cwd?: string;
   /** Sends this signal after `signalAfterMs`. */
   signal?: Deno.Signal;
   signalAfterMs?: number;
@@ -97,6 +99,7 @@ export interface RunCliOptions {
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, ...args],
+    cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",

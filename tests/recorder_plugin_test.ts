@@ -2,28 +2,7 @@
 // plugin that throws everywhere, which neither stops the run nor the other recorders.
 import assert from "node:assert/strict";
 import { CSV_COLUMNS } from "../examples/csv_recorder.ts";
-import { type CliResult, readSummary, ROOT, startCountingServer, tempDir } from "./helpers.ts";
-
-/** Runs `deno run -A cli.ts ...args` from the repository root, as a user would type it there. */
-async function runCliAtRoot(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const output = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { argv, readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
 
 function parseCsv(text: string): Record<string, string>[] {
   const [header, ...rows] = text.trimEnd().split("\n").map((line) => line.split(","));
@@ -36,25 +15,10 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
   try {
     const csv = `${dir.path}/results.csv`;
     const json = `${dir.path}/out.ndjson`;
-    const result = await runCliAtRoot([
-      "tests/plans/telemetry_shop.plan.ts",
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "3s",
-      "--stop-timeout",
-      "2s",
-      "--recorder",
-      "./examples/csv_recorder.ts,json",
-      "--csv-file",
-      csv,
-      "--json-file",
-      json,
-      "--summary",
-      `${dir.path}/summary.json`,
-    ]);
+    const result = await runCli(
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 2 --run-time 3s --stop-timeout 2s --recorder ./examples/csv_recorder.ts,json --csv-file ${csv} --json-file ${json} --summary ${dir.path}/summary.json`,
+      { cwd: ROOT },
+    );
     assert.equal(result.code, 0, result.stderr);
     const summary = await readSummary(`${dir.path}/summary.json`);
     const text = await Deno.readTextFile(csv);
@@ -75,17 +39,10 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
     for (const r of records) assert.deepEqual(r.metadata, { csv_file: csv });
 
     // A second run appends to the file, under the same header, through the env var.
-    const again = await runCliAtRoot([
-      "tests/plans/telemetry_shop.plan.ts",
-      "--host",
-      server.url,
-      "--workers",
-      "1",
-      "--run-time",
-      "1s",
-      "--recorder",
-      "./examples/csv_recorder.ts",
-    ], { STAMPEDE_CSV_FILE: csv });
+    const again = await runCli(
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 1 --run-time 1s --recorder ./examples/csv_recorder.ts`,
+      { cwd: ROOT, env: { STAMPEDE_CSV_FILE: csv } },
+    );
     assert.equal(again.code, 0, again.stderr);
     const both = parseCsv(await Deno.readTextFile(csv));
     assert.equal(both.filter((r) => r.kind === "final").length, 2);
@@ -97,7 +54,7 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
 });
 
 Deno.test("a plugin's options show in --help once --recorder names it", async () => {
-  const result = await runCliAtRoot(["--recorder", "./examples/csv_recorder.ts", "--help"]);
+  const result = await runCli(argv`--recorder ./examples/csv_recorder.ts --help`, { cwd: ROOT });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /--csv-file <path>\s+\[csv\]/);
   assert.match(result.stdout, /STAMPEDE_CSV_FILE/);
@@ -108,23 +65,10 @@ Deno.test("a recorder that throws in every handler stops neither the run nor the
   const dir = await tempDir();
   try {
     const json = `${dir.path}/out.ndjson`;
-    const result = await runCliAtRoot([
-      "tests/plans/telemetry_shop.plan.ts",
-      "--host",
-      server.url,
-      "--workers",
-      "2",
-      "--run-time",
-      "2s",
-      "--stop-timeout",
-      "2s",
-      "--recorder",
-      "./tests/plans/telemetry_throwing_recorder.ts,json",
-      "--json-file",
-      json,
-      "--summary",
-      `${dir.path}/summary.json`,
-    ]);
+    const result = await runCli(
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 2 --run-time 2s --stop-timeout 2s --recorder ./tests/plans/telemetry_throwing_recorder.ts,json --json-file ${json} --summary ${dir.path}/summary.json`,
+      { cwd: ROOT },
+    );
     assert.equal(result.code, 0, result.stderr);
     const summary = await readSummary(`${dir.path}/summary.json`);
     assert.ok(summary.problems.some((p) => p.includes('recorder "throwing"')), result.stderr);
