@@ -183,6 +183,8 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   const stdout = options.stdout ?? fileSink(Deno.stdout);
   const stderr = options.stderr ?? fileSink(Deno.stderr);
   const recorders: { id: string; recorder: Recorder }[] = [];
+  // A recorder that writes records to stdout keeps it: the others write their text to stderr.
+  const stdoutOwner = plugins.find((p) => p.ownsStdout?.(recorderOptions));
   try {
     for (const plugin of plugins) {
       const context = {
@@ -190,7 +192,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
         options: recorderOptions,
         percentiles,
         statsIntervalMs,
-        stdout,
+        stdout: stdoutOwner && stdoutOwner !== plugin ? stderr : stdout,
         stderr,
       };
       recorders.push({ id: plugin.id, recorder: await plugin.create(context) });

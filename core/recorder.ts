@@ -175,6 +175,11 @@ export interface RecorderPlugin {
   options?: RecorderOption[];
   /** Adds run metadata (attached to every record of every recorder). */
   metadata?(options: Record<string, unknown>): Record<string, string>;
+  /**
+   * Whether, with these options, the recorder writes machine-readable records to stdout. The
+   * other recorders then get stderr as their `stdout`, so a pipe sees only those records.
+   */
+  ownsStdout?(options: Record<string, unknown>): boolean;
   create(context: RecorderContext): Recorder | Promise<Recorder>;
 }
 

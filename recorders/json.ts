@@ -333,6 +333,10 @@ function flag(value: unknown): boolean {
   return value === true || (typeof value === "string" && !/^(|0|false|no|off)$/i.test(value));
 }
 
+function hasFile(path: unknown): boolean {
+  return typeof path === "string" && path !== "";
+}
+
 /** The `json` recorder: structured JSON lines on stdout or in `--json-file`. */
 export const jsonRecorder: RecorderPlugin = {
   id: "json",
@@ -349,10 +353,11 @@ export const jsonRecorder: RecorderPlugin = {
       env: "STAMPEDE_JSON_HISTOGRAMS",
     },
   ],
+  ownsStdout: (options) => !hasFile(options.jsonFile),
   create(context: RecorderContext) {
     const path = context.options.jsonFile;
-    const sink: JsonSink = typeof path === "string" && path !== ""
-      ? fileJsonSink(path)
+    const sink: JsonSink = hasFile(path)
+      ? fileJsonSink(path as string)
       : { write: (text) => context.stdout.write(text) };
     return new JsonRecorder({
       run: context.run,

@@ -231,3 +231,19 @@ Deno.test("--json-histograms: final records carry histograms that re-merge offli
     await dir.remove();
   }
 });
+
+Deno.test("json on stdout keeps stdout to its records: the console's tables go to stderr", async () => {
+  const server = shopServer();
+  try {
+    const result = await runCli(
+      argv`${SHOP} --host ${server.url} --workers 1 --run-time 1s --recorder console,json`,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split("\n");
+    assert.ok(lines.length > 5);
+    for (const line of lines) JSON.parse(line); // every stdout line is a record
+    assert.match(result.stderr, /Aggregated/, "the final table is on stderr");
+  } finally {
+    await server.shutdown();
+  }
+});
