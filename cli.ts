@@ -293,11 +293,19 @@ async function main(args: string[]): Promise<number> {
     debug = level === "debug";
     configureLogging(level);
 
+    // The first signal stops gracefully (running tasks get --stop-timeout); a second one cuts
+    // them off at once. Either way the final stats, records and summary are written.
     const controller = new AbortController();
+    const cutOff = new AbortController();
     const onSignal = (reason: string) => () => {
-      if (controller.signal.aborted) return;
-      stderr.write(`\nstampede: ${reason === "terminated" ? "SIGTERM" : "SIGINT"}: stopping...\n`);
-      controller.abort(reason);
+      const name = reason === "terminated" ? "SIGTERM" : "SIGINT";
+      if (!controller.signal.aborted) {
+        stderr.write(`\nstampede: ${name}: stopping (again to cut running tasks off)...\n`);
+        controller.abort(reason);
+      } else if (!cutOff.signal.aborted) {
+        stderr.write(`\nstampede: ${name} again: cutting running tasks off...\n`);
+        cutOff.abort();
+      }
     };
     const sigint = onSignal("interrupted");
     const sigterm = onSignal("terminated");
@@ -321,6 +329,7 @@ async function main(args: string[]): Promise<number> {
       httpEngine: opts.httpEngine,
       insecure: opts.insecure,
       signal: controller.signal,
+      cutOff: cutOff.signal,
     });
     Deno.removeSignalListener("SIGINT", sigint);
     if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", sigterm);

@@ -58,6 +58,8 @@ export interface RunOptions {
   insecure?: boolean;
   /** Stops the run gracefully when aborted; a reason of `"terminated"` marks a SIGTERM. */
   signal?: AbortSignal;
+  /** Aborted during the stop, cuts running tasks off at once (a second Ctrl-C). */
+  cutOff?: AbortSignal;
   /** URL of the plan module, so Web Workers can import a plan passed as an object. */
   planUrl?: string | URL;
   stdout?: TextSink;
@@ -221,6 +223,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       http,
       createWorker: workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
       signal: options.signal,
+      cutOff: options.cutOff,
     });
   } catch (error) {
     await recorderSet.stop("failed");

@@ -85,6 +85,8 @@ export interface CoordinatorOptions {
   createWorker: WorkerFactory;
   /** Aborting it stops the run gracefully; its reason may be a {@link StopReason}. */
   signal?: AbortSignal;
+  /** Aborting it during the stop cuts running tasks off without waiting for the stop timeout. */
+  cutOff?: AbortSignal;
   /** When a `cpu_warning` fires (default: above 90 % of a core for 10 s). */
   cpuWarning?: CpuWarningPolicy;
 }
@@ -412,6 +414,12 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     onAllStopped = resolve;
   });
   for (const w of liveWorkers()) w.handle.post({ type: "stop", timeoutMs: options.stopTimeoutMs });
+  const cutOff = () => {
+    log.warn("Cutting off running tasks now");
+    for (const w of liveWorkers()) if (!w.stopped) w.handle.post({ type: "stop", timeoutMs: 0 });
+  };
+  if (options.cutOff?.aborted) cutOff();
+  else options.cutOff?.addEventListener("abort", cutOff, { once: true });
   checkAllStopped();
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
@@ -421,6 +429,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     }),
   ]);
   clearTimeout(graceTimer);
+  options.cutOff?.removeEventListener("abort", cutOff);
   for (const w of workers) {
     if (w.alive && !w.stopped) {
       failWorker(w, "sent no final stats in time; its last interval is lost");

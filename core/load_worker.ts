@@ -64,6 +64,8 @@ export class LoadWorker {
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #lastTickMs = performance.now();
   #stopped = false;
+  /** While the stop waits for running tasks: ends the wait and cuts them off. */
+  #cutOff: (() => void) | null = null;
   readonly #sampleSystem: boolean;
   #lag: LagMonitor | null = null;
   #sampler: SystemSampler | null = null;
@@ -197,7 +199,8 @@ export class LoadWorker {
   }
 
   async #stop(timeoutMs: number): Promise<void> {
-    if (this.#stopped) return;
+    // A second stop while the first still waits for running tasks cuts them off at once.
+    if (this.#stopped) return this.#cutOff?.();
     this.#stopped = true;
     const all = [...this.#users.values()].flat();
     for (const user of all) user.stop();
@@ -205,9 +208,13 @@ export class LoadWorker {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
       finished.then(() => false),
-      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), timeoutMs)),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+        this.#cutOff = () => resolve(true);
+      }),
     ]);
     clearTimeout(timer);
+    this.#cutOff = null;
     if (timedOut) {
       for (const user of all) user.abort();
       await Promise.race([

@@ -17,7 +17,10 @@ export type ToWorker =
   }
   /** How many users of each kind this worker should run now. */
   | { type: "users"; counts: Record<string, number> }
-  /** Stop: no new tasks; in-flight ones get `timeoutMs`, then they are cut off. */
+  /**
+   * Stop: no new tasks; in-flight ones get `timeoutMs`, then they are cut off. A second stop
+   * cuts them off at once.
+   */
   | { type: "stop"; timeoutMs: number };
 
 /** Users a load worker runs, as it reports them. */

@@ -102,3 +102,35 @@ for (const engine of ["h1", "fetch"]) {
     }
   });
 }
+
+Deno.test("a second SIGINT cuts running tasks off at once; the final stats are still written", async () => {
+  const server = delayedServer(3000, 0);
+  try {
+    const started = performance.now();
+    const { code, stderr, summary } = await runCliWithSummary(
+      argv`${PLAN} --host ${server.url} --workers 2 --users 4 --run-time 60s --stop-timeout 30s`,
+      {
+        onStart: (child) => {
+          setTimeout(() => child.kill("SIGINT"), 1500);
+          setTimeout(() => child.kill("SIGINT"), 2500);
+        },
+      },
+    );
+    const tookS = (performance.now() - started) / 1000;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /SIGINT again: cutting running tasks off/);
+    assert.ok(tookS < 15, `the second Ctrl-C did not cut the 30 s stop timeout short (${tookS} s)`);
+    assert.equal(summary.stop_reason, "interrupted");
+    // Every user was waiting on a 3 s response: cut off, counted as aborted, never as a failure.
+    assert.equal(summary.totals.aborted, 4);
+    assert.equal(summary.totals.failures, 0);
+    const seen = server.total();
+    const { requests, aborted } = summary.totals;
+    assert.ok(
+      seen >= requests && seen <= requests + aborted,
+      `server ${seen}, ${requests} + ${aborted}`,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
