@@ -100,10 +100,12 @@ export function createFetchEngine(): HttpEngine {
             } else {
               bodyBytes = await countBody(res.body);
             }
+            const rawHeaders = rawHeadersOf(res.headers);
             return {
               status: res.status,
               statusText: res.statusText,
-              rawHeaders: rawHeadersOf(res.headers),
+              rawHeaders,
+              setsCookies: rawHeaders.includes("set-cookie"),
               bodyBytes,
               body: () => kept,
             };

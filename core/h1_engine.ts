@@ -14,10 +14,10 @@ import {
 } from "./http_engine.ts";
 import {
   findTrailersEnd,
+  HeadCache,
   MAX_HEAD_BYTES,
   parseChunkHeader,
   ParseError,
-  parseResponseHead,
   type ResponseHead,
   skipChunkEnd,
 } from "./h1_parser.ts";
@@ -61,6 +61,8 @@ class H1Connection {
   dead = false;
   timedOut = false;
   deadlineMs = Infinity;
+  /** Recognises a head the same as the last one without parsing it again. */
+  readonly heads = new HeadCache();
 
   constructor(readonly transport: Transport, readonly key: string) {}
 
@@ -128,6 +130,34 @@ class H1Connection {
     try {
       this.transport.close();
     } catch { /* already closed */ }
+  }
+}
+
+/** A response as the engine returns it: header strings are decoded only when asked for. */
+class H1Response implements EngineResponse {
+  constructor(
+    readonly head: ResponseHead,
+    readonly bodyBytes: number,
+    /** The body as received, in pieces; null when it was not kept. */
+    readonly pieces: Uint8Array[] | null,
+  ) {}
+  get status(): number {
+    return this.head.status;
+  }
+  get statusText(): string {
+    return this.head.statusText;
+  }
+  get rawHeaders(): string[] {
+    return this.head.rawHeaders;
+  }
+  get setsCookies(): boolean {
+    return this.head.setsCookies;
+  }
+  body(): Uint8Array | null {
+    const pieces = this.pieces;
+    if (pieces === null) return null;
+    const raw = pieces.length === 0 ? EMPTY : concat(pieces, this.bodyBytes);
+    return decodeContent(raw, this.head.contentEncoding);
   }
 }
 
@@ -229,7 +259,8 @@ export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
     return encoder.encode(text + "\r\n");
   }
 
-  function requestBytes(request: EngineRequest): Uint8Array[] {
+  /** The bytes to write first: the head, with the body when it is small. */
+  function requestBytes(request: EngineRequest): Uint8Array {
     let head: Uint8Array | undefined;
     if (request.cacheableHead) {
       let byUrl = heads.get(request.method);
@@ -243,12 +274,11 @@ export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
       head = buildHead(request);
     }
     const body = request.body;
-    if (body === null || body.length === 0) return [head];
-    if (body.length > COALESCE_BODY_BYTES) return [head, body];
+    if (body === null || body.length === 0 || body.length > COALESCE_BODY_BYTES) return head;
     const both = new Uint8Array(head.length + body.length);
     both.set(head);
     both.set(body, head.length);
-    return [both];
+    return both;
   }
 
   return {
@@ -273,18 +303,21 @@ export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
 class H1Session implements HttpSession {
   readonly #signal: AbortSignal;
   readonly #insecure: boolean;
-  readonly #requestBytes: (request: EngineRequest) => Uint8Array[];
+  readonly #requestBytes: (request: EngineRequest) => Uint8Array;
   readonly #idle = new Map<string, H1Connection[]>();
   readonly #busy = new Set<H1Connection>();
   #timer: number | null = null;
   #timerAtMs = Infinity;
   #lastUrl: URL | null = null;
   #lastKey = "";
+  #lastHead: Uint8Array | null = null;
+  #lastHeadUrl: URL | null = null;
+  #lastMethod = "";
 
   constructor(
     signal: AbortSignal,
     insecure: boolean,
-    requestBytes: (request: EngineRequest) => Uint8Array[],
+    requestBytes: (request: EngineRequest) => Uint8Array,
   ) {
     this.#signal = signal;
     this.#insecure = insecure;
@@ -301,13 +334,44 @@ class H1Session implements HttpSession {
     }
     let conn: H1Connection | null = null;
     try {
-      const bytes = this.#requestBytes(request);
+      // The same method and URL object as last time: the same head bytes.
+      let bytes = this.#lastHead;
+      if (
+        !request.cacheableHead || url !== this.#lastHeadUrl || request.method !== this.#lastMethod
+      ) {
+        bytes = this.#requestBytes(request);
+        if (request.cacheableHead) {
+          this.#lastHead = bytes;
+          this.#lastHeadUrl = url;
+          this.#lastMethod = request.method;
+        }
+      }
       conn = this.#takeIdle(key) ?? await this.#connect(key, request);
       conn.busy = true;
       this.#watch(conn, request.deadlineMs);
-      for (const piece of bytes) await this.#writeAll(conn.transport, piece);
-      const response = await this.#readResponse(conn, request);
-      return response;
+      const transport = conn.transport;
+      const written = await transport.write(bytes!);
+      if (written < bytes!.length) await this.#writeAll(transport, bytes!.subarray(written));
+      const body = request.body;
+      if (body !== null && body.length > COALESCE_BODY_BYTES) await this.#writeAll(transport, body);
+      // The response's first bytes usually land in the read issued when the connection went
+      // idle, and hold the whole head and body: then it is read here without another await.
+      const read = conn.pending;
+      if (read !== null) {
+        conn.pending = null;
+        const n = await read;
+        if (n === null) throw new HttpFailure(FailureText.closed);
+        conn.end += n;
+        const head = conn.heads.parse(conn.buf, conn.start, conn.end);
+        if (head !== null && head.status >= 200 && head.contentLength >= 0) {
+          const length = head.contentLength;
+          const bodyStart = conn.start + head.headLength;
+          if (bodyStart + length <= conn.end || request.method === "HEAD") {
+            return this.#finishInBuffer(conn, request, head);
+          }
+        }
+      }
+      return await this.#readResponse(conn, request);
     } catch (error) {
       if (conn) {
         this.#busy.delete(conn);
@@ -386,10 +450,46 @@ class H1Session implements HttpSession {
     while (written < bytes.length) written += await transport.write(bytes.subarray(written));
   }
 
+  /** A response whose head and body are all in the buffer: finished without another await. */
+  #finishInBuffer(conn: H1Connection, request: EngineRequest, head: ResponseHead): EngineResponse {
+    conn.start += head.headLength;
+    let pieces: Uint8Array[] | null = null;
+    let bodyBytes = 0;
+    const status = head.status;
+    if (request.method !== "HEAD" && status !== 204 && status !== 304) {
+      bodyBytes = head.contentLength;
+      if (request.keepBody) {
+        pieces = bodyBytes > 0 ? [conn.buf.slice(conn.start, conn.start + bodyBytes)] : [];
+      }
+      conn.start += bodyBytes;
+    } else if (request.keepBody) {
+      pieces = [];
+    }
+    this.#release(conn, request, head.keepAlive && status !== 101);
+    return new H1Response(head, bodyBytes, pieces);
+  }
+
+  /** The exchange is over: the connection goes idle for the next request, or is closed. */
+  #release(conn: H1Connection, request: EngineRequest, reusable: boolean): void {
+    if (conn.start !== conn.end) reusable = false; // bytes past the response: not ours to guess
+    if (reusable && request.headers["connection"] !== undefined) {
+      reusable = request.headers["connection"].toLowerCase() !== "close";
+    }
+    this.#busy.delete(conn);
+    if (reusable && !this.#signal.aborted) {
+      conn.idle();
+      let idle = this.#idle.get(conn.key);
+      if (idle === undefined) this.#idle.set(conn.key, idle = []);
+      idle.push(conn);
+    } else {
+      conn.close();
+    }
+  }
+
   async #readResponse(conn: H1Connection, request: EngineRequest): Promise<EngineResponse> {
     let head: ResponseHead | null;
     while (true) {
-      head = parseResponseHead(conn.buf, conn.start, conn.end);
+      head = conn.heads.parse(conn.buf, conn.start, conn.end);
       if (head === null) {
         await conn.fill();
         continue;
@@ -426,30 +526,8 @@ class H1Session implements HttpSession {
       reusable = false;
       bodyBytes = await this.#readToEnd(conn, keep ? pieces : null);
     }
-    if (conn.start !== conn.end) reusable = false; // bytes past the response: not ours to guess
-    if (request.headers["connection"]?.toLowerCase() === "close") reusable = false;
-    this.#busy.delete(conn);
-    if (reusable && !this.#signal.aborted) {
-      conn.idle();
-      let idle = this.#idle.get(conn.key);
-      if (idle === undefined) this.#idle.set(conn.key, idle = []);
-      idle.push(conn);
-    } else {
-      conn.close();
-    }
-    const encoding = head.contentEncoding;
-    return {
-      status: head.status,
-      statusText: head.statusText,
-      rawHeaders: head.rawHeaders,
-      bodyBytes,
-      body: keep
-        ? () => {
-          const raw = pieces.length === 0 ? EMPTY : concat(pieces, bodyBytes);
-          return decodeContent(raw, encoding);
-        }
-        : () => null,
-    };
+    this.#release(conn, request, reusable);
+    return new H1Response(head, bodyBytes, keep ? pieces : null);
   }
 
   async #readChunked(conn: H1Connection, pieces: Uint8Array[] | null): Promise<number> {

@@ -8,33 +8,138 @@ export class ParseError extends Error {
   }
 }
 
-/** A parsed response head (status line and header fields). */
-export interface ResponseHead {
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-  minorVersion: number;
-  status: number;
-  statusText: string;
-  /** name (lower case), value, name, value... in the order received. */
-  rawHeaders: string[];
-  /** The body's length from `content-length`, or -1 when the header is absent. */
-  contentLength: number;
-  /** `transfer-encoding` ends with `chunked`. */
-  chunked: boolean;
-  /** The connection may carry another request after this response. */
-  keepAlive: boolean;
-  contentEncoding: string | null;
-  /** Bytes of the head, blank line included. */
-  headLength: number;
+/** Token characters of a header name (RFC 9110 tchar). */
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN[c.charCodeAt(0)] = 1;
 }
-
 const LF = 10;
 const CR = 13;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+const COMMA = 44;
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
-const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: (.*))?$/;
-const BAD_NAME = /[^!#$%&'*+\-.^_`|~0-9a-z]/;
 /** A head larger than this is refused (hyper's default limit is about the same). */
 export const MAX_HEAD_BYTES = 64 * 1024;
+
+/**
+ * A parsed response head. The framing fields are read from the bytes as they are parsed; the
+ * status text and header strings are split out of the head's text only when asked for: most
+ * responses of a load test are counted, not inspected.
+ */
+export class ResponseHead {
+  #rawHeaders: string[] | null = null;
+  #statusText: string | null = null;
+  constructor(
+    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+    readonly minorVersion: number,
+    readonly status: number,
+    /** The body's length from `content-length`, or -1 when absent (or chunked). */
+    readonly contentLength: number,
+    /** `transfer-encoding` ends with `chunked`. */
+    readonly chunked: boolean,
+    /** The connection may carry another request after this response. */
+    readonly keepAlive: boolean,
+    readonly contentEncoding: string | null,
+    /** A `set-cookie` header is present. */
+    readonly setsCookies: boolean,
+    /** Bytes of the head, blank line included. */
+    readonly headLength: number,
+    /** The head as text, from the status line to the blank line (decoding a string is cheaper
+     * than copying the bytes). */
+    readonly text: string,
+  ) {}
+
+  get statusText(): string {
+    if (this.#statusText === null) {
+      // After "HTTP/1.x NNN ", up to the end of the line.
+      const text = this.text;
+      let end = text.indexOf("\n");
+      if (end > 0 && text.charCodeAt(end - 1) === CR) end--;
+      this.#statusText = end > 13 ? text.slice(13, end) : "";
+    }
+    return this.#statusText;
+  }
+
+  /** name (lower case), value, name, value... in the order received. */
+  get rawHeaders(): string[] {
+    if (this.#rawHeaders === null) {
+      const text = this.text;
+      const raw: string[] = [];
+      let lineEnd = text.indexOf("\n");
+      while (true) {
+        const lineStart = lineEnd + 1;
+        lineEnd = text.indexOf("\n", lineStart);
+        if (lineEnd < 0 || lineEnd === lineStart) break;
+        if (lineEnd === lineStart + 1 && text.charCodeAt(lineStart) === CR) break;
+        const colon = text.indexOf(":", lineStart);
+        raw.push(text.slice(lineStart, colon).toLowerCase(), text.slice(colon + 1, lineEnd).trim());
+      }
+      this.#rawHeaders = raw;
+    }
+    return this.#rawHeaders;
+  }
+}
+
+/** Heads are ASCII in practice: UTF-8 decoding is the fast path; other bytes are latin1. */
+function decodeHeadText(bytes: Uint8Array): string {
+  const text = utf8.decode(bytes);
+  return text.includes("\uFFFD") ? latin1.decode(bytes) : text;
+}
+
+/** Whether `buf[at, at + name.length)` is `name` (lower case ASCII), ignoring case. */
+function isName(buf: Uint8Array, at: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    // Token characters only reach here, so OR 0x20 lowers letters and changes nothing else.
+    if ((buf[at + i] | 0x20) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A short header value's bytes as a string, one byte per character (TextDecoder is an op call:
+ * slower than this loop for the few bytes of the headers that need it). */
+function valueText(buf: Uint8Array, start: number, end: number): string {
+  let text = "";
+  for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]);
+  return text;
+}
+
+/** Whether `buf[start, end)` is `value` (lower case ASCII), ignoring ASCII case. */
+function isValue(buf: Uint8Array, start: number, end: number, value: string): boolean {
+  if (end - start !== value.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = buf[start + i];
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== value.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** `content-length`'s value: a number, or a list of the same number. */
+function contentLengthOf(buf: Uint8Array, start: number, end: number): number {
+  let length = -1;
+  let at = start;
+  while (at <= end) {
+    let partEnd = at;
+    while (partEnd < end && buf[partEnd] !== COMMA) partEnd++;
+    let s = at;
+    let e = partEnd;
+    while (s < e && (buf[s] === SP || buf[s] === HTAB)) s++;
+    while (e > s && (buf[e - 1] === SP || buf[e - 1] === HTAB)) e--;
+    if (s === e || e - s > 15) throw new ParseError("invalid content-length");
+    let n = 0;
+    for (let i = s; i < e; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) throw new ParseError("invalid content-length");
+      n = n * 10 + d;
+    }
+    if (length >= 0 && n !== length) throw new ParseError("conflicting content-length");
+    length = n;
+    at = partEnd + 1;
+  }
+  return length;
+}
 
 /** Where the head in `buf[start, end)` ends (after its blank line), or -1 if it is incomplete. */
 export function findHeadEnd(buf: Uint8Array, start: number, end: number): number {
@@ -49,103 +154,154 @@ export function findHeadEnd(buf: Uint8Array, start: number, end: number): number
 }
 
 /**
- * Parses the response head at the start of `buf[start, end)`. Returns null while the head is
- * incomplete; throws {@link ParseError} when it is malformed.
+ * Parses the response head at the start of `buf[start, end)`, byte by byte. Returns null while
+ * the head is incomplete; throws {@link ParseError} when it is malformed.
  */
 export function parseResponseHead(
   buf: Uint8Array,
   start: number,
   end: number,
 ): ResponseHead | null {
-  const headEnd = findHeadEnd(buf, start, end);
-  if (headEnd < 0) {
-    if (end - start > MAX_HEAD_BYTES) throw new ParseError("response head too large");
-    // A status line that cannot be HTTP fails at once, before more bytes arrive.
-    if (end - start >= 5 && !startsWithHttp(buf, start)) {
-      throw new ParseError("not an HTTP/1.x response");
-    }
-    return null;
+  // The status line: "HTTP/1." digit SP 3DIGIT [SP reason] CRLF.
+  if (end - start >= 5 && !startsWithHttp(buf, start)) {
+    throw new ParseError("not an HTTP/1.x response");
   }
-  const head = buf.subarray(start, headEnd);
-  // Heads are ASCII in practice: UTF-8 decoding is the fast path; other bytes are latin1.
-  let text = utf8.decode(head);
-  if (text.includes("\uFFFD")) text = latin1.decode(head);
-  let lineEnd = text.indexOf("\n");
-  const statusLine = stripCr(text.slice(0, lineEnd));
-  const match = STATUS_LINE.exec(statusLine);
-  if (!match) throw new ParseError(`malformed status line`);
-  const minorVersion = match[1] === "1" ? 1 : 0;
-  const status = Number(match[2]);
-  if (status < 100) throw new ParseError(`malformed status code`);
-  const rawHeaders: string[] = [];
+  let lf = buf.indexOf(LF, start);
+  if (lf < 0 || lf >= end) return incomplete(start, end);
+  let lineEnd = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+  const minor = buf[start + 7] - 48;
+  const s1 = buf[start + 9] - 48;
+  const s2 = buf[start + 10] - 48;
+  const s3 = buf[start + 11] - 48;
+  if (
+    lineEnd - start < 12 || buf[start + 6] !== 46 || (minor !== 0 && minor !== 1) ||
+    buf[start + 8] !== SP || !(s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9 && s3 >= 0 && s3 <= 9) ||
+    (lineEnd - start > 12 && buf[start + 12] !== SP)
+  ) {
+    throw new ParseError("malformed status line");
+  }
+  const status = s1 * 100 + s2 * 10 + s3;
+  if (status < 100) throw new ParseError("malformed status code");
   let contentLength = -1;
   let chunked = false;
   let connectionClose = false;
   let connectionKeepAlive = false;
   let contentEncoding: string | null = null;
+  let setsCookies = false;
   while (true) {
-    const lineStart = lineEnd + 1;
-    lineEnd = text.indexOf("\n", lineStart);
+    const lineStart = lf + 1;
+    lf = buf.indexOf(LF, lineStart);
+    if (lf < 0 || lf >= end) return incomplete(start, end);
+    lineEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf;
     // The blank line ends the head.
-    if (lineEnd < 0 || lineEnd === lineStart) break;
-    if (lineEnd === lineStart + 1 && text.charCodeAt(lineStart) === CR) break;
-    const colon = text.indexOf(":", lineStart);
-    if (colon <= lineStart || colon > lineEnd) throw new ParseError("malformed header line");
-    const lower = text.slice(lineStart, colon).toLowerCase();
-    if (BAD_NAME.test(lower)) throw new ParseError("malformed header name");
-    const value = text.slice(colon + 1, lineEnd).trim();
-    rawHeaders.push(lower, value);
-    switch (lower) {
-      case "content-length": {
-        for (const part of value.split(",")) {
-          const v = part.trim();
-          if (!/^[0-9]+$/.test(v)) throw new ParseError("invalid content-length");
-          const n = Number(v);
-          if (!Number.isSafeInteger(n)) throw new ParseError("invalid content-length");
+    if (lineEnd === lineStart) break;
+    let colon = lineStart;
+    while (colon < lineEnd && TOKEN[buf[colon]] === 1) colon++;
+    if (colon === lineStart || colon === lineEnd || buf[colon] !== COLON) {
+      throw new ParseError(
+        buf.subarray(colon, lineEnd).includes(COLON)
+          ? "malformed header name"
+          : "malformed header line",
+      );
+    }
+    let valueStart = colon + 1;
+    let valueEnd = lineEnd;
+    while (valueStart < valueEnd && (buf[valueStart] === SP || buf[valueStart] === HTAB)) {
+      valueStart++;
+    }
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
+      valueEnd--;
+    }
+    switch (colon - lineStart) {
+      case 10:
+        if (isName(buf, lineStart, "connection")) {
+          if (isValue(buf, valueStart, valueEnd, "keep-alive")) {
+            connectionKeepAlive = true;
+          } else if (isValue(buf, valueStart, valueEnd, "close")) {
+            connectionClose = true;
+          } else {
+            const v = valueText(buf, valueStart, valueEnd).toLowerCase();
+            if (v.includes("close")) connectionClose = true;
+            if (v.includes("keep-alive")) connectionKeepAlive = true;
+          }
+        } else if (isName(buf, lineStart, "set-cookie")) {
+          setsCookies = true;
+        }
+        break;
+      case 14:
+        if (isName(buf, lineStart, "content-length")) {
+          const n = contentLengthOf(buf, valueStart, valueEnd);
           if (contentLength >= 0 && n !== contentLength) {
             throw new ParseError("conflicting content-length");
           }
           contentLength = n;
         }
         break;
-      }
-      case "transfer-encoding":
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+      case 16:
+        if (isName(buf, lineStart, "content-encoding")) {
+          const v = valueText(buf, valueStart, valueEnd);
+          contentEncoding = contentEncoding === null ? v : `${contentEncoding}, ${v}`;
+        }
         break;
-      case "connection": {
-        const v = value.toLowerCase();
-        if (v.includes("close")) connectionClose = true;
-        if (v.includes("keep-alive")) connectionKeepAlive = true;
-        break;
-      }
-      case "content-encoding":
-        contentEncoding = contentEncoding === null ? value : `${contentEncoding}, ${value}`;
+      case 17:
+        if (isName(buf, lineStart, "transfer-encoding")) {
+          chunked = /(?:^|,)\s*chunked\s*$/i.test(valueText(buf, valueStart, valueEnd));
+        }
         break;
     }
   }
+  const headEnd = lf + 1;
   if (chunked) contentLength = -1;
-  const keepAlive = !connectionClose && (minorVersion === 1 || connectionKeepAlive);
-  return {
-    minorVersion,
+  return new ResponseHead(
+    minor,
     status,
-    statusText: match[3] ?? "",
-    rawHeaders,
     contentLength,
     chunked,
-    keepAlive,
+    !connectionClose && (minor === 1 || connectionKeepAlive),
     contentEncoding,
-    headLength: headEnd - start,
-  };
-}
-
-function stripCr(line: string): string {
-  return line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+    setsCookies,
+    headEnd - start,
+    decodeHeadText(buf.subarray(start, headEnd)),
+  );
 }
 
 function startsWithHttp(buf: Uint8Array, at: number): boolean {
   // "HTTP/"
   return buf[at] === 72 && buf[at + 1] === 84 && buf[at + 2] === 84 && buf[at + 3] === 80 &&
     buf[at + 4] === 47;
+}
+
+/**
+ * The last head a connection received, for recognising a repeated one: servers answer the same
+ * request with the same head (but for a `date` that changes once a second), and comparing the
+ * bytes costs a fraction of parsing them again.
+ */
+export class HeadCache {
+  #bytes: Uint8Array | null = null;
+  #head: ResponseHead | null = null;
+
+  /** Like {@link parseResponseHead}; returns the cached head when the bytes are the same. */
+  parse(buf: Uint8Array, start: number, end: number): ResponseHead | null {
+    const last = this.#bytes;
+    if (last !== null && end - start >= last.length) {
+      let i = 0;
+      const n = last.length;
+      while (i < n && buf[start + i] === last[i]) i++;
+      if (i === n) return this.#head;
+    }
+    const head = parseResponseHead(buf, start, end);
+    if (head !== null) {
+      this.#head = head;
+      this.#bytes = buf.slice(start, start + head.headLength);
+    }
+    return head;
+  }
+}
+
+/** An incomplete head: null, unless it has grown past the limit. */
+function incomplete(start: number, end: number): null {
+  if (end - start > MAX_HEAD_BYTES) throw new ParseError("response head too large");
+  return null;
 }
 
 /** A chunk-size line: the chunk's size and where its data starts. */

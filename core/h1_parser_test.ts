@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   findTrailersEnd,
+  HeadCache,
   parseChunkHeader,
   ParseError,
   parseResponseHead,
@@ -110,4 +111,37 @@ Deno.test("skipChunkEnd and findTrailersEnd", () => {
   const trailers = bytes("x-t: 1\r\ny: 2\r\n\r\nnext");
   assert.equal(findTrailersEnd(trailers, 0, trailers.length), trailers.length - 4);
   assert.equal(findTrailersEnd(trailers, 0, 10), -1);
+});
+
+Deno.test("HeadCache returns the same head for the same bytes and parses a changed one", () => {
+  const cache = new HeadCache();
+  const first = bytes("HTTP/1.1 200 OK\r\ndate: a\r\ncontent-length: 2\r\n\r\nok");
+  const a = cache.parse(first, 0, first.length);
+  assert.ok(a);
+  const again = bytes("xxHTTP/1.1 200 OK\r\ndate: a\r\ncontent-length: 2\r\n\r\nno");
+  assert.equal(cache.parse(again, 2, again.length), a, "identical head: the cached object");
+  const changed = bytes("HTTP/1.1 200 OK\r\ndate: b\r\ncontent-length: 3\r\n\r\nyes");
+  const b = cache.parse(changed, 0, changed.length);
+  assert.notEqual(b, a);
+  assert.equal(b?.contentLength, 3);
+  // A prefix of the cached head is incomplete, not a match.
+  assert.equal(cache.parse(changed, 0, 10), null);
+  assert.equal(cache.parse(changed, 0, changed.length), b);
+});
+
+Deno.test("parseResponseHead decodes header text lazily, latin1 when it is not UTF-8", () => {
+  const head = new Uint8Array([
+    ...bytes("HTTP/1.1 200 Fine\r\nX-Name: caf"),
+    0xe9,
+    ...bytes("\r\nConnection: Keep-Alive, Upgrade\r\n\r\n"),
+  ]);
+  const parsed = parseResponseHead(head, 0, head.length)!;
+  assert.equal(parsed.keepAlive, true);
+  assert.equal(parsed.statusText, "Fine");
+  assert.deepEqual(parsed.rawHeaders, ["x-name", "café", "connection", "Keep-Alive, Upgrade"]);
+  assert.equal(parsed.setsCookies, false);
+  const close = bytes("HTTP/1.1 200 OK\r\nCONNECTION: CLOSE\r\nSet-Cookie: a=b\r\n\r\n");
+  const closing = parseResponseHead(close, 0, close.length)!;
+  assert.equal(closing.keepAlive, false);
+  assert.equal(closing.setsCookies, true);
 });

@@ -174,23 +174,25 @@ class ClientResponse implements HttpResponse {
   #body: Uint8Array | null | undefined = undefined;
   constructor(
     readonly status: number,
-    readonly statusText: string,
     readonly error: string | null,
     readonly url: string,
     readonly durationMs: number,
-    readonly rawHeaders: string[],
-    readonly readBody: () => Uint8Array | null,
+    /** What the engine returned; null when there was no response. */
+    readonly response: EngineResponse | null,
   ) {}
   get ok(): boolean {
     return this.error === null;
   }
+  get statusText(): string {
+    return this.response?.statusText ?? "";
+  }
   get headers(): Headers {
-    return this.#headers ??= headersOf(this.rawHeaders);
+    return this.#headers ??= headersOf(this.response?.rawHeaders ?? []);
   }
   bytes(): Promise<Uint8Array> {
     if (this.#body === undefined) {
       try {
-        this.#body = this.readBody();
+        this.#body = this.response === null ? EMPTY : this.response.body();
       } catch (cause) {
         return Promise.reject(
           new Error(`Cannot decode the body of ${this.url}: ${(cause as Error).message}`, {
@@ -213,8 +215,6 @@ class ClientResponse implements HttpResponse {
     return this.text().then((t) => JSON.parse(t) as T);
   }
 }
-
-const NO_BODY = () => EMPTY;
 
 /** What the clients of one load worker share. */
 interface SharedState {
@@ -366,14 +366,15 @@ class UserHttpClient implements HttpClient {
           this.#lastUrl = null;
           response = await this.#sessionFor(target).send(engineRequest);
         }
-        const raw = response.rawHeaders;
-        const setCookies = setCookiesOf(raw);
-        if (setCookies !== null) this.cookies.store(setCookies, target.href);
+        if (response.setsCookies) {
+          const setCookies = setCookiesOf(response.rawHeaders);
+          if (setCookies !== null) this.cookies.store(setCookies, target.href);
+        }
         const status = response.status;
         if (status < 300 || status > 308 || status === 304 || status === 305 || status === 306) {
           break;
         }
-        const location = headerOf(raw, "location");
+        const location = headerOf(response.rawHeaders, "location");
         if (location === null) break;
         if (++redirects > MAX_REDIRECTS) {
           throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
@@ -402,7 +403,7 @@ class UserHttpClient implements HttpClient {
       }
       error = cause instanceof HttpFailure ? cause.text : describeFetchError(cause, timeoutMs);
       s.stats.record(method, name, 0, Math.round((end - start) * 1000), 0, error);
-      return new ClientResponse(0, "", error, target.href, end - start, [], NO_BODY);
+      return new ClientResponse(0, error, target.href, end - start, null);
     }
     const end = performance.now();
     const status = response.status;
@@ -415,15 +416,7 @@ class UserHttpClient implements HttpClient {
       response.bodyBytes,
       error,
     );
-    return new ClientResponse(
-      status,
-      response.statusText,
-      error,
-      target.href,
-      end - start,
-      response.rawHeaders,
-      response.body,
-    );
+    return new ClientResponse(status, error, target.href, end - start, response);
   }
 }
 

@@ -39,14 +39,18 @@ export interface EngineRequest {
 
 /** What an engine returns once the last body byte has arrived. */
 export interface EngineResponse {
-  status: number;
-  statusText: string;
-  /** Header lines as received: name (lower case), value, name, value... */
-  rawHeaders: string[];
+  readonly status: number;
+  /** May be decoded on first use. */
+  readonly statusText: string;
+  /** Header lines as received: name (lower case), value, name, value... (may be decoded on
+   * first use: most responses are counted, not inspected). */
+  readonly rawHeaders: string[];
+  /** A `set-cookie` header is present (read without decoding the headers). */
+  readonly setsCookies: boolean;
   /** The body's bytes as counted in the stats (as received for h1, decoded for fetch). */
-  bodyBytes: number;
+  readonly bodyBytes: number;
   /** The decoded body; null when it was not kept. Called at most once. */
-  body: () => Uint8Array | null;
+  body(): Uint8Array | null;
 }
 
 /** One virtual user's connections: its requests go out on them one exchange at a time. */
