@@ -144,12 +144,18 @@ export class VirtualUser {
         stats.record("TASK", task.name, 0, -1, 0, describeError(error));
       }
       if (this.#stopping) break;
-      try {
-        await this.#sleep(this.#kind.wait());
-      } catch {
-        break;
+      // Each await is a turn of the microtask queue: none for no think time, none when the
+      // event loop is not starved (at 100 k requests/s, two turns were 5 % of the throughput).
+      const seconds = this.#kind.wait();
+      if (seconds > 0) {
+        try {
+          await this.#sleep(seconds);
+        } catch {
+          break;
+        }
       }
-      await this.#env.yieldIfStarved();
+      const starved = this.#env.yieldIfStarved();
+      if (starved !== undefined) await starved;
     }
     if (!this.#abort.signal.aborted) await this.#runHook("onStop");
   }
