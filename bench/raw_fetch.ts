@@ -2,6 +2,7 @@
 // deno run -A bench/raw_fetch.ts URL CONNECTIONS SECONDS [THINK_MIN_S THINK_MAX_S]
 // Prints one JSON line: { requests, errors, seconds, p50_ms, p99_ms }.
 import { createHistogram, recordLatencyUs } from "../core/histogram.ts";
+import { printResult } from "./raw_result.ts";
 
 const [url, connectionsArg, secondsArg, thinkMinArg, thinkMaxArg] = Deno.args;
 const connections = Number(connectionsArg ?? 64);
@@ -35,11 +36,4 @@ await sleep(seconds * 1000);
 running = false;
 const elapsedS = (performance.now() - started) / 1000;
 if (thinkMaxS === 0) await Promise.all(loops);
-console.log(JSON.stringify({
-  requests,
-  errors,
-  seconds: elapsedS,
-  p50_ms: histogram.getValueAtPercentile(50) / 1000,
-  p99_ms: histogram.getValueAtPercentile(99) / 1000,
-}));
-Deno.exit(0);
+printResult(requests, errors, elapsedS, histogram);

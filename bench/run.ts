@@ -125,14 +125,15 @@ function allRecorders(tmp: string): string[] {
 
 const autocannonBin = `${BENCH}.tools/node_modules/autocannon/autocannon.js`;
 
-const TOOLS: Tool[] = [
-  {
-    id: "raw",
-    label: "raw Deno fetch loop",
+/** One of the raw loops in bench/: a script printing bench/raw_result.ts's JSON line. */
+function rawLoop(id: string, label: string, script: string): Tool {
+  return {
+    id,
+    label,
     missing: () => null,
     async run(url, tmp) {
       const r = await timed(
-        [DENO, "run", "-A", `${BENCH}raw_fetch.ts`, url, String(CONNECTIONS), String(SECONDS)],
+        [DENO, "run", "-A", `${BENCH}${script}`, url, String(CONNECTIONS), String(SECONDS)],
         tmp,
       );
       const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -144,7 +145,12 @@ const TOOLS: Tool[] = [
         rssMb: r.rssMb,
       };
     },
-  },
+  };
+}
+
+const TOOLS: Tool[] = [
+  rawLoop("raw", "raw Deno fetch loop", "raw_fetch.ts"),
+  rawLoop("raw-socket", "raw Deno socket loop (no HTTP parsing)", "raw_socket.ts"),
   stampede("stampede", "Stampede h1, 1 worker, console", () => ["--workers", "1"]),
   stampede(
     "stampede-all",
@@ -356,6 +362,10 @@ async function throughput(url: string, tmp: string) {
     `cost of the recorders, h1 engine (console only vs all on): ${
       fmt(100 * (1 - rps("stampede-all") / rps("stampede")), 1)
     } % (target <= 3 %)`,
+    `raw Deno socket loop / wrk: ${fmt(rps("raw-socket") / wrk, 3)} (the runtime's floor)`,
+    `Stampede h1 (1 worker, console) / raw Deno socket loop: ${
+      fmt(rps("stampede") / rps("raw-socket"), 3)
+    }`,
     `Stampede h1 (1 worker, console) / wrk: ${fmt(rps("stampede") / wrk, 3)} (target >= 0.9)`,
     `Stampede h1 (1 worker, all recorders) / wrk: ${
       fmt(rps("stampede-all") / wrk, 3)

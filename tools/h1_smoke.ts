@@ -5,7 +5,8 @@
 //   deno run -A tools/h1_smoke.ts --idle-users 10000 [--batch 500]   # memory of idle users
 //
 // Without --url it starts nginx (Debian's) on a free port, serving a 612-byte page. It prints
-// requests/s of: a bare loop on ctx.http's client with h1 and with fetch (64 users, one thread),
+// requests/s of: a bare socket write/read loop (no HTTP parsing: the floor under any client), a
+// bare loop on ctx.http's client with h1 and with fetch (64 users, one thread),
 // wrk (if installed, one thread), and the whole CLI (`--workers 1 --recorder console`) per engine.
 // With `taskset` the generators run on core 0 and nginx on core 1.
 import { createHttpClientFactory } from "../core/http_client.ts";
@@ -99,6 +100,25 @@ async function clientLoop(engine: HttpEngineName): Promise<number> {
   const rate = requests / ((performance.now() - start) / 1000);
   if (failures) console.log(`  (${engine}: ${failures} failures)`);
   return rate;
+}
+
+/**
+ * The floor under any HTTP client on Deno (bench/raw_socket.ts): sockets writing a GET and
+ * reading to the blank line, no parsing, no timers, no workers.
+ */
+async function socketLoop(): Promise<number> {
+  const command = pin(0, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${root}bench/raw_socket.ts`,
+    url,
+    String(connections),
+    String(seconds),
+  ]);
+  const out = await new Deno.Command(command[0], { args: command.slice(1) }).output();
+  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim());
+  return result.requests / result.seconds;
 }
 
 async function wrk(): Promise<number | null> {
@@ -287,6 +307,7 @@ console.log(
 );
 try {
   console.log(`wrk -t1            ${fmt(await wrk())}`);
+  console.log(`socket loop        ${fmt(await socketLoop())}`);
   console.log(`client loop h1     ${fmt(await clientLoop("h1"))}`);
   console.log(`client loop fetch  ${fmt(await clientLoop("fetch"))}`);
   console.log(`cli h1 (console)   ${fmt(await cli("h1", ["--recorder", "console"]))}`);
