@@ -191,6 +191,11 @@ function failureOf(error: unknown, conn: H1Connection | null, timeoutMs: number)
   return new HttpFailure(text, { cause: error });
 }
 
+/** Responses that end with their head, whatever their headers say (RFC 9112 section 6.3). */
+function hasNoBody(method: string, status: number): boolean {
+  return method === "HEAD" || status === 204 || status === 304 || status < 200;
+}
+
 /** Concatenates kept body pieces. */
 function concat(pieces: Uint8Array[], length: number): Uint8Array {
   if (pieces.length === 1) return pieces[0];
@@ -334,10 +339,12 @@ class H1Session implements HttpSession {
     }
     let conn: H1Connection | null = null;
     try {
-      // The same method and URL object as last time: the same head bytes.
+      // The same method and URL object as last time: the same head bytes, without the engine's
+      // lookups by method and URL.
       let bytes = this.#lastHead;
       if (
-        !request.cacheableHead || url !== this.#lastHeadUrl || request.method !== this.#lastMethod
+        bytes === null || !request.cacheableHead || url !== this.#lastHeadUrl ||
+        request.method !== this.#lastMethod
       ) {
         bytes = this.#requestBytes(request);
         if (request.cacheableHead) {
@@ -350,8 +357,8 @@ class H1Session implements HttpSession {
       conn.busy = true;
       this.#watch(conn, request.deadlineMs);
       const transport = conn.transport;
-      const written = await transport.write(bytes!);
-      if (written < bytes!.length) await this.#writeAll(transport, bytes!.subarray(written));
+      const written = await transport.write(bytes);
+      if (written < bytes.length) await this.#writeAll(transport, bytes.subarray(written));
       const body = request.body;
       if (body !== null && body.length > COALESCE_BODY_BYTES) await this.#writeAll(transport, body);
       // The response's first bytes usually land in the read issued when the connection went
@@ -363,12 +370,13 @@ class H1Session implements HttpSession {
         if (n === null) throw new HttpFailure(FailureText.closed);
         conn.end += n;
         const head = conn.heads.parse(conn.buf, conn.start, conn.end);
-        if (head !== null && head.status >= 200 && head.contentLength >= 0) {
-          const length = head.contentLength;
-          const bodyStart = conn.start + head.headLength;
-          if (bodyStart + length <= conn.end || request.method === "HEAD") {
-            return this.#finishInBuffer(conn, request, head);
-          }
+        if (
+          head !== null && head.status >= 200 &&
+          (hasNoBody(request.method, head.status) ||
+            head.contentLength >= 0 &&
+              conn.start + head.headLength + head.contentLength <= conn.end)
+        ) {
+          return this.#finishInBuffer(conn, request, head);
         }
       }
       return await this.#readResponse(conn, request);
@@ -450,22 +458,19 @@ class H1Session implements HttpSession {
     while (written < bytes.length) written += await transport.write(bytes.subarray(written));
   }
 
-  /** A response whose head and body are all in the buffer: finished without another await. */
+  /** A final (>= 200) response whose head and body are all in the buffer: no await needed. */
   #finishInBuffer(conn: H1Connection, request: EngineRequest, head: ResponseHead): EngineResponse {
     conn.start += head.headLength;
-    let pieces: Uint8Array[] | null = null;
+    const pieces: Uint8Array[] | null = request.keepBody ? [] : null;
     let bodyBytes = 0;
-    const status = head.status;
-    if (request.method !== "HEAD" && status !== 204 && status !== 304) {
+    if (!hasNoBody(request.method, head.status)) {
       bodyBytes = head.contentLength;
-      if (request.keepBody) {
-        pieces = bodyBytes > 0 ? [conn.buf.slice(conn.start, conn.start + bodyBytes)] : [];
+      if (pieces !== null && bodyBytes > 0) {
+        pieces.push(conn.buf.slice(conn.start, conn.start + bodyBytes));
       }
       conn.start += bodyBytes;
-    } else if (request.keepBody) {
-      pieces = [];
     }
-    this.#release(conn, request, head.keepAlive && status !== 101);
+    this.#release(conn, request, head.keepAlive);
     return new H1Response(head, bodyBytes, pieces);
   }
 
@@ -504,9 +509,7 @@ class H1Session implements HttpSession {
     let bodyBytes = 0;
     // After a 101 the connection no longer speaks HTTP/1.1.
     let reusable = head.keepAlive && head.status !== 101;
-    const noBody = request.method === "HEAD" || head.status === 204 || head.status === 304 ||
-      head.status < 200;
-    if (noBody) {
+    if (hasNoBody(request.method, head.status)) {
       // Nothing to read.
     } else if (head.chunked) {
       bodyBytes = await this.#readChunked(conn, keep ? pieces : null);
