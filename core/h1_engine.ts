@@ -315,9 +315,6 @@ class H1Session implements HttpSession {
   #timerAtMs = Infinity;
   #lastUrl: URL | null = null;
   #lastKey = "";
-  #lastHead: Uint8Array | null = null;
-  #lastHeadUrl: URL | null = null;
-  #lastMethod = "";
 
   constructor(
     signal: AbortSignal,
@@ -339,20 +336,7 @@ class H1Session implements HttpSession {
     }
     let conn: H1Connection | null = null;
     try {
-      // The same method and URL object as last time: the same head bytes, without the engine's
-      // lookups by method and URL.
-      let bytes = this.#lastHead;
-      if (
-        bytes === null || !request.cacheableHead || url !== this.#lastHeadUrl ||
-        request.method !== this.#lastMethod
-      ) {
-        bytes = this.#requestBytes(request);
-        if (request.cacheableHead) {
-          this.#lastHead = bytes;
-          this.#lastHeadUrl = url;
-          this.#lastMethod = request.method;
-        }
-      }
+      const bytes = this.#requestBytes(request);
       conn = this.#takeIdle(key) ?? await this.#connect(key, request);
       conn.busy = true;
       this.#watch(conn, request.deadlineMs);

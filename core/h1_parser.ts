@@ -89,15 +89,6 @@ function decodeHeadText(bytes: Uint8Array): string {
   return text.includes("\uFFFD") ? latin1.decode(bytes) : text;
 }
 
-/** Whether `buf[at, at + name.length)` is `name` (lower case ASCII), ignoring case. */
-function isName(buf: Uint8Array, at: number, name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    // Token characters only reach here, so OR 0x20 lowers letters and changes nothing else.
-    if ((buf[at + i] | 0x20) !== name.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
 /** A short header value's bytes as a string, one byte per character (TextDecoder is an op call:
  * slower than this loop for the few bytes of the headers that need it). */
 function valueText(buf: Uint8Array, start: number, end: number): string {
@@ -106,12 +97,12 @@ function valueText(buf: Uint8Array, start: number, end: number): string {
   return text;
 }
 
-/** Whether `buf[start, end)` is `value` (lower case ASCII), ignoring ASCII case. */
-function isValue(buf: Uint8Array, start: number, end: number, value: string): boolean {
-  if (end - start !== value.length) return false;
-  for (let i = 0; i < value.length; i++) {
+/** Whether `buf[start, end)` is `text` (lower case ASCII), ignoring ASCII case. */
+function equalsIgnoringCase(buf: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) {
     const c = buf[start + i];
-    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== value.charCodeAt(i)) return false;
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== text.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -212,24 +203,25 @@ export function parseResponseHead(
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
       valueEnd--;
     }
+    // By the name's length first: most headers are none of these.
     switch (colon - lineStart) {
       case 10:
-        if (isName(buf, lineStart, "connection")) {
-          if (isValue(buf, valueStart, valueEnd, "keep-alive")) {
+        if (equalsIgnoringCase(buf, lineStart, colon, "connection")) {
+          if (equalsIgnoringCase(buf, valueStart, valueEnd, "keep-alive")) {
             connectionKeepAlive = true;
-          } else if (isValue(buf, valueStart, valueEnd, "close")) {
+          } else if (equalsIgnoringCase(buf, valueStart, valueEnd, "close")) {
             connectionClose = true;
           } else {
             const v = valueText(buf, valueStart, valueEnd).toLowerCase();
             if (v.includes("close")) connectionClose = true;
             if (v.includes("keep-alive")) connectionKeepAlive = true;
           }
-        } else if (isName(buf, lineStart, "set-cookie")) {
+        } else if (equalsIgnoringCase(buf, lineStart, colon, "set-cookie")) {
           setsCookies = true;
         }
         break;
       case 14:
-        if (isName(buf, lineStart, "content-length")) {
+        if (equalsIgnoringCase(buf, lineStart, colon, "content-length")) {
           const n = contentLengthOf(buf, valueStart, valueEnd);
           if (contentLength >= 0 && n !== contentLength) {
             throw new ParseError("conflicting content-length");
@@ -238,13 +230,13 @@ export function parseResponseHead(
         }
         break;
       case 16:
-        if (isName(buf, lineStart, "content-encoding")) {
+        if (equalsIgnoringCase(buf, lineStart, colon, "content-encoding")) {
           const v = valueText(buf, valueStart, valueEnd);
           contentEncoding = contentEncoding === null ? v : `${contentEncoding}, ${v}`;
         }
         break;
       case 17:
-        if (isName(buf, lineStart, "transfer-encoding")) {
+        if (equalsIgnoringCase(buf, lineStart, colon, "transfer-encoding")) {
           chunked = /(?:^|,)\s*chunked\s*$/i.test(valueText(buf, valueStart, valueEnd));
         }
         break;
