@@ -3,8 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
-import { HTTP_ENGINES } from "./core/http_engine.ts";
-import type { RecorderPlugin } from "./core/recorder.ts";
+import { HTTP_ENGINES } from "./core/http/engine.ts";
+import type { RecorderPlugin } from "./core/recorder/recorder.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 import { fileSink, run } from "./run.ts";

@@ -19,10 +19,10 @@ export {
   type TaskSpec,
   type UserSpec,
   type WaitTime,
-} from "./core/plan.ts";
+} from "./core/plan/plan.ts";
 export { ExitCode, PlanError, StampedeError, StopUser, UsageError } from "./core/errors.ts";
-export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http_client.ts";
-export { HTTP_ENGINES, type HttpEngineName } from "./core/http_engine.ts";
+export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http/client.ts";
+export { HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 export type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -39,15 +39,15 @@ export type {
   SystemHandler,
   SystemSample,
   TextSink,
-} from "./core/recorder.ts";
+} from "./core/recorder/recorder.ts";
 export type { RunInfo } from "./core/run_info.ts";
 export type {
   EndpointStats,
   FailureStats,
   IntervalCell,
   StatsView,
-} from "./core/stats_aggregator.ts";
-export type { Summary } from "./core/summary.ts";
+} from "./core/stats/aggregator.ts";
+export type { Summary } from "./core/stats/summary.ts";
 export { parseDuration } from "./core/duration.ts";
 export { VERSION } from "./core/version.ts";
 export { run, type RunOptions } from "./run.ts";

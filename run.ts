@@ -1,7 +1,7 @@
 // The composition root shared by cli.ts and mod.ts: resolves options, loads recorders and runs.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/coordinator.ts";
+import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/run/coordinator.ts";
 import { parseDuration } from "./core/duration.ts";
 import { PlanError, UsageError } from "./core/errors.ts";
 import {
@@ -9,19 +9,19 @@ import {
   HTTP_ENGINES,
   type HttpEngineName,
   type HttpEngineOptions,
-} from "./core/http_engine.ts";
-import { importPlan } from "./core/load_worker.ts";
-import { checkHost, isPlan, type Plan } from "./core/plan.ts";
+} from "./core/http/engine.ts";
+import { importPlan } from "./core/run/load_worker.ts";
+import { checkHost, isPlan, type Plan } from "./core/plan/plan.ts";
 import {
   type Recorder,
   type RecorderPlugin,
   type RecorderRegistry,
   RecorderSet,
   type TextSink,
-} from "./core/recorder.ts";
+} from "./core/recorder/recorder.ts";
 import { createRunInfo } from "./core/run_info.ts";
-import { DEFAULT_PERCENTILES } from "./core/stats_aggregator.ts";
-import { buildSummary, type Summary } from "./core/summary.ts";
+import { DEFAULT_PERCENTILES } from "./core/stats/aggregator.ts";
+import { buildSummary, type Summary } from "./core/stats/summary.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 
 /** Options of {@link run}; each one wins over the plan's own `load`, `host` and `name`. */

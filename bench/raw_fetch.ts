@@ -1,7 +1,7 @@
 // The runtime's own ceiling: N async loops of fetch + read body + HDR record, nothing else.
 // deno run -A bench/raw_fetch.ts URL CONNECTIONS SECONDS [THINK_MIN_S THINK_MAX_S]
 // Prints one JSON line: { requests, errors, seconds, p50_ms, p99_ms }.
-import { createHistogram, recordLatencyUs } from "../core/histogram.ts";
+import { createHistogram, recordLatencyUs } from "../core/stats/histogram.ts";
 import { printResult } from "./raw_result.ts";
 
 const [url, connectionsArg, secondsArg, thinkMinArg, thinkMaxArg] = Deno.args;

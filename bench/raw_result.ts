@@ -1,5 +1,5 @@
 // The one JSON line the raw loops print for bench/run.ts.
-import type { Histogram } from "../core/histogram.ts";
+import type { Histogram } from "../core/stats/histogram.ts";
 
 /** Prints `{ requests, errors, seconds, p50_ms, p99_ms }` and exits. */
 export function printResult(

@@ -3,7 +3,7 @@
 // plus one clock read pair and an HDR record per request. No parsing, no timers, no workers.
 // deno run -A bench/raw_socket.ts URL CONNECTIONS SECONDS
 // Prints one JSON line: { requests, errors, seconds, p50_ms, p99_ms }.
-import { createHistogram, recordLatencyUs } from "../core/histogram.ts";
+import { createHistogram, recordLatencyUs } from "../core/stats/histogram.ts";
 import { printResult } from "./raw_result.ts";
 
 const [url, connectionsArg, secondsArg] = Deno.args;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createHistogram, percentileMs, recordLatencyUs } from "./histogram.ts";
-import { RequestStats } from "./request_stats.ts";
-import { StatsAggregator } from "./stats_aggregator.ts";
+import { createHistogram, percentileMs, recordLatencyUs } from "./stats/histogram.ts";
+import { RequestStats } from "./stats/request_stats.ts";
+import { StatsAggregator } from "./stats/aggregator.ts";
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -95,7 +95,7 @@ Deno.test("the window holds the last intervals only", () => {
 });
 
 Deno.test("bucketCounts splits a histogram at explicit bounds and keeps every count", async () => {
-  const { bucketCounts } = await import("./histogram.ts");
+  const { bucketCounts } = await import("./stats/histogram.ts");
   const histogram = createHistogram();
   for (const us of [500, 1000, 4000, 5000, 5100, 20_000, 2_000_000]) recordLatencyUs(histogram, us);
   const counts = bucketCounts(histogram, [1000, 5000, 10_000, 1_000_000]);

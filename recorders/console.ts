@@ -6,8 +6,8 @@ import type {
   RecorderContext,
   RecorderPlugin,
   TextSink,
-} from "../core/recorder.ts";
-import type { EndpointStats } from "../core/stats_aggregator.ts";
+} from "../core/recorder/recorder.ts";
+import type { EndpointStats } from "../core/stats/aggregator.ts";
 
 /** Latency in ms with precision that fits its size. */
 export function formatMs(ms: number): string {

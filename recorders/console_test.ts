@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConsoleRecorder, finalTables, formatMs, liveLine } from "./console.ts";
-import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder.ts";
-import type { EndpointStats } from "../core/stats_aggregator.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/recorder.ts";
+import type { EndpointStats } from "../core/stats/aggregator.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
   return {

@@ -2,7 +2,7 @@
 // Records are LogTape log records in its JSON Lines format; every one carries the run's facts.
 import { getJsonLinesFormatter, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { UsageError } from "../core/errors.ts";
-import { createHistogram, encodeHistogram, type Histogram } from "../core/histogram.ts";
+import { createHistogram, encodeHistogram, type Histogram } from "../core/stats/histogram.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -12,9 +12,9 @@ import type {
   RecorderContext,
   RecorderPlugin,
   SystemSample,
-} from "../core/recorder.ts";
+} from "../core/recorder/recorder.ts";
 import type { RunInfo } from "../core/run_info.ts";
-import type { EndpointStats, FailureStats, IntervalCell } from "../core/stats_aggregator.ts";
+import type { EndpointStats, FailureStats, IntervalCell } from "../core/stats/aggregator.ts";
 
 /** `telemetry_name` of each lifecycle event. */
 export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { decodeHistogram } from "../core/histogram.ts";
-import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder.ts";
-import { RequestStats } from "../core/request_stats.ts";
+import { decodeHistogram } from "../core/stats/histogram.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/recorder.ts";
+import { RequestStats } from "../core/stats/request_stats.ts";
 import { createRunInfo } from "../core/run_info.ts";
-import { StatsAggregator } from "../core/stats_aggregator.ts";
+import { StatsAggregator } from "../core/stats/aggregator.ts";
 import { JsonRecorder, jsonRecorder, percentileKey } from "./json.ts";
 
 const schema = JSON.parse(

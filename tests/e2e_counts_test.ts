@@ -8,7 +8,7 @@ import {
   runCliWithSummary,
   startCountingServer,
 } from "./helpers.ts";
-import type { Summary } from "../core/summary.ts";
+import type { Summary } from "../core/stats/summary.ts";
 
 const PLAN = `${ROOT}tests/plans/counting.plan.ts`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

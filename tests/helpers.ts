@@ -1,5 +1,5 @@
 // Shared pieces of the end-to-end tests: a counting target server and running cli.ts.
-import type { Summary } from "../core/summary.ts";
+import type { Summary } from "../core/stats/summary.ts";
 
 /** A target server on 127.0.0.1 that counts every request it receives, by "METHOD /path". */
 export interface CountingServer {

@@ -9,10 +9,10 @@ import {
   createHttpClientFactory,
   type HttpClient,
   type HttpResponse,
-} from "../core/http_client.ts";
-import type { HttpEngineName } from "../core/http_engine.ts";
-import { definePlan } from "../core/plan.ts";
-import { RequestStats } from "../core/request_stats.ts";
+} from "../core/http/client.ts";
+import type { HttpEngineName } from "../core/http/engine.ts";
+import { definePlan } from "../core/plan/plan.ts";
+import { RequestStats } from "../core/stats/request_stats.ts";
 import { freePort, ROOT, runCli, runCliWithSummary, tempDir } from "./helpers.ts";
 
 const ENGINES: HttpEngineName[] = ["h1", "fetch"];
@@ -862,9 +862,9 @@ Deno.test("conformance: TLS with a self-signed certificate: refused by default, 
     // fetch engine and says so): the same request through it, in a child process.
     const script = `
       import { createHttpClientFactory } from "${
-      new URL("../core/http_client.ts", import.meta.url).href
+      new URL("../core/http/client.ts", import.meta.url).href
     }";
-      import { RequestStats } from "${new URL("../core/request_stats.ts", import.meta.url).href}";
+      import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
       const http = createHttpClientFactory(new RequestStats(), {
         host: "${url}", timeoutMs: 5000, headers: {}, engine: "fetch",
       })(new AbortController().signal);
@@ -897,9 +897,9 @@ Deno.test("h1 falls back to fetch when a proxy is set in the environment, and sa
   const target = `http://127.0.0.1:${freePort()}`;
   const script = `
     import { createHttpClientFactory } from "${
-    new URL("../core/http_client.ts", import.meta.url).href
+    new URL("../core/http/client.ts", import.meta.url).href
   }";
-    import { RequestStats } from "${new URL("../core/request_stats.ts", import.meta.url).href}";
+    import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
     const warnings = [];
     const http = createHttpClientFactory(new RequestStats(), {
       host: "${target}", timeoutMs: 5000, headers: {}, engine: "h1",
@@ -983,9 +983,9 @@ Deno.test("h1 falls back to fetch for a TLS server that speaks only HTTP/2", asy
   // skips the checks for both engines.
   const script = `
     import { createHttpClientFactory } from "${
-    new URL("../core/http_client.ts", import.meta.url).href
+    new URL("../core/http/client.ts", import.meta.url).href
   }";
-    import { RequestStats } from "${new URL("../core/request_stats.ts", import.meta.url).href}";
+    import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
     const warnings = [];
     const http = createHttpClientFactory(new RequestStats(), {
       host: "${url}", timeoutMs: 5000, headers: {}, engine: "h1",

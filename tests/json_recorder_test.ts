@@ -207,7 +207,7 @@ Deno.test("a worker that dies: worker.failed, and the final records are still wr
 });
 
 Deno.test("--json-histograms: final records carry histograms that re-merge offline", async () => {
-  const { decodeHistogram } = await import("../core/histogram.ts");
+  const { decodeHistogram } = await import("../core/stats/histogram.ts");
   const server = shopServer();
   const dir = await tempDir();
   try {

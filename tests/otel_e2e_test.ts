@@ -2,7 +2,7 @@
 // test OTLP receiver that decodes with its own protobuf definitions; the exported histograms
 // must hold exactly the counts the target saw and the summary reports.
 import assert from "node:assert/strict";
-import type { Summary } from "../core/summary.ts";
+import type { Summary } from "../core/stats/summary.ts";
 import {
   type CountingServer,
   readSummary,

@@ -9,9 +9,9 @@
 // bare loop on ctx.http's client with h1 and with fetch (64 users, one thread),
 // wrk (if installed, one thread), and the whole CLI (`--workers 1 --recorder console`) per engine.
 // With `taskset` the generators run on core 0 and nginx on core 1.
-import { createHttpClientFactory } from "../core/http_client.ts";
-import type { HttpEngineName } from "../core/http_engine.ts";
-import { RequestStats } from "../core/request_stats.ts";
+import { createHttpClientFactory } from "../core/http/client.ts";
+import type { HttpEngineName } from "../core/http/engine.ts";
+import { RequestStats } from "../core/stats/request_stats.ts";
 
 const args = Deno.args;
 const flag = (name: string, fallback: string) => {

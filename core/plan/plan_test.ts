@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { between, constant, definePlan, isPlan, normalizeUsers } from "./plan.ts";
+import { PlanError } from "../errors.ts";
+
+const task = { run: () => {} };
+
+Deno.test("definePlan accepts the documented shape and marks it as a plan", () => {
+  const plan = definePlan({
+    name: "shop",
+    host: "http://127.0.0.1:8000",
+    users: {
+      shopper: {
+        weight: 3,
+        wait: between(0.5, 2),
+        tasks: { browse: { weight: 5, ...task }, item: task },
+      },
+      bot: { weight: 1, wait: constant(0), tasks: { ping: () => {} } },
+    },
+    load: { users: 20, spawnRate: 10, duration: "30s" },
+  });
+  assert.ok(isPlan(plan));
+  const kinds = normalizeUsers(plan.users);
+  assert.deepEqual(kinds.map((k) => [k.kind, k.weight, k.tasks.length]), [["shopper", 3, 2], [
+    "bot",
+    1,
+    1,
+  ]]);
+  assert.equal(kinds[1].wait(), 0);
+  for (let i = 0; i < 100; i++) {
+    const w = kinds[0].wait();
+    assert.ok(w >= 0.5 && w <= 2);
+  }
+});
+
+Deno.test("definePlan names what is wrong", () => {
+  const bad: [unknown, RegExp][] = [
+    [{ users: {} }, /users is empty/],
+    [{ users: { u: { weight: -1, tasks: { t: task } } } }, /users\.u\.weight is -1/],
+    [
+      { users: { u: { tasks: { t: { weight: "x", run: () => {} } } } } },
+      /users\.u\.tasks\.t\.weight is x/,
+    ],
+    [{ users: { u: { tasks: {} } } }, /users\.u has no task with a weight above 0/],
+    [{ users: { u: { tasks: { t: {} } } } }, /users\.u\.tasks\.t has no run function/],
+    [{ users: { u: { weight: 0, tasks: { t: task } } } }, /every user kind has weight 0/],
+    [{ users: { u: { wait: -2, tasks: { t: task } } } }, /users\.u\.wait must be/],
+    [{ host: "localhost:80", users: { u: { tasks: { t: task } } } }, /host "localhost:80"/],
+  ];
+  for (const [spec, message] of bad) {
+    assert.throws(() => definePlan(spec as never), (e: unknown) => {
+      assert.ok(e instanceof PlanError, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  assert.throws(() => between(2, 1), /between\(2, 1\)/);
+  assert.throws(() => constant(-1), /constant\(-1\)/);
+});

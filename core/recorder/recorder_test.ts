@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { type Recorder, RecorderRegistry, RecorderSet } from "./recorder.ts";
+import { UsageError } from "../errors.ts";
+
+const event = { name: "test_start" as const, at: "", source: "coordinator", data: {} };
+
+Deno.test("a throwing or hanging recorder is reported once and the others go on", async () => {
+  const seen: string[] = [];
+  const good: Recorder = {
+    lifecycle: { event: (e) => void seen.push(e.name) },
+    output: { stop: (reason) => void seen.push(`stop:${reason}`) },
+  };
+  const throwing: Recorder = {
+    lifecycle: {
+      event: () => {
+        throw new Error("disk full");
+      },
+    },
+  };
+  const hanging: Recorder = { lifecycle: { event: () => new Promise(() => {}) } };
+  const set = new RecorderSet([
+    { id: "throwing", recorder: throwing },
+    { id: "hanging", recorder: hanging },
+    { id: "good", recorder: good },
+  ], 50);
+  set.lifecycle(event);
+  set.lifecycle(event);
+  await set.stop("completed");
+  assert.deepEqual(seen, ["test_start", "test_start", "stop:completed"]);
+  assert.equal(set.problems.length, 2);
+  assert.match(
+    set.problems[0],
+    /recorder "throwing" failed \(Error: disk full\) in lifecycle\.event/,
+  );
+  assert.match(
+    set.problems[1],
+    /recorder "hanging" did not answer within 50 ms in lifecycle\.event/,
+  );
+});
+
+Deno.test("calls reach one recorder in order, even when they are async", async () => {
+  const order: number[] = [];
+  const slowFirst: Recorder = {
+    lifecycle: {
+      event: async (e) => {
+        if (e.data.n === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        order.push(e.data.n as number);
+      },
+    },
+  };
+  const set = new RecorderSet([{ id: "slow", recorder: slowFirst }]);
+  for (const n of [1, 2, 3]) set.lifecycle({ ...event, data: { n } });
+  await set.stop("completed");
+  assert.deepEqual(order, [1, 2, 3]);
+});
+
+Deno.test("the registry names the known recorders when an id is unknown", async () => {
+  const registry = new RecorderRegistry().register(
+    "console",
+    () => Promise.resolve({ id: "console", create: () => ({}) }),
+  );
+  assert.equal((await registry.load("console")).id, "console");
+  await assert.rejects(() => registry.load("nosuch"), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /no such recorder; use one of console or a path/);
+    return true;
+  });
+  await assert.rejects(() => registry.load("./missing_recorder.ts"), /Cannot load recorder/);
+});
+
+Deno.test("snapshots are skipped, not queued, while a recorder hangs, so the end is not delayed", async () => {
+  let release: () => void = () => {};
+  let intervals = 0;
+  const hangsOnce: Recorder = {
+    request: {
+      interval: () => {
+        intervals++;
+        if (intervals === 1) return new Promise<void>((resolve) => release = resolve);
+      },
+      final: () => {},
+    },
+  };
+  const set = new RecorderSet([{ id: "stuck", recorder: hangsOnce }], 30);
+  const snapshot = {} as never;
+  set.interval(snapshot);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  for (let i = 0; i < 5; i++) set.interval(snapshot); // skipped: the first call still hangs
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  set.interval(snapshot); // delivered again
+  const start = performance.now();
+  await set.stop("completed");
+  assert.ok(performance.now() - start < 1000);
+  assert.equal(intervals, 2);
+  assert.deepEqual(set.problems, [
+    'recorder "stuck" did not answer within 30 ms in request.interval; the run goes on',
+    'recorder "stuck" lost snapshots in request.interval (skipped while it hangs); the run goes on',
+  ]);
+});
+
+Deno.test("an output that declares a longer stop gets it; others keep the usual timeout", async () => {
+  let lingered = false;
+  const lingering: Recorder = {
+    output: {
+      stopTimeoutMs: 500,
+      stop: () =>
+        new Promise<void>((resolve) => setTimeout(() => resolve(void (lingered = true)), 100)),
+    },
+  };
+  const set = new RecorderSet([{ id: "lingering", recorder: lingering }], 30);
+  await set.stop("completed");
+  assert.ok(lingered);
+  assert.deepEqual(set.problems, []);
+});

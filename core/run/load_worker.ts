@@ -1,0 +1,232 @@
+import { describeError, PlanError } from "../errors.ts";
+import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "../http/client.ts";
+import type { HttpEngineOptions } from "../http/engine.ts";
+import type { FromWorker, ToWorker, WorkerUsers } from "./protocol.ts";
+import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "../plan/plan.ts";
+import { RequestStats } from "../stats/request_stats.ts";
+import { LagMonitor, SystemSampler } from "./system_metrics.ts";
+import type { RunInfo } from "../run_info.ts";
+import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
+
+/** How long a worker waits for tasks that ignore the stop after `stop.timeoutMs` ran out. */
+const ABORT_GRACE_MS = 1000;
+/** An event loop that has not run a timer for this long is starved by busy tasks. */
+const STARVED_MS = 50;
+/** The worker's heartbeat timer: it marks the loop as alive and measures its lag. */
+const TICK_MS = 10;
+
+/** Options of a {@link LoadWorker}. */
+export interface LoadWorkerOptions {
+  /**
+   * Sample this thread's CPU, heap and event-loop lag into every stats message. Default: when
+   * no plan object is given, i.e. the worker imports the plan on a thread of its own (a Web
+   * Worker); one given the plan runs on the coordinator's thread, which samples itself.
+   */
+  sampleSystem?: boolean;
+}
+
+/** Imports a plan module and returns its validated default export. */
+export async function importPlan(planUrl: string): Promise<Plan> {
+  let module: Record<string, unknown>;
+  try {
+    module = await import(planUrl);
+  } catch (cause) {
+    throw new PlanError(`Cannot load plan "${planUrl}": ${describeError(cause)}`, { cause });
+  }
+  const plan = module.default;
+  if (plan === undefined) {
+    throw new PlanError(
+      `Cannot load plan "${planUrl}": it has no default export; end it with export default definePlan({...})`,
+    );
+  }
+  if (!isPlan(plan)) {
+    throw new PlanError(
+      `Cannot load plan "${planUrl}": its default export is not a plan; wrap it in definePlan({...})`,
+    );
+  }
+  return plan;
+}
+
+/**
+ * Runs virtual users on one event loop for the coordinator: the same class serves a Web Worker,
+ * the main thread (`workers: 0`) and, later, a remote worker; only `send` differs.
+ */
+export class LoadWorker {
+  readonly #send: (message: FromWorker) => void;
+  readonly #plan: Plan | null;
+  #workerId = 0;
+  #kinds = new Map<string, NormalizedUserKind>();
+  #users = new Map<string, VirtualUser[]>();
+  #started = 0;
+  #stats: RequestStats | null = null;
+  #env: UserEnvironment | null = null;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #tickTimer: ReturnType<typeof setInterval> | undefined;
+  #lastTickMs = performance.now();
+  #stopped = false;
+  /** While the stop waits for running tasks: ends the wait and cuts them off. */
+  #cutOff: (() => void) | null = null;
+  readonly #sampleSystem: boolean;
+  #lag: LagMonitor | null = null;
+  #sampler: SystemSampler | null = null;
+
+  /** `plan` skips the import of `init.planUrl` (used when running on the main thread). */
+  constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
+    this.#send = send;
+    this.#plan = plan ?? null;
+    this.#sampleSystem = options.sampleSystem ?? plan === undefined;
+  }
+
+  /** Handles one message from the coordinator. */
+  async handle(message: ToWorker): Promise<void> {
+    switch (message.type) {
+      case "init":
+        return await this.#init(
+          message.workerId,
+          message.planUrl,
+          message.run,
+          message.statsIntervalMs,
+          message.http,
+        );
+      case "users":
+        return this.#setUsers(message.counts);
+      case "stop":
+        return await this.#stop(message.timeoutMs);
+      default: {
+        const unknown: never = message;
+        throw new Error(`unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async #init(
+    workerId: number,
+    planUrl: string,
+    run: RunInfo,
+    statsIntervalMs: number,
+    http: HttpEngineOptions | undefined,
+  ) {
+    this.#workerId = workerId;
+    let plan: Plan;
+    try {
+      plan = this.#plan ?? await importPlan(planUrl);
+      for (const kind of normalizeUsers(plan.users)) this.#kinds.set(kind.kind, kind);
+    } catch (error) {
+      this.#send({ type: "failed", workerId, message: describeError(error) });
+      return;
+    }
+    const stats = new RequestStats((method) =>
+      this.#send({
+        type: "warning",
+        workerId,
+        message:
+          `More than 1000 distinct request names for ${method}: group dynamic URLs with { name: "/item/:id" }`,
+      })
+    );
+    this.#stats = stats;
+    const createHttpClient = createHttpClientFactory(stats, {
+      host: run.host,
+      timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      headers: plan.http?.headers ?? {},
+      engine: http?.engine ?? plan.http?.engine,
+      insecure: http?.insecure ?? plan.http?.insecure,
+      onWarning: (message) => this.#send({ type: "warning", workerId, message }),
+    });
+    this.#env = {
+      stats,
+      run,
+      createHttpClient,
+      yieldIfStarved: () =>
+        performance.now() - this.#lastTickMs > STARVED_MS
+          ? new Promise((resolve) => setTimeout(resolve, 0))
+          : undefined,
+    };
+    if (this.#sampleSystem) {
+      this.#lag = new LagMonitor(TICK_MS);
+      this.#sampler = new SystemSampler({ thread: true, lag: this.#lag });
+    }
+    this.#tickTimer = setInterval(() => {
+      const nowMs = performance.now();
+      this.#lag?.tick(nowMs);
+      this.#lastTickMs = nowMs;
+    }, TICK_MS);
+    this.#statsTimer = setInterval(() => this.#sendStats("stats"), statsIntervalMs);
+    this.#send({ type: "ready", workerId });
+  }
+
+  #usersReport(): WorkerUsers {
+    const active: Record<string, number> = {};
+    for (const [kind, users] of this.#users) active[kind] = users.length;
+    return { active, started: this.#started };
+  }
+
+  #sendStats(type: "stats" | "stopped"): void {
+    if (!this.#stats) return;
+    this.#send({
+      type,
+      workerId: this.#workerId,
+      delta: this.#stats.takeDelta(),
+      users: this.#usersReport(),
+      system: this.#sampler
+        ? { at: new Date().toISOString(), ...this.#sampler.sample() }
+        : undefined,
+    });
+  }
+
+  #setUsers(counts: Record<string, number>): void {
+    const env = this.#env;
+    if (!env || this.#stopped) return;
+    for (const [kindName, target] of Object.entries(counts)) {
+      const kind = this.#kinds.get(kindName);
+      if (!kind) continue;
+      let users = this.#users.get(kindName);
+      if (!users) this.#users.set(kindName, users = []);
+      while (users.length < target) {
+        const id = this.#workerId * 1_000_000 + this.#started++;
+        const user = new VirtualUser(id, kind, env);
+        users.push(user);
+        user.done.then(() => this.#forget(kindName, user));
+      }
+      // Stop the newest users first; they leave after their current task.
+      for (const user of users.splice(target)) user.stop();
+    }
+  }
+
+  #forget(kind: string, user: VirtualUser): void {
+    const users = this.#users.get(kind);
+    const at = users?.indexOf(user) ?? -1;
+    if (users && at >= 0) users.splice(at, 1);
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    // A second stop while the first still waits for running tasks cuts them off at once.
+    if (this.#stopped) return this.#cutOff?.();
+    this.#stopped = true;
+    const all = [...this.#users.values()].flat();
+    for (const user of all) user.stop();
+    const finished = Promise.all(all.map((u) => u.done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      finished.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+        this.#cutOff = () => resolve(true);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#cutOff = null;
+    if (timedOut) {
+      for (const user of all) user.abort();
+      await Promise.race([
+        finished,
+        new Promise((resolve) => timer = setTimeout(resolve, ABORT_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+    }
+    clearInterval(this.#statsTimer);
+    clearInterval(this.#tickTimer);
+    this.#users.clear();
+    this.#sendStats("stopped");
+    this.#stats = null;
+  }
+}

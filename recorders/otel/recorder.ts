@@ -1,0 +1,287 @@
+// The otel recorder: the run's metrics over OTLP/HTTP (protobuf or JSON) to an OpenTelemetry
+// Collector or any OTLP backend. Request metrics come from the coordinator's merged interval
+// cells (exact counts, nothing per request); gauges and the event counter use SDK instruments.
+import type { Attributes, Counter, Gauge } from "@opentelemetry/api";
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OtlpJsonMetricExporter,
+} from "@opentelemetry/exporter-metrics-otlp-http";
+import { OTLPMetricExporter as OtlpProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AggregationTemporality,
+  InstrumentType,
+  MeterProvider,
+  type PushMetricExporter,
+} from "@opentelemetry/sdk-metrics";
+import { getLogger } from "@logtape/logtape";
+import type {
+  FinalSnapshot,
+  IntervalSnapshot,
+  LifecycleEvent,
+  Recorder,
+  RecorderContext,
+  RecorderPlugin,
+  StopReason,
+  SystemSample,
+} from "../../core/recorder/recorder.ts";
+import type { RunInfo } from "../../core/run_info.ts";
+import { type EnvReader, type OtelConfig, resolveOtelConfig } from "./config.ts";
+import { IntervalExportingReader } from "./reader.ts";
+import { RequestMetrics } from "./request_metrics.ts";
+
+/** The instrumentation scope of every Stampede metric. */
+export const SCOPE_NAME = "stampede";
+
+/** What the stop may take beyond the last export's OTLP timeout: collecting and shutting down. */
+const STOP_MARGIN_MS = 1_000;
+
+/** The resource of a run: who produced the metrics. Run facts win over the user's attributes. */
+export function runResource(run: RunInfo, config: OtelConfig): Resource {
+  const attributes: Attributes = {
+    ...config.resourceAttributes,
+    ...run.metadata,
+    ...run.tags,
+    "service.name": config.serviceName,
+    "service.version": run.version,
+    "service.instance.id": run.runId,
+    "stampede.run_id": run.runId,
+    "stampede.testplan": run.testplan,
+    "stampede.host": run.host,
+  };
+  return defaultResource().merge(resourceFromAttributes(attributes));
+}
+
+/** The OTLP exporter for the configured protocol, URL, headers, timeout and temporality. */
+export function createOtlpExporter(config: OtelConfig): PushMetricExporter {
+  const options = {
+    url: config.url,
+    headers: config.headers,
+    timeoutMillis: config.timeoutMs,
+    temporalityPreference: {
+      cumulative: AggregationTemporalityPreference.CUMULATIVE,
+      delta: AggregationTemporalityPreference.DELTA,
+      lowmemory: AggregationTemporalityPreference.LOWMEMORY,
+    }[config.temporality],
+  };
+  return config.protocol === "http/json"
+    ? new OtlpJsonMetricExporter(options)
+    : new OtlpProtoMetricExporter(options);
+}
+
+interface SystemInstruments {
+  cpu: Gauge;
+  memory: Gauge;
+  heap: Gauge;
+  lag: Gauge;
+  network: Counter;
+}
+
+/** Sends a run's metrics to an OTLP endpoint; see README.md "### otel" for the instruments. */
+export class OtelRecorder implements Recorder {
+  readonly #config: OtelConfig;
+  readonly #provider: MeterProvider;
+  readonly #reader: IntervalExportingReader;
+  readonly #requests: RequestMetrics;
+  readonly #users: Gauge;
+  readonly #workers: Gauge;
+  readonly #events: Counter;
+  readonly #system: SystemInstruments;
+  readonly #lastKinds = new Set<string>();
+  #stopped = false;
+
+  /** `exporter` defaults to the OTLP exporter the config asks for (tests pass their own). */
+  constructor(
+    run: RunInfo,
+    config: OtelConfig,
+    exporter: PushMetricExporter = createOtlpExporter(config),
+  ) {
+    this.#config = config;
+    this.output.stopTimeoutMs = config.timeoutMs + STOP_MARGIN_MS;
+    const log = getLogger(["stampede", "recorders", "otel"]);
+    const resource = runResource(run, config);
+    const temporality = exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ??
+      AggregationTemporality.CUMULATIVE;
+    this.#requests = new RequestMetrics({
+      histogram: config.histogram,
+      boundariesS: config.boundariesS,
+      temporality,
+      resource,
+      scope: { name: SCOPE_NAME, version: run.version },
+    });
+    this.#reader = new IntervalExportingReader({
+      exporter,
+      intervalMs: config.intervalMs,
+      metricProducers: [this.#requests],
+      onFailure: (error, stats) =>
+        log.warn(
+          `Cannot export metrics to "${config.url}": ${error} (${stats.failures} of ${stats.attempts} exports failed so far; the run goes on)`,
+        ),
+      onStalled: (runningMs) =>
+        log.warn(
+          `Metrics export to "${config.url}" has not finished after ${
+            (runningMs / 1000).toFixed(1)
+          } s: the collector is down or slow; the exporter retries until its ${config.timeoutMs} ms timeout and the run goes on`,
+        ),
+    });
+    this.#provider = new MeterProvider({ resource, readers: [this.#reader] });
+    const meter = this.#provider.getMeter(SCOPE_NAME, run.version);
+    this.#users = meter.createGauge("stampede.users", {
+      unit: "{user}",
+      description: "Running virtual users, by user kind",
+    });
+    this.#workers = meter.createGauge("stampede.workers", {
+      unit: "{worker}",
+      description: "Running load workers",
+    });
+    this.#events = meter.createCounter("stampede.events", {
+      unit: "{event}",
+      description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
+    });
+    this.#system = {
+      cpu: meter.createGauge("stampede.process.cpu.utilization", {
+        unit: "1",
+        description:
+          "CPU time of a load-generating thread over the last sample, as a ratio of one core",
+      }),
+      memory: meter.createGauge("stampede.process.memory.usage", {
+        unit: "By",
+        description: "Resident memory of the Stampede process",
+      }),
+      heap: meter.createGauge("stampede.process.heap.used", {
+        unit: "By",
+        description: "JavaScript heap in use by a load-generating thread",
+      }),
+      lag: meter.createGauge("stampede.process.event_loop.lag.p99", {
+        unit: "s",
+        description: "99th percentile of a thread's event-loop lag over the last sample",
+      }),
+      network: meter.createCounter("stampede.network.io", {
+        unit: "By",
+        description: "Bytes sent and received on the load generator's network interfaces",
+      }),
+    };
+  }
+
+  /** How exports went so far. */
+  get exportStats(): { attempts: number; failures: number; lastError: string | null } {
+    return { ...this.#reader.stats };
+  }
+
+  #recordUsers(usersByKind: Record<string, number>): void {
+    for (const [kind, users] of Object.entries(usersByKind)) {
+      this.#users.record(users, { kind });
+      this.#lastKinds.add(kind);
+    }
+  }
+
+  readonly request = {
+    interval: (snapshot: IntervalSnapshot): void => {
+      this.#requests.add(snapshot.cells);
+      this.#recordUsers(snapshot.usersByKind);
+      this.#workers.record(snapshot.workers);
+    },
+    final: (snapshot: FinalSnapshot): void => {
+      this.#requests.add(snapshot.cells);
+    },
+  };
+
+  readonly lifecycle = {
+    event: (event: LifecycleEvent): void => {
+      this.#events.add(1, { event: event.name, source: event.source });
+    },
+  };
+
+  readonly system = {
+    samples: (samples: SystemSample[]): void => {
+      for (const s of samples) {
+        const source = { source: s.source };
+        if (s.cpuPercent !== undefined) this.#system.cpu.record(s.cpuPercent / 100, source);
+        if (s.rssBytes !== undefined) this.#system.memory.record(s.rssBytes, source);
+        if (s.heapUsedBytes !== undefined) this.#system.heap.record(s.heapUsedBytes, source);
+        if (s.eventLoopLagP99Ms !== undefined) {
+          this.#system.lag.record(s.eventLoopLagP99Ms / 1000, source);
+        }
+        if (s.networkSentBytes !== undefined && s.networkSentBytes >= 0) {
+          this.#system.network.add(s.networkSentBytes, {
+            ...source,
+            "network.io.direction": "transmit",
+          });
+        }
+        if (s.networkReceivedBytes !== undefined && s.networkReceivedBytes >= 0) {
+          this.#system.network.add(s.networkReceivedBytes, {
+            ...source,
+            "network.io.direction": "receive",
+          });
+        }
+      }
+    },
+  };
+
+  readonly output = {
+    /** The last export gets the whole OTLP timeout; the run's exit waits for it (set below). */
+    stopTimeoutMs: 0,
+    stop: async (_reason: StopReason): Promise<void> => {
+      if (this.#stopped) return;
+      this.#stopped = true;
+      // The run is over: nothing runs any more, whatever the last interval said.
+      for (const kind of this.#lastKinds) this.#users.record(0, { kind });
+      this.#workers.record(0);
+      await this.#reader.finish(this.#config.timeoutMs);
+      await this.#provider.shutdown().catch(() => {});
+    },
+  };
+
+  problems(): string[] {
+    const { attempts, failures, lastError } = this.#reader.stats;
+    if (failures === 0) return [];
+    return [
+      `${failures} of ${attempts} metric exports to "${this.#config.url}" failed (last: ${lastError})`,
+    ];
+  }
+}
+
+/** Creates the otel recorder from the run, the plugin's options and the environment. */
+export function createOtelRecorder(
+  context: RecorderContext,
+  env: EnvReader = (name) => Deno.env.get(name),
+): OtelRecorder {
+  return new OtelRecorder(context.run, resolveOtelConfig(context.options, env));
+}
+
+/** The `otel` recorder plugin. */
+export const otelRecorder: RecorderPlugin = {
+  id: "otel",
+  description: "metrics over OTLP/HTTP (protobuf or JSON) to an OpenTelemetry Collector",
+  options: [
+    {
+      flags: "--otel-endpoint <url>",
+      description:
+        "OTLP/HTTP endpoint; /v1/metrics is added unless given (default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318)",
+      env: "STAMPEDE_OTEL_ENDPOINT",
+    },
+    {
+      flags: "--otel-protocol <protocol>",
+      description:
+        "http/protobuf or http/json (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)",
+      env: "STAMPEDE_OTEL_PROTOCOL",
+    },
+    {
+      flags: "--otel-interval <duration>",
+      description: "time between exports (default: OTEL_METRIC_EXPORT_INTERVAL ms, else 10s)",
+      env: "STAMPEDE_OTEL_INTERVAL",
+    },
+    {
+      flags: "--otel-histogram <kind>",
+      description: "request duration histogram: explicit or exponential (default explicit)",
+      env: "STAMPEDE_OTEL_HISTOGRAM",
+    },
+    {
+      flags: "--otel-buckets <seconds>",
+      description:
+        "explicit bucket bounds in seconds, comma-separated (default 0.005,0.01,...,7.5,10)",
+      env: "STAMPEDE_OTEL_BUCKETS",
+    },
+  ],
+  create: (context: RecorderContext) => createOtelRecorder(context),
+};

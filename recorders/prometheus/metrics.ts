@@ -1,0 +1,515 @@
+import { bucketCounts } from "../../core/stats/histogram.ts";
+import type {
+  FinalSnapshot,
+  IntervalSnapshot,
+  LifecycleEvent,
+  SystemSample,
+} from "../../core/recorder/recorder.ts";
+import type { RunInfo } from "../../core/run_info.ts";
+import {
+  type EndpointStats,
+  type FailureStats,
+  type IntervalCell,
+  type StatsView,
+  TOTAL_NAME,
+} from "../../core/stats/aggregator.ts";
+import { ExpositionWriter, type Labels, toLabelName } from "./exposition.ts";
+
+/** Bucket bounds of the request duration histogram, in seconds, unless told otherwise. */
+export const DEFAULT_BUCKETS_SECONDS: readonly number[] = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
+
+/** Distinct request names kept as labels before the rest are grouped, unless told otherwise. */
+export const DEFAULT_MAX_NAMES = 200;
+
+/** The `name` label of requests past the limit of distinct names. */
+export const OTHER_NAME = "(other)";
+
+/** Which extra families to serve beside the `stampede_*` ones. */
+export type CompatFamilies = "none" | "locust";
+
+/** Options of {@link PrometheusMetrics}. */
+export interface PrometheusMetricsOptions {
+  run: RunInfo;
+  /** Percentiles served as the `quantile` label of the current-window gauges (0–100). */
+  percentiles: readonly number[];
+  /** Bucket bounds of the duration histogram in seconds, ascending. */
+  bucketsSeconds?: readonly number[];
+  /** Distinct request names kept before the rest become `(other)`. */
+  maxNames?: number;
+  compat?: CompatFamilies;
+  /** Where the cardinality warning goes (once). */
+  warn?: (message: string) => void;
+}
+
+/** The run's state as `stampede_state` reports it. */
+export type RunState = "spawning" | "running" | "stopped";
+const RUN_STATES: readonly RunState[] = ["spawning", "running", "stopped"];
+
+/** Events whose counters exist from the start, so the first `increase()` sees 0 → 1. */
+const COORDINATOR_EVENTS = ["test_start", "spawning_complete", "test_stop", "cpu_warning"];
+
+/** Labels of the run info metric that tags may not take over. */
+const RESERVED_LABELS = new Set([
+  "run_id",
+  "testplan",
+  "host",
+  "version",
+  "job",
+  "instance",
+  "le",
+  "quantile",
+]);
+
+interface StatusCounts {
+  requests: number;
+  failures: number;
+}
+
+interface EndpointSeries {
+  method: string;
+  name: string;
+  byStatus: Map<number, StatusCounts>;
+  /** Durations per bucket (not cumulative); the last entry is above every bound. */
+  buckets: number[];
+  sumUs: number;
+  bytes: number;
+}
+
+/** A label value for a percentile: 99.9 → "0.999". */
+export function quantileLabel(percentile: number): string {
+  return String(Number((percentile / 100).toPrecision(12)));
+}
+
+/**
+ * Everything the Prometheus recorder serves, accumulated from the interval snapshots: exact
+ * cumulative counters and classic histogram buckets (from each interval's cells, never per
+ * request), the current window's percentiles, users, workers, state, lifecycle event counters
+ * and the latest system sample of each load process.
+ */
+export class PrometheusMetrics {
+  readonly #run: RunInfo;
+  readonly #percentiles: readonly number[];
+  readonly #boundsSeconds: readonly number[];
+  readonly #boundsUs: readonly number[];
+  readonly #maxNames: number;
+  readonly #compat: CompatFamilies;
+  readonly #warn: (message: string) => void;
+  readonly #constLabels: Labels;
+  readonly #infoLabels: Labels;
+
+  readonly #names = new Set<string>();
+  #warnedNames = false;
+  readonly #endpoints = new Map<string, EndpointSeries>();
+  #window: StatsView | null = null;
+  #cumulative: StatsView | null = null;
+  #failures: FailureStats[] = [];
+  #usersByKind: Record<string, number> = {};
+  #workers = 0;
+  #state: RunState = "spawning";
+  readonly #events = new Map<string, { event: string; source: string; count: number }>();
+  readonly #system = new Map<string, SystemSample>();
+  readonly #network = new Map<string, { sent: number; received: number }>();
+
+  constructor(options: PrometheusMetricsOptions) {
+    this.#run = options.run;
+    this.#percentiles = options.percentiles;
+    this.#boundsSeconds = options.bucketsSeconds ?? DEFAULT_BUCKETS_SECONDS;
+    this.#boundsUs = this.#boundsSeconds.map((s) => Number((s * 1e6).toPrecision(12)));
+    this.#maxNames = options.maxNames ?? DEFAULT_MAX_NAMES;
+    this.#compat = options.compat ?? "none";
+    this.#warn = options.warn ?? (() => {});
+    this.#constLabels = { run_id: this.#run.runId, testplan: this.#run.testplan };
+    this.#infoLabels = { host: this.#run.host, version: this.#run.version };
+    for (const [key, value] of Object.entries(this.#run.tags)) {
+      const name = toLabelName(key);
+      this.#infoLabels[RESERVED_LABELS.has(name) ? `tag_${name}` : name] = value;
+    }
+    for (const event of COORDINATOR_EVENTS) this.#countEvent(event, "coordinator", 0);
+  }
+
+  /** The request name as a label: itself while under the limit of distinct names. */
+  #admit(name: string): string {
+    if (this.#names.has(name)) return name;
+    if (this.#names.size < this.#maxNames) {
+      this.#names.add(name);
+      return name;
+    }
+    if (!this.#warnedNames) {
+      this.#warnedNames = true;
+      this.#warn(
+        `prometheus: more than ${this.#maxNames} distinct request names; "${name}" and later ` +
+          `new names are served as name="${OTHER_NAME}". Group dynamic URLs with ` +
+          `{ name: "/item/:id" } or raise --prometheus-max-names`,
+      );
+    }
+    return OTHER_NAME;
+  }
+
+  #addCells(cells: readonly IntervalCell[]): void {
+    for (const cell of cells) {
+      const name = this.#admit(cell.name);
+      const key = `${cell.method}\u0000${name}`;
+      let series = this.#endpoints.get(key);
+      if (!series) {
+        series = {
+          method: cell.method,
+          name,
+          byStatus: new Map(),
+          buckets: new Array(this.#boundsUs.length + 1).fill(0),
+          sumUs: 0,
+          bytes: 0,
+        };
+        this.#endpoints.set(key, series);
+      }
+      let counts = series.byStatus.get(cell.status);
+      if (!counts) series.byStatus.set(cell.status, counts = { requests: 0, failures: 0 });
+      counts.requests += cell.requests;
+      if (cell.failed) counts.failures += cell.requests;
+      series.bytes += cell.bytes;
+      if (cell.histogram !== null) {
+        const added = bucketCounts(cell.histogram, this.#boundsUs);
+        for (let i = 0; i < added.length; i++) series.buckets[i] += added[i];
+        series.sumUs += cell.sumUs;
+      }
+    }
+  }
+
+  #countEvent(event: string, source: string, by: number): void {
+    const key = `${event}\u0000${source}`;
+    const entry = this.#events.get(key);
+    if (entry) entry.count += by;
+    else this.#events.set(key, { event, source, count: by });
+  }
+
+  /** Takes one interval snapshot. */
+  interval(snapshot: IntervalSnapshot): void {
+    this.#addCells(snapshot.cells);
+    this.#window = snapshot.window;
+    this.#cumulative = snapshot.cumulative;
+    this.#failures = snapshot.failures;
+    this.#usersByKind = { ...snapshot.usersByKind };
+    this.#workers = snapshot.workers;
+  }
+
+  /** Takes the final snapshot: the last cells; users and workers drop to 0. */
+  final(snapshot: FinalSnapshot): void {
+    this.#addCells(snapshot.cells);
+    this.#cumulative = snapshot.cumulative;
+    this.#failures = snapshot.failures;
+    this.#usersByKind = Object.fromEntries(
+      Object.keys({ ...this.#usersByKind, ...snapshot.usersByKind }).map((kind) => [kind, 0]),
+    );
+    this.#workers = 0;
+    this.#state = "stopped";
+  }
+
+  /** Counts one lifecycle event and follows the run's state. */
+  event(event: LifecycleEvent): void {
+    this.#countEvent(event.name, event.source, 1);
+    if (event.name === "spawning_complete" && this.#state === "spawning") this.#state = "running";
+    if (event.name === "test_stop") this.#state = "stopped";
+  }
+
+  /**
+   * Keeps the latest value of each gauge field per load process (a field a sample leaves out
+   * keeps its last value) and adds up the network fields, which are bytes over each sample's
+   * span, into counters.
+   */
+  samples(samples: readonly SystemSample[]): void {
+    for (const sample of samples) {
+      const merged: Record<string, unknown> = { ...this.#system.get(sample.source) };
+      for (const [field, value] of Object.entries(sample)) {
+        if (value !== undefined) merged[field] = value;
+      }
+      this.#system.set(sample.source, merged as unknown as SystemSample);
+      if (sample.networkSentBytes !== undefined || sample.networkReceivedBytes !== undefined) {
+        const network = this.#network.get(sample.source) ?? { sent: 0, received: 0 };
+        network.sent += sample.networkSentBytes ?? 0;
+        network.received += sample.networkReceivedBytes ?? 0;
+        this.#network.set(sample.source, network);
+      }
+    }
+  }
+
+  /** The exposition text of everything so far. */
+  render(): string {
+    const w = new ExpositionWriter(this.#constLabels);
+    this.#renderRun(w);
+    this.#renderRequests(w);
+    this.#renderSystem(w);
+    if (this.#compat === "locust") this.#renderLocust(w);
+    return w.text();
+  }
+
+  #renderRun(w: ExpositionWriter): void {
+    w.family("stampede_run_info", "gauge", "Facts about the run (host, version, tags); always 1")
+      .sample("stampede_run_info", this.#infoLabels, 1);
+    w.family(
+      "stampede_run_start_time_seconds",
+      "gauge",
+      "When the run started, in seconds since the Unix epoch",
+    ).sample("stampede_run_start_time_seconds", {}, Date.parse(this.#run.startedAt) / 1000);
+    w.family("stampede_state", "gauge", "The run's state: 1 for the current one, else 0");
+    for (const state of RUN_STATES) {
+      w.sample("stampede_state", { state }, state === this.#state ? 1 : 0);
+    }
+    w.family("stampede_users", "gauge", "Running virtual users by user kind");
+    for (const [kind, users] of Object.entries(this.#usersByKind)) {
+      w.sample("stampede_users", { kind }, users);
+    }
+    w.family("stampede_workers", "gauge", "Load workers running")
+      .sample("stampede_workers", {}, this.#workers);
+    w.family(
+      "stampede_lifecycle_events_total",
+      "counter",
+      "Lifecycle events (test_start, spawning_complete, test_stop, cpu_warning, worker_*) by source",
+    );
+    for (const { event, source, count } of this.#events.values()) {
+      w.sample("stampede_lifecycle_events_total", { event, source }, count);
+    }
+  }
+
+  #renderRequests(w: ExpositionWriter): void {
+    const endpoints = [...this.#endpoints.values()];
+    const statusCounters: [string, string, (c: StatusCounts) => number][] = [
+      [
+        "stampede_requests_total",
+        "Completed requests (failures included) by method, name and status (0: no response)",
+        (c) => c.requests,
+      ],
+      [
+        "stampede_request_failures_total",
+        "Failed requests (status >= 400, network errors, timeouts, task exceptions)",
+        (c) => c.failures,
+      ],
+    ];
+    for (const [name, help, pick] of statusCounters) {
+      w.family(name, "counter", help);
+      for (const e of endpoints) {
+        for (const [status, c] of e.byStatus) {
+          w.sample(name, { method: e.method, name: e.name, status: String(status) }, pick(c));
+        }
+      }
+    }
+    w.family("stampede_received_bytes_total", "counter", "Response bytes received");
+    for (const e of endpoints) {
+      w.sample("stampede_received_bytes_total", { method: e.method, name: e.name }, e.bytes);
+    }
+    w.family(
+      "stampede_request_duration_seconds",
+      "histogram",
+      "Request durations to the last byte of the response (from the HDR histograms; exact sum)",
+    );
+    for (const e of endpoints) {
+      w.histogram(
+        "stampede_request_duration_seconds",
+        { method: e.method, name: e.name },
+        this.#boundsSeconds,
+        e.buckets,
+        e.sumUs / 1e6,
+      );
+    }
+    // Prometheus has no gauge with a `quantile` label (promtool rejects one): the exact window
+    // percentiles are a summary, whose _sum and _count run since the start, as summaries do.
+    const family = "stampede_window_request_duration_seconds";
+    w.family(
+      family,
+      "summary",
+      "Request durations: quantiles are the exact (HDR) percentiles of the last 10 s; _sum and " +
+        '_count run since the start. method="" name="Aggregated" is every request',
+    );
+    const window = this.#window;
+    const current = new Map(window?.endpoints.map((e) => [`${e.method}\u0000${e.name}`, e]));
+    let totalSum = 0;
+    let totalCount = 0;
+    for (const [key, e] of this.#endpoints) {
+      const count = e.buckets.reduce((a, b) => a + b, 0);
+      totalSum += e.sumUs / 1e6;
+      totalCount += count;
+      w.summary(
+        family,
+        { method: e.method, name: e.name },
+        this.#quantiles(current.get(key)),
+        e.sumUs / 1e6,
+        count,
+      );
+    }
+    if (window || totalCount > 0) {
+      w.summary(
+        family,
+        { method: "", name: TOTAL_NAME },
+        this.#quantiles(window?.total),
+        totalSum,
+        totalCount,
+      );
+    }
+  }
+
+  /** The window percentiles of one row in seconds, by `quantile` label; none without a row. */
+  #quantiles(e: EndpointStats | undefined): [string, number][] {
+    if (!e) return [];
+    return this.#percentiles.map((p) => [quantileLabel(p), (e.percentilesMs[p] ?? 0) / 1000]);
+  }
+
+  #renderSystem(w: ExpositionWriter): void {
+    const gauges: [string, string, (s: SystemSample) => number | undefined][] = [
+      [
+        "stampede_cpu_usage_ratio",
+        "CPU used by the load thread (coordinator or worker), as a fraction of one core",
+        (s) => s.cpuPercent === undefined ? undefined : s.cpuPercent / 100,
+      ],
+      [
+        "stampede_process_cpu_usage_ratio",
+        "CPU used by the whole load process (every thread), as a fraction of one core",
+        (s) => s.processCpuPercent === undefined ? undefined : s.processCpuPercent / 100,
+      ],
+      [
+        "stampede_cpu_wait_ratio",
+        "Share of time the load thread was ready to run but waited for a core",
+        (s) => s.cpuWaitPercent === undefined ? undefined : s.cpuWaitPercent / 100,
+      ],
+      [
+        "stampede_process_resident_memory_bytes",
+        "Resident memory of the load process",
+        (s) => s.rssBytes,
+      ],
+      ["stampede_process_heap_used_bytes", "JavaScript heap in use", (s) => s.heapUsedBytes],
+      [
+        "stampede_event_loop_lag_p99_seconds",
+        "99th percentile of the event loop's lag over the last sample period",
+        (s) => s.eventLoopLagP99Ms === undefined ? undefined : s.eventLoopLagP99Ms / 1000,
+      ],
+    ];
+    for (const [name, help, pick] of gauges) {
+      w.family(name, "gauge", `${help}, by load process (source)`);
+      for (const [source, sample] of this.#system) {
+        const value = pick(sample);
+        if (value !== undefined && Number.isFinite(value)) w.sample(name, { source }, value);
+      }
+    }
+    const counters = [
+      ["stampede_network_sent_bytes_total", "sent", "Bytes sent over the network"],
+      ["stampede_network_received_bytes_total", "received", "Bytes received over the network"],
+    ] as const;
+    for (const [name, field, help] of counters) {
+      w.family(name, "counter", `${help} (every interface of the host), by load process (source)`);
+      for (const [source, network] of this.#network) w.sample(name, { source }, network[field]);
+    }
+  }
+
+  /**
+   * The community `locust_*` families (gauges, latencies in ms) that the ContainerSolutions
+   * exporter serves (Grafana dashboard 11985), plus the global names of dashboard 20462.
+   */
+  #renderLocust(w: ExpositionWriter): void {
+    const cumulative = this.#cumulative;
+    const window = this.#window;
+    const running = { spawning: 1, running: 2, stopped: 0 }[this.#state];
+    const users = Object.values(this.#usersByKind).reduce((a, b) => a + b, 0);
+    const one = (name: string, help: string, value: number) =>
+      w.family(name, "gauge", help).sample(name, {}, value);
+    one("locust_up", "1: the exporter answers", 1);
+    one("locust_running", "0: stopped, 1: spawning, 2: running", running);
+    w.family("locust_state", "gauge", "1 for the current state (spawning, running, stopped)")
+      .sample("locust_state", { state: this.#state }, 1);
+    one("locust_users", "Running users", users);
+    one("locust_user_count", "Running users", users);
+    one("locust_workers_count", "Load workers", this.#workers);
+    one("locust_workers_running_count", "Load workers running", this.#workers);
+    one("locust_workers", "Load workers", this.#workers);
+
+    const total = cumulative?.total;
+    const windowTotal = window?.total;
+    const failRatio = total && total.requests > 0 ? total.failures / total.requests : 0;
+    one("locust_requests_fail_ratio", "Failed requests / requests since the start", failRatio);
+    one("locust_fail_ratio", "Failed requests / requests since the start", failRatio);
+    one("locust_total_rps", "Requests per second since the start", total?.rps ?? 0);
+    one(
+      "locust_total_fail_per_sec",
+      "Failures per second since the start",
+      total?.failuresPerSec ?? 0,
+    );
+    one(
+      "locust_total_avg_response_time",
+      "Mean response time (ms) since the start",
+      total?.meanMs ?? 0,
+    );
+    for (const p of ["50", "95"]) {
+      const value = windowTotal?.percentilesMs[p] ?? 0;
+      one(
+        `locust_requests_current_response_time_percentile_${p}`,
+        `p${p} response time (ms) of the last 10 s`,
+        value,
+      );
+      one(
+        `locust_current_response_time_percentile_${p}`,
+        `p${p} response time (ms) of the last 10 s`,
+        value,
+      );
+    }
+
+    // Per-endpoint rows, with the total as method="" name="Aggregated", as Locust shows them.
+    const rows: { e: EndpointStats; current: EndpointStats | undefined; method: string }[] = [];
+    if (cumulative) {
+      const current = new Map(window?.endpoints.map((e) => [`${e.method}\u0000${e.name}`, e]));
+      for (const e of cumulative.endpoints) {
+        if (!this.#names.has(e.name)) continue;
+        rows.push({ e, current: current.get(`${e.method}\u0000${e.name}`), method: e.method });
+      }
+      rows.push({ e: cumulative.total, current: window?.total, method: "" });
+    }
+    const field = (
+      name: string,
+      help: string,
+      value: (e: EndpointStats, current: EndpointStats | undefined) => number | undefined,
+    ) => {
+      w.family(`locust_requests_${name}`, "gauge", help);
+      for (const row of rows) {
+        const v = value(row.e, row.current);
+        if (v !== undefined) {
+          w.sample(`locust_requests_${name}`, { method: row.method, name: row.e.name }, v);
+        }
+      }
+    };
+    field("num_requests", "Requests since the start", (e) => e.requests);
+    field("num_failures", "Failures since the start", (e) => e.failures);
+    field("avg_response_time", "Mean response time (ms)", (e) => e.meanMs);
+    field("min_response_time", "Minimum response time (ms)", (e) => e.minMs);
+    field("max_response_time", "Maximum response time (ms)", (e) => e.maxMs);
+    field("median_response_time", "Median response time (ms)", (e) => e.percentilesMs["50"]);
+    field("response_time_percentile_95", "p95 response time (ms)", (e) => e.percentilesMs["95"]);
+    field("response_time_percentile_99", "p99 response time (ms)", (e) => e.percentilesMs["99"]);
+    field("current_rps", "Requests per second over the last 10 s", (_, c) => c?.rps ?? 0);
+    field(
+      "current_fail_per_sec",
+      "Failures per second over the last 10 s",
+      (_, c) => c?.failuresPerSec ?? 0,
+    );
+    field(
+      "avg_content_length",
+      "Mean response size (bytes)",
+      (e) => e.requests > 0 ? e.bytes / e.requests : 0,
+    );
+    w.family("locust_errors", "gauge", "Failures since the start by error text");
+    for (const f of this.#failures) {
+      if (!this.#names.has(f.name)) continue;
+      w.sample("locust_errors", { method: f.method, name: f.name, error: f.error }, f.occurrences);
+    }
+  }
+}

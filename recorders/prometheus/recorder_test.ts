@@ -1,0 +1,381 @@
+import assert from "node:assert/strict";
+import { createHistogram, recordLatencyUs } from "../../core/stats/histogram.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/recorder.ts";
+import { createRunInfo } from "../../core/run_info.ts";
+import type { EndpointStats, IntervalCell, StatsView } from "../../core/stats/aggregator.ts";
+import { UsageError } from "../../core/errors.ts";
+import {
+  MAX_LINGER_MS,
+  parseBuckets,
+  parseLinger,
+  parseListen,
+  PrometheusRecorder,
+  serveMetrics,
+} from "./recorder.ts";
+import {
+  escapeLabelValue,
+  ExpositionWriter,
+  formatValue,
+  toLabelName,
+} from "./exposition.ts";
+import { OTHER_NAME, PrometheusMetrics, quantileLabel } from "./metrics.ts";
+
+const run = createRunInfo({
+  testplan: "shop",
+  host: "http://127.0.0.1:8000",
+  tags: { env: "ci", "build-id": "42", host: "clash" },
+});
+
+function cell(
+  method: string,
+  name: string,
+  status: number,
+  latenciesUs: number[],
+  failed = status >= 400,
+): IntervalCell {
+  const histogram = createHistogram();
+  for (const us of latenciesUs) recordLatencyUs(histogram, us);
+  return {
+    method,
+    name,
+    status,
+    failed,
+    requests: latenciesUs.length,
+    bytes: 10 * latenciesUs.length,
+    histogram: latenciesUs.length > 0 ? histogram : null,
+    sumUs: latenciesUs.reduce((a, b) => a + b, 0),
+  };
+}
+
+function stats(method: string, name: string, percentilesMs: Record<string, number>): EndpointStats {
+  return {
+    method,
+    name,
+    requests: 10,
+    failures: 1,
+    aborted: 0,
+    bytes: 100,
+    rps: 5,
+    failuresPerSec: 0.5,
+    minMs: 1,
+    maxMs: 9,
+    meanMs: 4,
+    percentilesMs,
+    statuses: { "200": 9, "500": 1 },
+  };
+}
+
+function view(endpoints: EndpointStats[], total: EndpointStats): StatsView {
+  return { durationMs: 2000, total, endpoints };
+}
+
+function interval(cells: IntervalCell[], window?: StatsView): IntervalSnapshot {
+  const empty = view([], stats("", "Aggregated", {}));
+  return {
+    at: new Date().toISOString(),
+    elapsedMs: 1000,
+    runTimeMs: 5000,
+    users: 4,
+    usersByKind: { shopper: 3, bot: 1 },
+    workers: 2,
+    window: window ?? empty,
+    cumulative: window ?? empty,
+    cells,
+    failures: [],
+  };
+}
+
+function final(cells: IntervalCell[]): FinalSnapshot {
+  return {
+    at: new Date().toISOString(),
+    elapsedMs: 5000,
+    reason: "completed",
+    users: 4,
+    usersByKind: { shopper: 3, bot: 1 },
+    cumulative: view([], stats("", "Aggregated", {})),
+    failures: [{ method: "POST", name: "/cart", error: "HTTP 503", occurrences: 1 }],
+    cells,
+  };
+}
+
+/** Sample lines of `text` as "name{labels}" → value, without the run's constant labels. */
+function samples(text: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    const series = line.slice(0, at).replace(`run_id="${run.runId}",testplan="shop",`, "")
+      .replace(`{run_id="${run.runId}",testplan="shop"}`, "");
+    map.set(series, Number(line.slice(at + 1)));
+  }
+  return map;
+}
+
+Deno.test("counters and histogram buckets add up every interval's cells and the final's", () => {
+  const metrics = new PrometheusMetrics({
+    run,
+    percentiles: [50, 95],
+    bucketsSeconds: [0.001, 0.005, 0.1],
+  });
+  metrics.interval(interval([
+    cell("GET", "/products", 200, [500, 900, 1000, 4000]),
+    cell("POST", "/cart", 503, [2000]),
+  ]));
+  metrics.interval(interval([cell("GET", "/products", 200, [200_000, 50])]));
+  metrics.final(final([cell("POST", "/cart", 201, [3000, 6000])]));
+  const s = samples(metrics.render());
+
+  assert.equal(s.get('stampede_requests_total{method="GET",name="/products",status="200"}'), 6);
+  assert.equal(s.get('stampede_requests_total{method="POST",name="/cart",status="503"}'), 1);
+  assert.equal(s.get('stampede_requests_total{method="POST",name="/cart",status="201"}'), 2);
+  assert.equal(
+    s.get('stampede_request_failures_total{method="POST",name="/cart",status="503"}'),
+    1,
+  );
+  assert.equal(
+    s.get('stampede_request_failures_total{method="POST",name="/cart",status="201"}'),
+    0,
+  );
+  assert.equal(s.get('stampede_received_bytes_total{method="GET",name="/products"}'), 60);
+
+  const bucket = (le: string) =>
+    s.get(`stampede_request_duration_seconds_bucket{method="GET",name="/products",le="${le}"}`);
+  // 50, 500, 900 and 1000 µs are <= 1 ms (a value equal to a bound is in it); 4000 <= 5 ms;
+  // 200 ms is above every bound.
+  assert.equal(bucket("0.001"), 4);
+  assert.equal(bucket("0.005"), 5);
+  assert.equal(bucket("0.1"), 5);
+  assert.equal(bucket("+Inf"), 6);
+  assert.equal(s.get('stampede_request_duration_seconds_count{method="GET",name="/products"}'), 6);
+  assert.equal(
+    s.get('stampede_request_duration_seconds_sum{method="GET",name="/products"}'),
+    (500 + 900 + 1000 + 4000 + 200_000 + 50) / 1e6,
+  );
+  assert.equal(s.get('stampede_request_duration_seconds_count{method="POST",name="/cart"}'), 3);
+});
+
+Deno.test("a cell without latencies counts requests but not durations", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50] });
+  metrics.interval(interval([cell("TASK", "checkout", 0, [], true)]));
+  const exception = { ...cell("TASK", "checkout", 0, [], true), requests: 2 };
+  metrics.interval(interval([exception]));
+  const s = samples(metrics.render());
+  assert.equal(s.get('stampede_requests_total{method="TASK",name="checkout",status="0"}'), 2);
+  assert.equal(
+    s.get('stampede_request_failures_total{method="TASK",name="checkout",status="0"}'),
+    2,
+  );
+  assert.equal(s.get('stampede_request_duration_seconds_count{method="TASK",name="checkout"}'), 0);
+});
+
+Deno.test("window percentiles are a summary in seconds; the total row is name Aggregated", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50, 95, 99.9] });
+  const window = view(
+    [stats("GET", "/products", { "50": 12.5, "95": 80, "99.9": 120 })],
+    stats("", "Aggregated", { "50": 10, "95": 90, "99.9": 130 }),
+  );
+  metrics.interval(interval([cell("GET", "/products", 200, [1000, 3000])], window));
+  const s = samples(metrics.render());
+  const family = "stampede_window_request_duration_seconds";
+  assert.equal(s.get(`${family}{method="GET",name="/products",quantile="0.5"}`), 0.0125);
+  assert.equal(s.get(`${family}{method="GET",name="/products",quantile="0.95"}`), 0.08);
+  assert.equal(s.get(`${family}{method="GET",name="/products",quantile="0.999"}`), 0.12);
+  assert.equal(s.get(`${family}{method="",name="Aggregated",quantile="0.95"}`), 0.09);
+  assert.equal(s.get(`${family}_count{method="GET",name="/products"}`), 2);
+  assert.equal(s.get(`${family}_sum{method="",name="Aggregated"}`), 0.004);
+  assert.equal(quantileLabel(99.9), "0.999");
+  assert.equal(quantileLabel(50), "0.5");
+});
+
+Deno.test("past the limit of distinct names, new names become (other) and one warning is given", () => {
+  const warnings: string[] = [];
+  const metrics = new PrometheusMetrics({
+    run,
+    percentiles: [50],
+    maxNames: 2,
+    warn: (m) => warnings.push(m),
+  });
+  metrics.interval(interval([
+    cell("GET", "/a", 200, [100]),
+    cell("GET", "/b", 200, [100]),
+    cell("GET", "/c?id=1", 200, [100]),
+    cell("GET", "/c?id=2", 200, [100, 100]),
+  ]));
+  metrics.interval(interval([cell("GET", "/a", 200, [100]), cell("GET", "/d", 200, [100])]));
+  const s = samples(metrics.render());
+  assert.equal(s.get('stampede_requests_total{method="GET",name="/a",status="200"}'), 2);
+  assert.equal(s.get(`stampede_requests_total{method="GET",name="${OTHER_NAME}",status="200"}`), 4);
+  assert.equal([...s.keys()].some((k) => k.includes("/c?id")), false);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /more than 2 distinct request names/);
+});
+
+Deno.test("run info carries host, version and tags as labels; state, users and workers follow the run", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50] });
+  let s = samples(metrics.render());
+  const info = [...s.keys()].find((k) => k.startsWith("stampede_run_info"));
+  assert.equal(
+    info,
+    `stampede_run_info{host="http://127.0.0.1:8000",version="${run.version}",env="ci",build_id="42",tag_host="clash"}`,
+  );
+  assert.equal(s.get('stampede_state{state="spawning"}'), 1);
+  assert.equal(
+    s.get('stampede_lifecycle_events_total{event="test_start",source="coordinator"}'),
+    0,
+  );
+
+  const at = new Date().toISOString();
+  metrics.event({ name: "test_start", at, source: "coordinator", data: {} });
+  metrics.event({ name: "worker_started", at, source: "worker-1", data: {} });
+  metrics.event({ name: "spawning_complete", at, source: "coordinator", data: {} });
+  metrics.interval(interval([]));
+  s = samples(metrics.render());
+  assert.equal(s.get('stampede_state{state="running"}'), 1);
+  assert.equal(s.get('stampede_state{state="spawning"}'), 0);
+  assert.equal(s.get('stampede_users{kind="shopper"}'), 3);
+  assert.equal(s.get('stampede_users{kind="bot"}'), 1);
+  assert.equal(s.get("stampede_workers"), 2);
+  assert.equal(
+    s.get('stampede_lifecycle_events_total{event="test_start",source="coordinator"}'),
+    1,
+  );
+  assert.equal(
+    s.get('stampede_lifecycle_events_total{event="worker_started",source="worker-1"}'),
+    1,
+  );
+
+  metrics.final(final([]));
+  metrics.event({ name: "test_stop", at, source: "coordinator", data: {} });
+  s = samples(metrics.render());
+  assert.equal(s.get('stampede_state{state="stopped"}'), 1);
+  assert.equal(s.get('stampede_state{state="running"}'), 0);
+  assert.equal(s.get('stampede_users{kind="shopper"}'), 0);
+  assert.equal(s.get("stampede_workers"), 0);
+});
+
+Deno.test("system samples: gauges in base units per source, network deltas summed, absent fields left out", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50] });
+  const at = new Date().toISOString();
+  metrics.samples([
+    {
+      at,
+      source: "coordinator",
+      cpuPercent: 150,
+      cpuWaitPercent: 25,
+      processCpuPercent: 180,
+      rssBytes: 1000,
+      heapUsedBytes: 500,
+      networkSentBytes: 100,
+      networkReceivedBytes: 40,
+      eventLoopLagP99Ms: 12,
+    },
+    { at, source: "worker-1", cpuPercent: 20, heapUsedBytes: 300 },
+  ]);
+  metrics.samples([{ at, source: "coordinator", networkSentBytes: 50, networkReceivedBytes: 2 }]);
+  const s = samples(metrics.render());
+  assert.equal(s.get('stampede_cpu_usage_ratio{source="coordinator"}'), 1.5);
+  assert.equal(s.get('stampede_cpu_usage_ratio{source="worker-1"}'), 0.2);
+  assert.equal(s.get('stampede_cpu_wait_ratio{source="coordinator"}'), 0.25);
+  assert.equal(s.get('stampede_process_cpu_usage_ratio{source="coordinator"}'), 1.8);
+  assert.equal(s.has('stampede_process_cpu_usage_ratio{source="worker-1"}'), false);
+  assert.equal(s.get('stampede_process_resident_memory_bytes{source="coordinator"}'), 1000);
+  assert.equal(s.has('stampede_process_resident_memory_bytes{source="worker-1"}'), false);
+  assert.equal(s.get('stampede_process_heap_used_bytes{source="worker-1"}'), 300);
+  assert.equal(s.get('stampede_event_loop_lag_p99_seconds{source="coordinator"}'), 0.012);
+  assert.equal(s.has('stampede_event_loop_lag_p99_seconds{source="worker-1"}'), false);
+  assert.equal(s.get('stampede_network_sent_bytes_total{source="coordinator"}'), 150);
+  assert.equal(s.get('stampede_network_received_bytes_total{source="coordinator"}'), 42);
+  assert.equal(s.has('stampede_network_sent_bytes_total{source="worker-1"}'), false);
+});
+
+Deno.test("locust compat serves the ContainerSolutions names with the Aggregated row", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50, 95, 99], compat: "locust" });
+  const window = view(
+    [stats("GET", "/products", { "50": 12, "95": 80, "99": 99 })],
+    stats("", "Aggregated", { "50": 10, "95": 90, "99": 100 }),
+  );
+  metrics.interval(interval([cell("GET", "/products", 200, [1000])], window));
+  metrics.event({ name: "spawning_complete", at: "", source: "coordinator", data: {} });
+  const s = samples(metrics.render());
+  assert.equal(s.get("locust_running"), 2);
+  assert.equal(s.get("locust_users"), 4);
+  assert.equal(s.get("locust_workers_count"), 2);
+  assert.equal(s.get('locust_requests_num_requests{method="GET",name="/products"}'), 10);
+  assert.equal(s.get('locust_requests_num_requests{method="",name="Aggregated"}'), 10);
+  assert.equal(s.get('locust_requests_median_response_time{method="GET",name="/products"}'), 12);
+  assert.equal(s.get("locust_requests_current_response_time_percentile_95"), 90);
+  assert.equal(s.get("locust_requests_fail_ratio"), 0.1);
+  // failures by error text are served during the run, from the interval snapshot
+  metrics.interval({
+    ...interval([], window),
+    failures: [{ method: "GET", name: "/products", error: "HTTP 503", occurrences: 3 }],
+  });
+  assert.equal(
+    samples(metrics.render()).get('locust_errors{method="GET",name="/products",error="HTTP 503"}'),
+    3,
+  );
+  const plain = samples(new PrometheusMetrics({ run, percentiles: [50] }).render());
+  assert.equal([...plain.keys()].some((k) => k.startsWith("locust_")), false);
+});
+
+Deno.test("exposition: escaping, values and label names", () => {
+  assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  assert.equal(formatValue(Infinity), "+Inf");
+  assert.equal(formatValue(NaN), "NaN");
+  assert.equal(formatValue(0.25), "0.25");
+  assert.equal(toLabelName("build-id"), "build_id");
+  assert.equal(toLabelName("9lives"), "_9lives");
+  assert.equal(toLabelName("__secret"), "_secret");
+  const text = new ExpositionWriter({ run_id: "r" })
+    .family("x_total", "counter", "line one\nline \\ two")
+    .sample("x_total", { name: '/q?a="1"' }, 3)
+    .text();
+  assert.equal(
+    text,
+    '# HELP x_total line one\\nline \\\\ two\n# TYPE x_total counter\nx_total{run_id="r",name="/q?a=\\"1\\""} 3\n',
+  );
+});
+
+Deno.test("options: listen addresses, buckets and linger are checked before the run", () => {
+  assert.deepEqual(parseListen("127.0.0.1:9646"), { hostname: "127.0.0.1", port: 9646 });
+  assert.deepEqual(parseListen(":9646"), { hostname: "0.0.0.0", port: 9646 });
+  assert.deepEqual(parseListen("9646"), { hostname: "127.0.0.1", port: 9646 });
+  assert.deepEqual(parseListen("[::1]:0"), { hostname: "::1", port: 0 });
+  assert.throws(() => parseListen("localhost"), UsageError);
+  assert.throws(() => parseListen("1.2.3.4:70000"), UsageError);
+  assert.deepEqual(parseBuckets("0.01, 0.1,1"), [0.01, 0.1, 1]);
+  assert.throws(() => parseBuckets("0.1,0.01"), /ascending/);
+  assert.throws(() => parseBuckets("0,1"), UsageError);
+  assert.throws(() => parseBuckets(""), UsageError);
+  assert.equal(parseLinger("2s"), 2000);
+  assert.throws(() => parseLinger(`${MAX_LINGER_MS + 1}ms`), /at most/);
+});
+
+Deno.test("the server answers on /metrics and /export/prometheus, lingers at the stop, then closes", async () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50] });
+  const server = serveMetrics({ hostname: "127.0.0.1", port: 0 }, () => metrics.render());
+  const base = `http://127.0.0.1:${server.address.port}`;
+  assert.notEqual(server.address.port, 0);
+  for (const path of ["/metrics", "/export/prometheus"]) {
+    const res = await fetch(base + path);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    assert.match(await res.text(), /^stampede_state\{.*state="spawning"\} 1$/m);
+  }
+  const missing = await fetch(base + "/nope");
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+
+  assert.throws(
+    () => serveMetrics({ hostname: "127.0.0.1", port: server.address.port }, () => ""),
+    /Cannot listen on "127\.0\.0\.1:\d+" for the prometheus recorder: the address is in use/,
+  );
+
+  const recorder = new PrometheusRecorder(metrics, server, 300);
+  metrics.final(final([cell("GET", "/x", 200, [100])]));
+  const stopped = recorder.output.stop("completed");
+  const during = await fetch(base + "/metrics", { headers: { connection: "close" } });
+  assert.match(await during.text(), /^stampede_requests_total\{.*name="\/x",status="200"\} 1$/m);
+  await stopped;
+  await assert.rejects(() => fetch(base + "/metrics"));
+});
