@@ -4,10 +4,13 @@ import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
 import { HTTP_ENGINES } from "./core/http/engine.ts";
-import type { RecorderPlugin } from "./core/recorder/recorder.ts";
+import { parseBoolean } from "./core/option_values.ts";
+import type { RecorderPlugin } from "./core/recorder/types.ts";
+import type { StopReason } from "./core/run_info.ts";
+import { fileSink } from "./core/sink.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
-import { fileSink, run } from "./run.ts";
+import { run } from "./run.ts";
 
 const stderr = fileSink(Deno.stderr);
 
@@ -55,16 +58,6 @@ function percentiles(value: string): number[] {
   return list;
 }
 
-/** A boolean env var: true/false, 1/0, yes/no, on/off (empty: true); undefined when unset. */
-function booleanEnv(name: string): boolean | undefined {
-  const value = Deno.env.get(name);
-  if (value === undefined) return undefined;
-  const text = value.trim().toLowerCase();
-  if (["1", "true", "yes", "on", ""].includes(text)) return true;
-  if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new UsageError(`Cannot use ${name} "${value}": expected true or false`);
-}
-
 /**
  * A boolean flag's env var, read by hand after parsing: commander turns a boolean on for any
  * value of its env var, "false" too.
@@ -88,6 +81,16 @@ function addBooleanOption(
 }
 
 const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+
+/** The log level asked for, read before parsing so an early error can show its stack. */
+function logLevelOf(args: string[]): string | undefined {
+  let level = Deno.env.get("STAMPEDE_LOG_LEVEL");
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--log-level" && i + 1 < args.length) level = args[i + 1];
+    else if (args[i].startsWith("--log-level=")) level = args[i].slice("--log-level=".length);
+  }
+  return level;
+}
 
 /** The recorder ids asked for, read before parsing so their plugins can add options. */
 function recorderSpecs(args: string[]): string[] {
@@ -254,7 +257,7 @@ function configureLogging(level: LogLevel): void {
   });
 }
 
-function exitCodeOf(reason: string, workersFailed: number): number {
+function exitCodeOf(reason: StopReason, workersFailed: number): number {
   if (reason === "failed" || workersFailed > 0) return ExitCode.run;
   if (reason === "interrupted") return ExitCode.interrupted;
   if (reason === "terminated") return ExitCode.terminated;
@@ -262,15 +265,12 @@ function exitCodeOf(reason: string, workersFailed: number): number {
 }
 
 async function main(args: string[]): Promise<number> {
-  let debug = Deno.env.get("STAMPEDE_LOG_LEVEL") === "debug" || args.includes("debug");
+  let debug = logLevelOf(args) === "debug";
   try {
-    const registry = builtinRegistry();
-    const specs = recorderSpecs(args);
-    const plugins: RecorderPlugin[] = [];
-    for (const spec of specs) plugins.push(await registry.load(spec));
+    const plugins = await builtinRegistry().loadAll(recorderSpecs(args));
     const { program, booleans } = buildProgram(plugins);
     program.configureOutput({
-      writeOut: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+      writeOut: (text) => fileSink(Deno.stdout).write(text),
       writeErr: () => {},
     });
     try {
@@ -285,7 +285,7 @@ async function main(args: string[]): Promise<number> {
     }
     for (const { attribute, env } of booleans) {
       if (program.getOptionValueSource(attribute) === "cli") continue;
-      const value = booleanEnv(env);
+      const value = parseBoolean(Deno.env.get(env), env);
       if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
     }
     const opts = program.opts();

@@ -1,8 +1,9 @@
 /**
  * Stampede: load tests for Deno whose results are telemetry first.
  *
- * Define a plan with {@link definePlan}, run it from the CLI (`deno run -A cli.ts plan.ts`)
- * or programmatically with {@link run}, and add recorders of your own.
+ * For plan authors and library users: define a plan with {@link definePlan}, run it from the CLI
+ * (`deno run -A cli.ts plan.ts`) or from code with {@link run}. Recorder plugin authors import
+ * the recorder contract from the `./recorder` export instead.
  * @module
  */
 export {
@@ -20,34 +21,17 @@ export {
   type UserSpec,
   type WaitTime,
 } from "./core/plan/plan.ts";
-export { ExitCode, PlanError, StampedeError, StopUser, UsageError } from "./core/errors.ts";
+export {
+  ExitCode,
+  PlanError,
+  RunError,
+  StampedeError,
+  StopUser,
+  UsageError,
+} from "./core/errors.ts";
 export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http/client.ts";
 export { HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
-export type {
-  FinalSnapshot,
-  IntervalSnapshot,
-  LifecycleEvent,
-  LifecycleEventName,
-  LifecycleHandler,
-  OutputHandler,
-  Recorder,
-  RecorderContext,
-  RecorderOption,
-  RecorderPlugin,
-  RequestHandler,
-  StopReason,
-  SystemHandler,
-  SystemSample,
-  TextSink,
-} from "./core/recorder/recorder.ts";
-export type { RunInfo } from "./core/run_info.ts";
-export type {
-  EndpointStats,
-  FailureStats,
-  IntervalCell,
-  StatsView,
-} from "./core/stats/aggregator.ts";
+export type { RunInfo, StopReason } from "./core/run_info.ts";
 export type { Summary } from "./core/stats/summary.ts";
-export { parseDuration } from "./core/duration.ts";
 export { VERSION } from "./core/version.ts";
 export { run, type RunOptions } from "./run.ts";

@@ -1,27 +1,23 @@
-// The composition root shared by cli.ts and mod.ts: resolves options, loads recorders and runs.
+// The composition root shared by cli.ts and mod.ts: resolves every setting once, owns the
+// recorder set from creation to stop, and runs the coordinator.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { coordinate, inlineWorkerFactory, webWorkerFactory } from "./core/run/coordinator.ts";
 import { parseDuration } from "./core/duration.ts";
 import { PlanError, UsageError } from "./core/errors.ts";
-import {
-  DEFAULT_HTTP_ENGINE,
-  HTTP_ENGINES,
-  type HttpEngineName,
-  type HttpEngineOptions,
-} from "./core/http/engine.ts";
-import { importPlan } from "./core/run/load_worker.ts";
-import { checkHost, isPlan, type Plan } from "./core/plan/plan.ts";
-import {
-  type Recorder,
-  type RecorderPlugin,
-  type RecorderRegistry,
-  RecorderSet,
-  type TextSink,
-} from "./core/recorder/recorder.ts";
-import { createRunInfo } from "./core/run_info.ts";
-import { DEFAULT_PERCENTILES } from "./core/stats/aggregator.ts";
+import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
+import { checkHost, isPlan, type Plan, userKindsOf } from "./core/plan/plan.ts";
+import { importPlan } from "./core/plan/plan_loader.ts";
+import type { RecorderRegistry } from "./core/recorder/registry.ts";
+import { RecorderSet } from "./core/recorder/recorder_set.ts";
+import type { Recorder, RecorderPlugin } from "./core/recorder/types.ts";
+import { createRunInfo, type RunInfo } from "./core/run_info.ts";
+import { coordinate, type CoordinatorOptions, type RunOutcome } from "./core/run/coordinator.ts";
+import { inlineTransport } from "./core/run/inline_transport.ts";
+import type { HttpSettings } from "./core/run/protocol.ts";
+import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
+import { fileSink, type TextSink } from "./core/sink.ts";
 import { buildSummary, type Summary } from "./core/stats/summary.ts";
+import { DEFAULT_PERCENTILES } from "./core/stats/types.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 
 /** Options of {@link run}; each one wins over the plan's own `load`, `host` and `name`. */
@@ -68,20 +64,8 @@ export interface RunOptions {
   registry?: RecorderRegistry;
 }
 
-/** A sink writing to a Deno file such as `Deno.stdout`. */
-export function fileSink(
-  file: { writeSync(p: Uint8Array): number; isTerminal(): boolean },
-): TextSink {
-  const encoder = new TextEncoder();
-  return {
-    isTerminal: file.isTerminal(),
-    write(text: string) {
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-    },
-  };
-}
+/** Request timeout when neither the request nor the plan sets one, in ms. */
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Resolves a plan path or URL against the working directory. */
 export function planUrlOf(path: string | URL): string {
@@ -96,8 +80,21 @@ function nonNegative(value: number, what: string): number {
   return value;
 }
 
-/** Resolves the HTTP engine options: run options win over the plan's `http`. */
-function resolveHttpOptions(options: RunOptions, plan: Plan): Required<HttpEngineOptions> {
+/** The plan object and, when it came from (or names) a module, that module's URL. */
+async function loadPlan(
+  plan: Plan | string | URL,
+  options: RunOptions,
+): Promise<{ plan: Plan; planUrl: string | null }> {
+  if (isPlan(plan)) return { plan, planUrl: options.planUrl ? planUrlOf(options.planUrl) : null };
+  if (typeof plan === "string" || plan instanceof URL) {
+    const planUrl = planUrlOf(plan);
+    return { plan: await importPlan(planUrl), planUrl };
+  }
+  throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
+}
+
+/** The HTTP settings of every user: run options win over the plan's `http`. */
+function resolveHttp(options: RunOptions, plan: Plan): HttpSettings {
   const engine = options.httpEngine ?? plan.http?.engine ?? DEFAULT_HTTP_ENGINE;
   if (!(HTTP_ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError(
@@ -110,28 +107,19 @@ function resolveHttpOptions(options: RunOptions, plan: Plan): Required<HttpEngin
       'Cannot skip certificate checks with the HTTP engine "fetch": Deno\'s fetch always checks them in-process; use the h1 engine, or run deno with --unsafely-ignore-certificate-errors instead of --insecure',
     );
   }
-  return { engine, insecure };
+  return {
+    engine,
+    insecure,
+    timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    headers: { ...plan.http?.headers },
+  };
 }
 
-/**
- * Runs a plan and returns its summary. `plan` is a plan object (from `definePlan`) or the path
- * or URL of a plan module. A plan object runs on the calling thread unless `planUrl` names its
- * module; a module runs in `workers` Web Workers (default: one per core).
- */
-export async function run(plan: Plan | string | URL, options: RunOptions = {}): Promise<Summary> {
-  let planObject: Plan;
-  let planUrl: string | null = null;
-  if (isPlan(plan)) {
-    planObject = plan;
-    if (options.planUrl) planUrl = planUrlOf(options.planUrl);
-  } else if (typeof plan === "string" || plan instanceof URL) {
-    planUrl = planUrlOf(plan);
-    planObject = await importPlan(planUrl);
-  } else {
-    throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
-  }
+/** The run's settings without its recorders: every flag, env var and plan default, once. */
+type RunSettings = Omit<CoordinatorOptions, "run" | "recorders" | "signal" | "cutOff">;
 
-  const load = planObject.load ?? {};
+function resolveSettings(plan: Plan, planUrl: string | null, options: RunOptions): RunSettings {
+  const load = plan.load ?? {};
   const users = nonNegative(options.users ?? load.users ?? 1, "users");
   const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
   if (!(spawnRate > 0)) {
@@ -139,14 +127,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
-  const hostInput = options.host ?? planObject.host;
-  if (!hostInput) {
-    throw new PlanError(
-      "Cannot run plan: it has no host; set host in the plan or pass --host http://...",
-    );
-  }
-  const host = checkHost(hostInput, "host");
-  const http = resolveHttpOptions(options, planObject);
+  const http = resolveHttp(options, plan);
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
   const workers = nonNegative(options.workers ?? defaultWorkers, "workers");
   if (!Number.isInteger(workers)) {
@@ -157,7 +138,6 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       "Cannot run a plan object in Web Workers without its module URL; pass planUrl: import.meta.url or workers: 0",
     );
   }
-  const stopTimeoutMs = parseDuration(options.stopTimeout ?? 0, "stop timeout");
   const statsIntervalMs = parseDuration(options.statsInterval ?? "1s", "stats interval");
   if (statsIntervalMs < 100) {
     throw new UsageError(
@@ -170,66 +150,114 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       throw new UsageError(`Cannot use percentile "${p}": need 0 < p <= 100`);
     }
   }
+  return {
+    kinds: userKindsOf(plan),
+    planUrl: planUrl ?? "inline:",
+    users,
+    spawnRate,
+    runTimeMs,
+    workers: Math.max(1, workers),
+    stopTimeoutMs: parseDuration(options.stopTimeout ?? 0, "stop timeout"),
+    statsIntervalMs,
+    percentiles,
+    http,
+    transport: workers === 0 ? inlineTransport(plan) : webWorkerTransport,
+  };
+}
 
-  const registry = options.registry ?? builtinRegistry();
-  const plugins: RecorderPlugin[] = [];
-  for (const spec of options.recorders ?? ["console"]) {
-    plugins.push(typeof spec === "string" ? await registry.load(spec) : spec);
-  }
+/** Creates every plugin's recorder; those made before one fails are stopped again. */
+async function createRecorders(
+  plugins: RecorderPlugin[],
+  options: RunOptions,
+  run: RunInfo,
+  settings: RunSettings,
+): Promise<RecorderSet> {
   const recorderOptions = options.recorderOptions ?? {};
-  const metadata: Record<string, string> = {};
-  for (const plugin of plugins) Object.assign(metadata, plugin.metadata?.(recorderOptions));
-  const testplan = options.testplan ?? planObject.name ??
-    (planUrl ? basename(new URL(planUrl).pathname, extname(new URL(planUrl).pathname)) : "plan");
-  const runInfo = createRunInfo({ testplan, host, tags: options.tags, metadata });
   const stdout = options.stdout ?? fileSink(Deno.stdout);
   const stderr = options.stderr ?? fileSink(Deno.stderr);
-  const recorders: { id: string; recorder: Recorder }[] = [];
   // A recorder that writes records to stdout keeps it: the others write their text to stderr.
   const stdoutOwner = plugins.find((p) => p.ownsStdout?.(recorderOptions));
+  const recorders: { id: string; recorder: Recorder }[] = [];
   try {
     for (const plugin of plugins) {
-      const context = {
-        run: runInfo,
-        options: recorderOptions,
-        percentiles,
-        statsIntervalMs,
-        stdout: stdoutOwner && stdoutOwner !== plugin ? stderr : stdout,
-        stderr,
-      };
-      recorders.push({ id: plugin.id, recorder: await plugin.create(context) });
+      recorders.push({
+        id: plugin.id,
+        recorder: await plugin.create({
+          run,
+          options: recorderOptions,
+          percentiles: settings.percentiles,
+          statsIntervalMs: settings.statsIntervalMs,
+          stdout: stdoutOwner && stdoutOwner !== plugin ? stderr : stdout,
+          stderr,
+        }),
+      });
     }
   } catch (error) {
     // The recorders made so far close what they opened (files, ports) before the error goes up.
     await new RecorderSet(recorders).stop("failed");
     throw error;
   }
-  const recorderSet = new RecorderSet(recorders);
+  return new RecorderSet(recorders);
+}
 
-  let outcome;
+/**
+ * Runs a plan and returns its summary. `plan` is a plan object (from `definePlan`) or the path
+ * or URL of a plan module. A plan object runs on the calling thread unless `planUrl` names its
+ * module; a module runs in `workers` Web Workers (default: one per core).
+ *
+ * @example Run a plan module for 10 s with 5 users and read the summary
+ * ```ts
+ * import { run } from "./mod.ts";
+ *
+ * const summary = await run("examples/shop.plan.ts", {
+ *   users: 5,
+ *   runTime: "10s",
+ *   host: "http://127.0.0.1:8000",
+ *   recorders: [],
+ * });
+ * console.log(summary.totals.requests, summary.totals.percentiles_ms["95"]);
+ * ```
+ */
+export async function run(plan: Plan | string | URL, options: RunOptions = {}): Promise<Summary> {
+  const loaded = await loadPlan(plan, options);
+  const hostInput = options.host ?? loaded.plan.host;
+  if (!hostInput) {
+    throw new PlanError(
+      "Cannot run plan: it has no host; set host in the plan or pass --host http://...",
+    );
+  }
+  const host = checkHost(hostInput, "host");
+  const settings = resolveSettings(loaded.plan, loaded.planUrl, options);
+  const registry = options.registry ?? builtinRegistry();
+  const plugins = await registry.loadAll(options.recorders ?? ["console"]);
+  const metadata: Record<string, string> = {};
+  for (const plugin of plugins) {
+    Object.assign(metadata, plugin.metadata?.(options.recorderOptions ?? {}));
+  }
+  const planPath = loaded.planUrl ? new URL(loaded.planUrl).pathname : null;
+  const runInfo = createRunInfo({
+    testplan: options.testplan ?? loaded.plan.name ??
+      (planPath ? basename(planPath, extname(planPath)) : "plan"),
+    host,
+    tags: options.tags,
+    metadata,
+  });
+
+  const recorders = await createRecorders(plugins, options, runInfo, settings);
+  let outcome: RunOutcome | undefined;
   try {
     outcome = await coordinate({
-      plan: planObject,
-      planUrl: planUrl ?? "inline:",
+      ...settings,
       run: runInfo,
-      users,
-      spawnRate,
-      runTimeMs,
-      workers: Math.max(1, workers),
-      stopTimeoutMs,
-      statsIntervalMs,
-      percentiles,
-      recorders: recorderSet,
-      http,
-      createWorker: workers === 0 ? inlineWorkerFactory(planObject) : webWorkerFactory,
+      recorders,
       signal: options.signal,
       cutOff: options.cutOff,
     });
-  } catch (error) {
-    await recorderSet.stop("failed");
-    throw error;
+  } finally {
+    // Every recorder flushes and closes, however the run ended.
+    await recorders.stop(outcome?.reason ?? "failed");
   }
-  const summary = buildSummary(outcome, recorderSet.problems);
+  const summary = buildSummary(outcome, recorders.problems);
   if (options.summaryPath) {
     await Deno.writeTextFile(options.summaryPath, JSON.stringify(summary, null, 2) + "\n");
   }

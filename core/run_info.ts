@@ -1,3 +1,4 @@
+// The facts of one run that every part shares: its id, name, host and tags, and why it ended.
 import { VERSION } from "./version.ts";
 
 /** Facts about one run, created on the coordinator and sent to every load worker. */
@@ -36,3 +37,15 @@ export function createRunInfo(init: {
     metadata: Object.freeze({ ...init.metadata }),
   });
 }
+
+/**
+ * Why the run ended: its time ran out (`completed`), Ctrl-C (`interrupted`), SIGTERM
+ * (`terminated`), every user ended by itself (`all_users_stopped`), or every load worker failed
+ * (`failed`).
+ */
+export type StopReason =
+  | "completed"
+  | "interrupted"
+  | "terminated"
+  | "all_users_stopped"
+  | "failed";

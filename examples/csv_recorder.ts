@@ -4,17 +4,19 @@
 //     --csv-file results.csv
 //
 // It shows the whole plugin API: an id, a CLI option with its env var, run metadata, and the
-// four handlers (output, lifecycle, request, system). Outside this repository, import the types
-// from Stampede's mod.ts by its URL.
-import type {
-  EndpointStats,
-  FinalSnapshot,
-  IntervalSnapshot,
-  LifecycleEvent,
-  RecorderContext,
-  RecorderPlugin,
-  SystemSample,
-} from "../mod.ts";
+// four handlers (output, lifecycle, request, system). Outside this repository, import them from
+// Stampede's "./recorder" export (recorder.ts) by its URL.
+import {
+  type EndpointStats,
+  type FinalSnapshot,
+  type IntervalSnapshot,
+  type LifecycleEvent,
+  openFileSink,
+  type RecorderContext,
+  type RecorderPlugin,
+  stringOption,
+  type SystemSample,
+} from "../recorder.ts";
 
 /** The CSV columns, in order. */
 export const CSV_COLUMNS = [
@@ -39,16 +41,18 @@ function csvCell(value: string | number): string {
 }
 
 function createCsvRecorder(context: RecorderContext) {
-  const path = String(context.options.csvFile ?? "stampede.csv");
+  const path = stringOption(context.options, "csvFile") ?? "stampede.csv";
   // Append, so several runs can share one file; the header goes in once, into an empty file.
-  const file = Deno.openSync(path, { append: true, create: true });
-  const encoder = new TextEncoder();
-  const writeLine = (cells: (string | number)[]) => {
-    const bytes = encoder.encode(cells.map(csvCell).join(",") + "\n");
-    let written = 0;
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-  };
-  if (file.statSync().size === 0) writeLine([...CSV_COLUMNS]);
+  const isNew = (() => {
+    try {
+      return Deno.statSync(path).size === 0;
+    } catch {
+      return true;
+    }
+  })();
+  const file = openFileSink(path, { append: true, what: "CSV file" });
+  const writeLine = (cells: (string | number)[]) => file.write(cells.map(csvCell).join(",") + "\n");
+  if (isNew) writeLine([...CSV_COLUMNS]);
 
   let maxCpuPercent: number | "" = "";
   const warnings: string[] = [];
@@ -80,7 +84,7 @@ function createCsvRecorder(context: RecorderContext) {
     // output: how records leave; stop() flushes and closes, whatever the reason of the stop.
     output: {
       stop() {
-        file.close();
+        file.close?.();
       },
     },
     // lifecycle: test start, spawning complete, test stop, cpu_warning, worker started/stopped/failed.
@@ -119,7 +123,7 @@ const csvRecorder: RecorderPlugin = {
     env: "STAMPEDE_CSV_FILE",
   }],
   // Metadata goes into RunInfo.metadata: on every record of every recorder, and in ctx.run.
-  metadata: (options) => ({ csv_file: String(options.csvFile ?? "stampede.csv") }),
+  metadata: (options) => ({ csv_file: stringOption(options, "csvFile") ?? "stampede.csv" }),
   create: createCsvRecorder,
 };
 

@@ -1,10 +1,13 @@
-import { RecorderRegistry } from "../core/recorder/recorder.ts";
+import { RecorderRegistry } from "../core/recorder/registry.ts";
 
 /** The built-in recorders by id, each imported only when a run asks for it. */
 export function builtinRegistry(): RecorderRegistry {
   return new RecorderRegistry()
     .register("console", async () => (await import("./console.ts")).consoleRecorder)
     .register("otel", async () => (await import("./otel/recorder.ts")).otelRecorder)
-    .register("prometheus", async () => (await import("./prometheus/recorder.ts")).prometheusRecorder)
+    .register(
+      "prometheus",
+      async () => (await import("./prometheus/recorder.ts")).prometheusRecorder,
+    )
     .register("json", async () => (await import("./json.ts")).jsonRecorder);
 }

@@ -5,9 +5,9 @@ import type {
   Recorder,
   RecorderContext,
   RecorderPlugin,
-  TextSink,
-} from "../core/recorder/recorder.ts";
-import type { EndpointStats } from "../core/stats/aggregator.ts";
+} from "../core/recorder/types.ts";
+import type { TextSink } from "../core/sink.ts";
+import type { EndpointStats } from "../core/stats/types.ts";
 
 /** Latency in ms with precision that fits its size. */
 export function formatMs(ms: number): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConsoleRecorder, finalTables, formatMs, liveLine } from "./console.ts";
-import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/recorder.ts";
-import type { EndpointStats } from "../core/stats/aggregator.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/types.ts";
+import type { EndpointStats } from "../core/stats/types.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
   return {
@@ -59,6 +59,7 @@ Deno.test("the final tables have every column and the failures", () => {
     cumulative: view,
     failures: [{ method: "GET", name: "/a", error: "HTTP 500", occurrences: 4 }],
     cells: [],
+    histograms: [],
   };
   const text = finalTables(final);
   const [, header, row, total] = text.split("\n");

@@ -1,8 +1,10 @@
 // The JSON structured-log recorder: one JSON object per line, for Loki, ELK, Datadog and friends.
 // Records are LogTape log records in its JSON Lines format; every one carries the run's facts.
 import { getJsonLinesFormatter, type LogLevel, type LogRecord } from "@logtape/logtape";
-import { UsageError } from "../core/errors.ts";
-import { createHistogram, encodeHistogram, type Histogram } from "../core/stats/histogram.ts";
+import { roundTo } from "../core/numbers.ts";
+import { booleanOption, stringOption } from "../core/option_values.ts";
+import { openFileSink, type TextSink } from "../core/sink.ts";
+import { encodeHistogram } from "../core/stats/histogram.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -12,9 +14,14 @@ import type {
   RecorderContext,
   RecorderPlugin,
   SystemSample,
-} from "../core/recorder/recorder.ts";
+} from "../core/recorder/types.ts";
 import type { RunInfo } from "../core/run_info.ts";
-import type { EndpointStats, FailureStats, IntervalCell } from "../core/stats/aggregator.ts";
+import {
+  endpointKey,
+  type EndpointStats,
+  type FailureStats,
+  TOTAL_NAME,
+} from "../core/stats/types.ts";
 
 /** `telemetry_name` of each lifecycle event. */
 export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
@@ -56,17 +63,12 @@ const RESERVED_FIELDS = new Set([
 /** Event details with a name of their own on the wire: a failed worker's `message` is its error. */
 const RENAMED_DETAILS: Readonly<Record<string, string>> = { message: "error" };
 
-/** Where the lines go: stdout, a file, memory in tests. */
-export interface JsonSink {
-  write(text: string): void;
-  close?(): void;
-}
-
 /** Options of a {@link JsonRecorder}. */
 export interface JsonRecorderOptions {
   run: RunInfo;
   percentiles: readonly number[];
-  sink: JsonSink;
+  /** Where the lines go: stdout, a file, memory in tests; closed at the stop if it can be. */
+  sink: Pick<TextSink, "write" | "close">;
   /** Add each endpoint's cumulative HDR histogram to the final records. */
   histograms?: boolean;
 }
@@ -76,26 +78,17 @@ export function percentileKey(p: number | string): string {
   return `percentile_${String(p).replace(".", "_")}_ms`;
 }
 
-function round(value: number, digits = 3): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 /** Latency and rate fields of a stats view, with units in the names. */
 function latencyFields(stats: EndpointStats, percentiles: readonly number[]) {
   const fields: Record<string, number> = {
-    min_ms: round(stats.minMs),
-    max_ms: round(stats.maxMs),
-    mean_ms: round(stats.meanMs),
+    min_ms: roundTo(stats.minMs),
+    max_ms: roundTo(stats.maxMs),
+    mean_ms: roundTo(stats.meanMs),
   };
   for (const p of percentiles) {
-    fields[percentileKey(p)] = round(stats.percentilesMs[String(p)] ?? 0);
+    fields[percentileKey(p)] = roundTo(stats.percentilesMs[String(p)] ?? 0);
   }
   return fields;
-}
-
-function endpointKey(method: string, name: string): string {
-  return `${method}\u0000${name}`;
 }
 
 /**
@@ -105,17 +98,16 @@ function endpointKey(method: string, name: string): string {
 export class JsonRecorder implements Recorder {
   readonly #run: RunInfo;
   readonly #percentiles: readonly number[];
-  readonly #sink: JsonSink;
+  readonly #sink: Pick<TextSink, "write" | "close">;
   readonly #format = getJsonLinesFormatter({ properties: "flatten", message: "template" });
-  /** Cumulative histograms by endpoint key (and `""` for the total), only with `histograms`. */
-  readonly #histograms: Map<string, Histogram> | null;
+  readonly #histograms: boolean;
   #closed = false;
 
   constructor(options: JsonRecorderOptions) {
     this.#run = options.run;
     this.#percentiles = options.percentiles;
     this.#sink = options.sink;
-    this.#histograms = options.histograms ? new Map() : null;
+    this.#histograms = options.histograms ?? false;
   }
 
   #line(
@@ -166,7 +158,6 @@ export class JsonRecorder implements Recorder {
         fields[RENAMED_DETAILS[key] ?? (RESERVED_FIELDS.has(key) ? `detail_${key}` : key)] = value;
       }
       if (event.name === "test_start") {
-        fields.started_at ??= this.#run.startedAt;
         fields.version = this.#run.version;
       }
       const level = WARNING_EVENTS.has(event.name) ? "warning" : "info";
@@ -178,7 +169,6 @@ export class JsonRecorder implements Recorder {
 
   readonly request = {
     interval: (snapshot: IntervalSnapshot) => {
-      this.#collectHistograms(snapshot.cells);
       const window = snapshot.window.total;
       const total = snapshot.cumulative.total;
       this.#write([
@@ -192,16 +182,22 @@ export class JsonRecorder implements Recorder {
           failures: total.failures,
           aborted: total.aborted,
           bytes: total.bytes,
-          current_rps: round(window.rps),
-          current_failures_per_sec: round(window.failuresPerSec),
+          current_rps: roundTo(window.rps),
+          current_failures_per_sec: roundTo(window.failuresPerSec),
           window_ms: Math.round(snapshot.window.durationMs),
           ...latencyFields(window, this.#percentiles),
         }),
       ]);
     },
     final: (snapshot: FinalSnapshot) => {
-      this.#collectHistograms(snapshot.cells);
       const { cumulative } = snapshot;
+      const histograms = new Map(
+        this.#histograms ? snapshot.histograms.map((h) => [endpointKey(h.method, h.name), h]) : [],
+      );
+      const histogramField = (key: string) => {
+        const found = histograms.get(key);
+        return found ? { hdr_histogram_us: encodeHistogram(found.histogram) } : {};
+      };
       const lines = [
         this.#line("info", "metrics", METRIC_NAMES.requestStats, "coordinator", snapshot.at, {
           stats_type: "final",
@@ -210,7 +206,7 @@ export class JsonRecorder implements Recorder {
           users_by_kind: snapshot.usersByKind,
           duration_ms: Math.round(snapshot.elapsedMs),
           ...this.#statsFields(cumulative.total),
-          ...this.#histogramField(""),
+          ...histogramField(endpointKey("", TOTAL_NAME)),
         }),
       ];
       const failures = new Map<string, FailureStats[]>();
@@ -231,7 +227,7 @@ export class JsonRecorder implements Recorder {
               error: f.error,
               occurrences: f.occurrences,
             })),
-            ...this.#histogramField(key),
+            ...histogramField(key),
           }),
         );
       }
@@ -276,65 +272,12 @@ export class JsonRecorder implements Recorder {
       failures: stats.failures,
       aborted: stats.aborted,
       bytes: stats.bytes,
-      rps: round(stats.rps),
-      failures_per_sec: round(stats.failuresPerSec),
+      rps: roundTo(stats.rps),
+      failures_per_sec: roundTo(stats.failuresPerSec),
       ...latencyFields(stats, this.#percentiles),
       status_codes: stats.statuses,
     };
   }
-
-  #collectHistograms(cells: IntervalCell[]): void {
-    const histograms = this.#histograms;
-    if (!histograms) return;
-    const addTo = (key: string, histogram: Histogram) => {
-      let sum = histograms.get(key);
-      if (!sum) histograms.set(key, sum = createHistogram());
-      sum.add(histogram);
-    };
-    for (const cell of cells) {
-      if (!cell.histogram) continue;
-      addTo(endpointKey(cell.method, cell.name), cell.histogram);
-      addTo("", cell.histogram);
-    }
-  }
-
-  #histogramField(key: string): Record<string, string> {
-    if (!this.#histograms) return {};
-    return { hdr_histogram_us: encodeHistogram(this.#histograms.get(key) ?? createHistogram()) };
-  }
-}
-
-/** A sink that writes whole lines to a file, synchronously, so nothing waits in a buffer. */
-export function fileJsonSink(path: string): JsonSink {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  } catch (cause) {
-    throw new UsageError(
-      `Cannot open JSON file "${path}": ${cause instanceof Error ? cause.message : cause}`,
-      { cause },
-    );
-  }
-  const encoder = new TextEncoder();
-  return {
-    write(text: string) {
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-    },
-    close() {
-      file.syncDataSync();
-      file.close();
-    },
-  };
-}
-
-function flag(value: unknown): boolean {
-  return value === true || (typeof value === "string" && !/^(|0|false|no|off)$/i.test(value));
-}
-
-function hasFile(path: unknown): boolean {
-  return typeof path === "string" && path !== "";
 }
 
 /** The `json` recorder: structured JSON lines on stdout or in `--json-file`. */
@@ -353,17 +296,17 @@ export const jsonRecorder: RecorderPlugin = {
       env: "STAMPEDE_JSON_HISTOGRAMS",
     },
   ],
-  ownsStdout: (options) => !hasFile(options.jsonFile),
+  ownsStdout: (options) => stringOption(options, "jsonFile") === undefined,
   create(context: RecorderContext) {
-    const path = context.options.jsonFile;
-    const sink: JsonSink = hasFile(path)
-      ? fileJsonSink(path as string)
-      : { write: (text) => context.stdout.write(text) };
+    const path = stringOption(context.options, "jsonFile");
     return new JsonRecorder({
       run: context.run,
       percentiles: context.percentiles,
-      sink,
-      histograms: flag(context.options.jsonHistograms),
+      // stdout is not the recorder's to close.
+      sink: path === undefined
+        ? { write: (text) => context.stdout.write(text) }
+        : openFileSink(path, { what: "JSON file" }),
+      histograms: booleanOption(context.options, "jsonHistograms"),
     });
   },
 };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { decodeHistogram } from "../core/stats/histogram.ts";
-import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/recorder.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/types.ts";
 import { RequestStats } from "../core/stats/request_stats.ts";
 import { createRunInfo } from "../core/run_info.ts";
 import { StatsAggregator } from "../core/stats/aggregator.ts";
@@ -29,7 +29,14 @@ function feedRun(recorder: JsonRecorder): void {
     name: "test_start",
     at: at(0),
     source: "coordinator",
-    data: { users: 2, spawn_rate: Infinity, run_time_ms: null, workers: 1, host: "http://h" },
+    data: {
+      started_at: at(0),
+      users: 2,
+      spawn_rate: null,
+      run_time_ms: null,
+      workers: 1,
+      host: "http://h",
+    },
   });
   recorder.lifecycle.event({
     name: "spawning_complete",
@@ -92,6 +99,7 @@ function feedRun(recorder: JsonRecorder): void {
     cells: aggregator.closeInterval(),
     cumulative: aggregator.cumulative(2000),
     failures: aggregator.failures(),
+    histograms: aggregator.cumulativeHistograms(),
   };
   recorder.request.final(final);
   recorder.lifecycle.event({
@@ -186,7 +194,7 @@ Deno.test("events: test start has version and start time, a failed worker's mess
   const { run, records } = recordRun(false);
   const start = records.find((r) => r.telemetry_name === "stampede.event.test.start");
   assert.equal(start.version, run.version);
-  assert.equal(start.started_at, run.startedAt);
+  assert.equal(start.started_at, "2026-11-24T10:15:30.123Z");
   assert.equal(start.spawn_rate, null); // all at once
   const failed = records.find((r) => r.telemetry_name === "stampede.event.worker.failed");
   assert.equal(failed.level, "WARN");

@@ -864,7 +864,9 @@ Deno.test("conformance: TLS with a self-signed certificate: refused by default, 
       import { createHttpClientFactory } from "${
       new URL("../core/http/client.ts", import.meta.url).href
     }";
-      import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
+      import { RequestStats } from "${
+      new URL("../core/stats/request_stats.ts", import.meta.url).href
+    }";
       const http = createHttpClientFactory(new RequestStats(), {
         host: "${url}", timeoutMs: 5000, headers: {}, engine: "fetch",
       })(new AbortController().signal);
@@ -899,7 +901,9 @@ Deno.test("h1 falls back to fetch when a proxy is set in the environment, and sa
     import { createHttpClientFactory } from "${
     new URL("../core/http/client.ts", import.meta.url).href
   }";
-    import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
+    import { RequestStats } from "${
+    new URL("../core/stats/request_stats.ts", import.meta.url).href
+  }";
     const warnings = [];
     const http = createHttpClientFactory(new RequestStats(), {
       host: "${target}", timeoutMs: 5000, headers: {}, engine: "h1",
@@ -985,7 +989,9 @@ Deno.test("h1 falls back to fetch for a TLS server that speaks only HTTP/2", asy
     import { createHttpClientFactory } from "${
     new URL("../core/http/client.ts", import.meta.url).href
   }";
-    import { RequestStats } from "${new URL("../core/stats/request_stats.ts", import.meta.url).href}";
+    import { RequestStats } from "${
+    new URL("../core/stats/request_stats.ts", import.meta.url).href
+  }";
     const warnings = [];
     const http = createHttpClientFactory(new RequestStats(), {
       host: "${url}", timeoutMs: 5000, headers: {}, engine: "h1",

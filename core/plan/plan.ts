@@ -1,3 +1,4 @@
+// The plan API: definePlan, think times, the task context, and validation with clear errors.
 import { PlanError } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
 import { HTTP_ENGINES, type HttpEngineName } from "../http/engine.ts";
@@ -114,9 +115,14 @@ export interface PlanHttpOptions {
 }
 
 const PLAN = Symbol.for("stampede.plan");
+/** The plan's user kinds, normalized once by `definePlan` and kept with the plan. */
+const KINDS = Symbol.for("stampede.plan.kinds");
 
 /** A validated plan: what `definePlan` returns and a plan module default-exports. */
-export type Plan = PlanSpec & { readonly [PLAN]: true };
+export type Plan = PlanSpec & {
+  readonly [PLAN]: true;
+  readonly [KINDS]?: readonly NormalizedUserKind[];
+};
 
 /** A task in normalized form. */
 export interface NormalizedTask {
@@ -135,10 +141,38 @@ export interface NormalizedUserKind {
   onStop?: TaskFn;
 }
 
-/** Validates a plan and marks it as one; throws {@link PlanError} naming what is wrong. */
+/**
+ * Validates a plan and marks it as one; throws {@link PlanError} naming what is wrong. A plan
+ * module default-exports what it returns.
+ *
+ * @example A plan with one kind of user and two weighted tasks
+ * ```ts
+ * import { between, definePlan } from "./mod.ts";
+ *
+ * export default definePlan({
+ *   name: "shop",
+ *   host: "http://127.0.0.1:8000",
+ *   users: {
+ *     shopper: {
+ *       wait: between(0.5, 2),
+ *       tasks: {
+ *         browse: { weight: 5, run: async ({ http }) => { await http.get("/products"); } },
+ *         buy: async ({ http }) => { await http.post("/cart", { json: { id: 7 } }); },
+ *       },
+ *     },
+ *   },
+ *   load: { users: 50, spawnRate: 10, duration: "1m" },
+ * });
+ * ```
+ */
 export function definePlan(spec: PlanSpec): Plan {
-  validatePlan(spec);
-  return Object.freeze({ ...spec, [PLAN]: true as const });
+  const kinds = validatePlan(spec);
+  return Object.freeze({ ...spec, [PLAN]: true as const, [KINDS]: Object.freeze(kinds) });
+}
+
+/** The plan's user kinds in normalized form, as `definePlan` computed them. */
+export function userKindsOf(plan: Plan): readonly NormalizedUserKind[] {
+  return plan[KINDS] ?? normalizeUsers(plan.users);
 }
 
 /** Whether `value` came from `definePlan`. */
@@ -146,8 +180,9 @@ export function isPlan(value: unknown): value is Plan {
   return typeof value === "object" && value !== null && (value as Plan)[PLAN] === true;
 }
 
-/** Checks the plan's shape; throws {@link PlanError} naming the first problem. */
-export function validatePlan(spec: PlanSpec): void {
+/** Checks the plan's shape and normalizes its users; throws {@link PlanError} naming the first
+ * problem. */
+function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
   if (typeof spec !== "object" || spec === null) {
     throw new PlanError("Cannot use plan: definePlan() needs an object");
   }
@@ -169,7 +204,7 @@ export function validatePlan(spec: PlanSpec): void {
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
   }
-  normalizeUsers(users);
+  return normalizeUsers(users);
 }
 
 /** Normalizes the users map: weights, wait functions, task lists. */

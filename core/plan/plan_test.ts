@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { between, constant, definePlan, isPlan, normalizeUsers } from "./plan.ts";
+import { between, constant, definePlan, isPlan, userKindsOf } from "./plan.ts";
 import { PlanError } from "../errors.ts";
 
 const task = { run: () => {} };
@@ -19,7 +19,7 @@ Deno.test("definePlan accepts the documented shape and marks it as a plan", () =
     load: { users: 20, spawnRate: 10, duration: "30s" },
   });
   assert.ok(isPlan(plan));
-  const kinds = normalizeUsers(plan.users);
+  const kinds = userKindsOf(plan);
   assert.deepEqual(kinds.map((k) => [k.kind, k.weight, k.tasks.length]), [["shopper", 3, 2], [
     "bot",
     1,

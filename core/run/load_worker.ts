@@ -1,11 +1,13 @@
-import { describeError, PlanError } from "../errors.ts";
-import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "../http/client.ts";
-import type { HttpEngineOptions } from "../http/engine.ts";
-import type { FromWorker, ToWorker, WorkerUsers } from "./protocol.ts";
-import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "../plan/plan.ts";
+// A load worker: runs virtual users on one event loop for the coordinator, counts their
+// requests and sends a stats delta once per interval. The same class serves a Web Worker, the
+// coordinator's own thread (`workers: 0`) and, later, a remote worker; only `send` differs.
+import { describeError } from "../errors.ts";
+import { createHttpClientFactory } from "../http/client.ts";
+import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
+import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
+import { importPlan } from "../plan/plan_loader.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { LagMonitor, SystemSampler } from "./system_metrics.ts";
-import type { RunInfo } from "../run_info.ts";
 import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
 
 /** How long a worker waits for tasks that ignore the stop after `stop.timeoutMs` ran out. */
@@ -25,32 +27,7 @@ export interface LoadWorkerOptions {
   sampleSystem?: boolean;
 }
 
-/** Imports a plan module and returns its validated default export. */
-export async function importPlan(planUrl: string): Promise<Plan> {
-  let module: Record<string, unknown>;
-  try {
-    module = await import(planUrl);
-  } catch (cause) {
-    throw new PlanError(`Cannot load plan "${planUrl}": ${describeError(cause)}`, { cause });
-  }
-  const plan = module.default;
-  if (plan === undefined) {
-    throw new PlanError(
-      `Cannot load plan "${planUrl}": it has no default export; end it with export default definePlan({...})`,
-    );
-  }
-  if (!isPlan(plan)) {
-    throw new PlanError(
-      `Cannot load plan "${planUrl}": its default export is not a plan; wrap it in definePlan({...})`,
-    );
-  }
-  return plan;
-}
-
-/**
- * Runs virtual users on one event loop for the coordinator: the same class serves a Web Worker,
- * the main thread (`workers: 0`) and, later, a remote worker; only `send` differs.
- */
+/** Runs virtual users on one event loop for the coordinator. */
 export class LoadWorker {
   readonly #send: (message: FromWorker) => void;
   readonly #plan: Plan | null;
@@ -70,7 +47,7 @@ export class LoadWorker {
   #lag: LagMonitor | null = null;
   #sampler: SystemSampler | null = null;
 
-  /** `plan` skips the import of `init.planUrl` (used when running on the main thread). */
+  /** `plan` skips the import of `init.planUrl` (used when running on the coordinator's thread). */
   constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
     this.#send = send;
     this.#plan = plan ?? null;
@@ -81,13 +58,7 @@ export class LoadWorker {
   async handle(message: ToWorker): Promise<void> {
     switch (message.type) {
       case "init":
-        return await this.#init(
-          message.workerId,
-          message.planUrl,
-          message.run,
-          message.statsIntervalMs,
-          message.http,
-        );
+        return await this.#init(message);
       case "users":
         return this.#setUsers(message.counts);
       case "stop":
@@ -99,18 +70,12 @@ export class LoadWorker {
     }
   }
 
-  async #init(
-    workerId: number,
-    planUrl: string,
-    run: RunInfo,
-    statsIntervalMs: number,
-    http: HttpEngineOptions | undefined,
-  ) {
+  async #init(init: Extract<ToWorker, { type: "init" }>) {
+    const { workerId, run, statsIntervalMs } = init;
     this.#workerId = workerId;
-    let plan: Plan;
     try {
-      plan = this.#plan ?? await importPlan(planUrl);
-      for (const kind of normalizeUsers(plan.users)) this.#kinds.set(kind.kind, kind);
+      const plan = this.#plan ?? await importPlan(init.planUrl);
+      for (const kind of userKindsOf(plan)) this.#kinds.set(kind.kind, kind);
     } catch (error) {
       this.#send({ type: "failed", workerId, message: describeError(error) });
       return;
@@ -124,12 +89,10 @@ export class LoadWorker {
       })
     );
     this.#stats = stats;
+    const http: HttpSettings = init.http;
     const createHttpClient = createHttpClientFactory(stats, {
       host: run.host,
-      timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      headers: plan.http?.headers ?? {},
-      engine: http?.engine ?? plan.http?.engine,
-      insecure: http?.insecure ?? plan.http?.insecure,
+      ...http,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
     });
     this.#env = {

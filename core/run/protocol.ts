@@ -1,7 +1,20 @@
-import type { HttpEngineOptions } from "../http/engine.ts";
+// The messages between the coordinator and its load workers: one discriminated union each way,
+// plain data, so they cross a Web Worker boundary (and later a WebSocket) unchanged.
+import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
 import type { SystemReadings } from "./system_metrics.ts";
+
+/** The HTTP settings of every user, resolved once on the coordinator (flags > env > plan). */
+export interface HttpSettings {
+  engine: HttpEngineName;
+  /** Skips TLS certificate checks (h1 only). */
+  insecure: boolean;
+  /** Request timeout when a request sets none, in ms. */
+  timeoutMs: number;
+  /** Headers sent with every request. */
+  headers: Record<string, string>;
+}
 
 /** Messages from the coordinator to a load worker. */
 export type ToWorker =
@@ -12,8 +25,7 @@ export type ToWorker =
     planUrl: string;
     run: RunInfo;
     statsIntervalMs: number;
-    /** The HTTP engine chosen by flag or env var; absent: the plan's `http`, else the default. */
-    http?: HttpEngineOptions;
+    http: HttpSettings;
   }
   /** How many users of each kind this worker should run now. */
   | { type: "users"; counts: Record<string, number> }
@@ -31,16 +43,18 @@ export interface WorkerUsers {
   started: number;
 }
 
+/** A worker thread's CPU, heap and event-loop lag over the interval, taken at `at`. */
+export type WorkerSystemReadings = SystemReadings & { at: string };
+
 /** Messages from a load worker to the coordinator. */
 export type FromWorker =
   | { type: "ready"; workerId: number }
-  /** `system`: the worker thread's CPU, heap and event-loop lag over the interval, at `at`. */
   | {
     type: "stats";
     workerId: number;
     delta: StatsDelta;
     users: WorkerUsers;
-    system?: SystemReadings & { at: string };
+    system?: WorkerSystemReadings;
   }
   /** The last delta: the worker has stopped every user and will send nothing more. */
   | {
@@ -48,7 +62,7 @@ export type FromWorker =
     workerId: number;
     delta: StatsDelta;
     users: WorkerUsers;
-    system?: SystemReadings & { at: string };
+    system?: WorkerSystemReadings;
   }
   | { type: "warning"; workerId: number; message: string }
   /** The worker cannot go on (e.g. the plan fails to import there). */

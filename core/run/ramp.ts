@@ -1,3 +1,6 @@
+// Ramping users up: how many should run at each moment (spawn rate), which kind each one is,
+// and on which load worker it runs.
+
 /** A user kind's share of the users. */
 export interface KindWeight {
   kind: string;
@@ -16,7 +19,7 @@ export class UserAllocator {
   readonly #credit: number[];
   readonly #weightSum: number;
 
-  constructor(kinds: KindWeight[], workers: number) {
+  constructor(kinds: readonly KindWeight[], workers: number) {
     this.#kinds = kinds.filter((k) => k.weight > 0);
     this.#workers = Math.max(1, workers);
     this.#credit = this.#kinds.map(() => 0);
@@ -63,4 +66,47 @@ export function rampTarget(elapsedMs: number, users: number, spawnRate: number):
   if (users <= 0) return 0;
   if (!(spawnRate > 0) || spawnRate === Infinity) return users;
   return Math.min(users, Math.max(1, Math.ceil((spawnRate * elapsedMs) / 1000)));
+}
+
+/** A ramp from 0 to `users` at `spawnRate` users/s, spread over the workers by kind. */
+export class UserRamp {
+  readonly #allocator: UserAllocator;
+  #target = 0;
+  #started = false;
+
+  constructor(
+    kinds: readonly KindWeight[],
+    workers: number,
+    readonly users: number,
+    readonly spawnRate: number,
+  ) {
+    this.#allocator = new UserAllocator(kinds, workers);
+  }
+
+  /** Users that should run now (the last step's target). */
+  get target(): number {
+    return this.#target;
+  }
+
+  /** Every planned user has been placed. */
+  get complete(): boolean {
+    return this.#started && this.#target >= this.users;
+  }
+
+  /**
+   * Moves the ramp to `elapsedMs`: the users per kind on each worker when the target changed
+   * (or on the first step), else null.
+   */
+  step(elapsedMs: number): Record<string, number>[] | null {
+    const next = rampTarget(elapsedMs, this.users, this.spawnRate);
+    if (this.#started && next === this.#target) return null;
+    this.#started = true;
+    this.#target = next;
+    return this.#allocator.allocate(next);
+  }
+
+  /** Users per kind at the current target. */
+  usersByKind(): Record<string, number> {
+    return this.#allocator.totals(this.#target);
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rampTarget, UserAllocator } from "./ramp.ts";
+import { rampTarget, UserAllocator, UserRamp } from "./ramp.ts";
 
 Deno.test("users are split across kinds by weight and across workers evenly", () => {
   const allocator = new UserAllocator(
@@ -30,4 +30,19 @@ Deno.test("the ramp starts one user at once and reaches the target at users/spaw
   assert.equal(rampTarget(5000, 20, 10), 20);
   assert.equal(rampTarget(0, 5, Infinity), 5);
   assert.equal(rampTarget(100, 0, 10), 0);
+});
+
+Deno.test("the user ramp steps only when its target changes and says when it is complete", () => {
+  const ramp = new UserRamp([{ kind: "a", weight: 1 }], 2, 4, 2);
+  assert.deepEqual(ramp.step(0), [{ a: 1 }, { a: 0 }]);
+  assert.equal(ramp.complete, false);
+  assert.equal(ramp.step(100), null);
+  assert.deepEqual(ramp.step(1000), [{ a: 1 }, { a: 1 }]);
+  assert.deepEqual(ramp.step(2000), [{ a: 2 }, { a: 2 }]);
+  assert.equal(ramp.complete, true);
+  assert.deepEqual(ramp.usersByKind(), { a: 4 });
+  const none = new UserRamp([{ kind: "a", weight: 1 }], 1, 0, 10);
+  assert.equal(none.complete, false);
+  assert.deepEqual(none.step(0), [{ a: 0 }]);
+  assert.equal(none.complete, true);
 });

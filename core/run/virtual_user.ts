@@ -1,6 +1,11 @@
 import { describeError, StopUser } from "../errors.ts";
 import { type HttpClient, RunStopped } from "../http/client.ts";
-import type { NormalizedTask, NormalizedUserKind, RecordedRequest, TaskContext } from "../plan/plan.ts";
+import type {
+  NormalizedTask,
+  NormalizedUserKind,
+  RecordedRequest,
+  TaskContext,
+} from "../plan/plan.ts";
 import type { RequestStats } from "../stats/request_stats.ts";
 import type { RunInfo } from "../run_info.ts";
 

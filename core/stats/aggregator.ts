@@ -1,66 +1,17 @@
-import { createHistogram, decodeHistogram, type Histogram, percentileMs } from "./histogram.ts";
+// Merging on the coordinator: every worker's deltas into cumulative stats, a rolling window and
+// the interval's cells, exact because HDR histograms add without loss.
+import { createHistogram, decodeHistogram, percentileMs } from "./histogram.ts";
 import type { StatsDelta } from "./delta.ts";
-
-/** Stats of one endpoint (or of all: method and name `""`/`"Aggregated"`) over some span. */
-export interface EndpointStats {
-  method: string;
-  name: string;
-  requests: number;
-  failures: number;
-  /** Requests cut off by the stop; not in `requests`, `failures` or latencies. */
-  aborted: number;
-  /** Bytes received. */
-  bytes: number;
-  /** Requests per second over the span. */
-  rps: number;
-  /** Failures per second over the span. */
-  failuresPerSec: number;
-  minMs: number;
-  maxMs: number;
-  meanMs: number;
-  /** Latency percentiles by percentile (`"50"`, `"99.9"`), in ms. */
-  percentilesMs: Record<string, number>;
-  /** Requests by HTTP status code (`"0"`: no response). */
-  statuses: Record<string, number>;
-}
-
-/** Stats per endpoint and in total over a span of `durationMs`. */
-export interface StatsView {
-  durationMs: number;
-  total: EndpointStats;
-  endpoints: EndpointStats[];
-}
-
-/** Failures of one endpoint with one error text. */
-export interface FailureStats {
-  method: string;
-  name: string;
-  error: string;
-  occurrences: number;
-}
-
-/**
- * One interval's requests of one endpoint, status code and outcome, with their latency
- * histogram: what exporters that keep their own histograms (OTel, Prometheus) consume.
- */
-export interface IntervalCell {
-  method: string;
-  name: string;
-  status: number;
-  failed: boolean;
-  requests: number;
-  bytes: number;
-  /** Latencies in µs; null when none were measured. */
-  histogram: Histogram | null;
-  /** Exact sum of the latencies in µs. */
-  sumUs: number;
-}
-
-/** Percentiles every view carries unless told otherwise. */
-export const DEFAULT_PERCENTILES = [50, 90, 95, 99, 99.9];
-
-/** The name of the row that sums every endpoint. */
-export const TOTAL_NAME = "Aggregated";
+import {
+  DEFAULT_PERCENTILES,
+  type EndpointHistogram,
+  endpointKey,
+  type EndpointStats,
+  type FailureStats,
+  type IntervalCell,
+  type StatsView,
+  TOTAL_NAME,
+} from "./types.ts";
 
 class Aggregate {
   requests = 0;
@@ -135,10 +86,6 @@ class Interval {
   readonly cells = new Map<string, IntervalCell>();
   endMs = 0;
   constructor(readonly startMs: number) {}
-}
-
-function endpointKey(method: string, name: string): string {
-  return `${method}\u0000${name}`;
 }
 
 function byName(a: EndpointStats, b: EndpointStats): number {
@@ -281,7 +228,7 @@ export class StatsAggregator {
   }
 
   /** The cumulative histogram of every endpoint and of the total, for exact offline merges. */
-  cumulativeHistograms(): { method: string; name: string; histogram: Histogram }[] {
+  cumulativeHistograms(): EndpointHistogram[] {
     return [...this.#cumulative.values(), this.#total].map((a) => ({
       method: a.method,
       name: a.name,

@@ -1,5 +1,19 @@
-import type { RunOutcome } from "../run/coordinator.ts";
-import type { EndpointStats } from "./aggregator.ts";
+// The summary file: a run's final stats in one JSON document, with stable snake_case field names
+// (CI jobs and other tools read them), written by `--summary PATH` and returned by `run()`.
+import { roundTo } from "../numbers.ts";
+import type { RunInfo, StopReason } from "../run_info.ts";
+import type { EndpointStats, FailureStats, StatsView } from "./types.ts";
+
+/** What a summary is built from: the outcome of a finished run. */
+export interface SummarySource {
+  run: RunInfo;
+  reason: StopReason;
+  startedAt: Date;
+  endedAt: Date;
+  final: { users: number; cumulative: StatsView; failures: FailureStats[] };
+  /** Load workers that failed or were lost, one line each. */
+  workerFailures: readonly string[];
+}
 
 /** Percentiles the summary always carries, as its keys. */
 export const SUMMARY_PERCENTILES = [50, 90, 95, 99, 99.9] as const;
@@ -15,7 +29,10 @@ export interface SummaryStats {
   percentiles_ms: Record<string, number>;
 }
 
-/** The summary of a run: what `--summary PATH` writes and `run()` returns. */
+/**
+ * The summary of a run: what `--summary PATH` writes and `run()` returns. Field names are
+ * snake_case on purpose: the file format is a contract that other tools read.
+ */
 export interface Summary {
   run_id: string;
   testplan: string;
@@ -25,7 +42,7 @@ export interface Summary {
   /** Peak number of users. */
   users: number;
   /** Why the run ended: completed, interrupted, terminated, all_users_stopped, failed. */
-  stop_reason: string;
+  stop_reason: StopReason;
   host: string;
   tags: Record<string, string>;
   totals: SummaryStats & { aborted: number; bytes: number };
@@ -37,11 +54,6 @@ export interface Summary {
   problems: string[];
 }
 
-function round(value: number, digits = 3): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 function summaryStats(stats: EndpointStats): SummaryStats {
   const percentiles_ms: Record<string, number> = {};
   for (const p of SUMMARY_PERCENTILES) {
@@ -50,23 +62,23 @@ function summaryStats(stats: EndpointStats): SummaryStats {
   return {
     requests: stats.requests,
     failures: stats.failures,
-    rps: round(stats.rps),
+    rps: roundTo(stats.rps),
     min_ms: stats.minMs,
     max_ms: stats.maxMs,
-    mean_ms: round(stats.meanMs),
+    mean_ms: roundTo(stats.meanMs),
     percentiles_ms,
   };
 }
 
 /** Builds the summary of a finished run. */
-export function buildSummary(outcome: RunOutcome, problems: string[] = []): Summary {
+export function buildSummary(outcome: SummarySource, problems: string[] = []): Summary {
   const { cumulative, failures } = outcome.final;
   return {
     run_id: outcome.run.runId,
     testplan: outcome.run.testplan,
     started_at: outcome.startedAt.toISOString(),
     ended_at: outcome.endedAt.toISOString(),
-    duration_s: round((outcome.endedAt.getTime() - outcome.startedAt.getTime()) / 1000),
+    duration_s: roundTo((outcome.endedAt.getTime() - outcome.startedAt.getTime()) / 1000),
     users: outcome.final.users,
     stop_reason: outcome.reason,
     host: outcome.run.host,

@@ -24,7 +24,7 @@ import type {
   RecorderPlugin,
   StopReason,
   SystemSample,
-} from "../../core/recorder/recorder.ts";
+} from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import { type EnvReader, type OtelConfig, resolveOtelConfig } from "./config.ts";
 import { IntervalExportingReader } from "./reader.ts";

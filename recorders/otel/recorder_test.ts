@@ -8,9 +8,9 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import { createHistogram, recordLatencyUs } from "../../core/stats/histogram.ts";
-import { RecorderSet } from "../../core/recorder/recorder.ts";
+import { RecorderSet } from "../../core/recorder/recorder_set.ts";
 import { createRunInfo } from "../../core/run_info.ts";
-import type { IntervalCell, StatsView } from "../../core/stats/aggregator.ts";
+import type { IntervalCell, StatsView } from "../../core/stats/types.ts";
 import { resolveOtelConfig } from "./config.ts";
 import { OtelRecorder } from "./recorder.ts";
 import { describeExportError, IntervalExportingReader } from "./reader.ts";
@@ -93,7 +93,12 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     OTEL_SERVICE_NAME: "load",
     OTEL_RESOURCE_ATTRIBUTES: "team=perf,stampede.run_id=forged",
   });
-  r.lifecycle.event({ name: "test_start", at: "", source: "coordinator", data: {} });
+  r.lifecycle.event({
+    name: "test_start",
+    at: "",
+    source: "coordinator",
+    data: { started_at: "", users: 3, spawn_rate: null, run_time_ms: null, workers: 2, host: "" },
+  });
   r.request.interval({
     at: "",
     elapsedMs: 1000,
@@ -128,8 +133,14 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     cumulative: EMPTY_VIEW,
     failures: [],
     cells: [cell("/a", 200, [3_000])],
+    histograms: [],
   });
-  r.lifecycle.event({ name: "test_stop", at: "", source: "coordinator", data: {} });
+  r.lifecycle.event({
+    name: "test_stop",
+    at: "",
+    source: "coordinator",
+    data: { reason: "completed", ended_at: "", duration_ms: 2000 },
+  });
   await r.output.stop("completed");
 
   assert.equal(exporter.exports.length, 1, "one export, at the stop");
@@ -204,6 +215,7 @@ Deno.test("failed exports are counted, reported in problems, and never thrown", 
     cumulative: EMPTY_VIEW,
     failures: [],
     cells: [cell("/a", 200, [1_000])],
+    histograms: [],
   });
   const set = new RecorderSet([{ id: "otel", recorder: r }]);
   await set.stop("completed");
@@ -216,7 +228,12 @@ Deno.test("failed exports are counted, reported in problems, and never thrown", 
 Deno.test("a collector that never answers holds the stop no longer than the timeout", async () => {
   const exporter = new MemoryExporter("hang");
   const r = recorder(exporter, { OTEL_EXPORTER_OTLP_TIMEOUT: "200" });
-  r.lifecycle.event({ name: "test_stop", at: "", source: "coordinator", data: {} });
+  r.lifecycle.event({
+    name: "test_stop",
+    at: "",
+    source: "coordinator",
+    data: { reason: "completed", ended_at: "", duration_ms: 0 },
+  });
   const started = performance.now();
   await r.output.stop("completed");
   const tookMs = performance.now() - started;
@@ -228,7 +245,12 @@ Deno.test("a collector that never answers holds the stop no longer than the time
 Deno.test("a slow export is never doubled: intervals are skipped while one is in flight", async () => {
   const exporter = new MemoryExporter("hang");
   const r = recorder(exporter, { OTEL_EXPORTER_OTLP_TIMEOUT: "100" }, { otelInterval: "100ms" });
-  r.lifecycle.event({ name: "test_start", at: "", source: "coordinator", data: {} });
+  r.lifecycle.event({
+    name: "test_start",
+    at: "",
+    source: "coordinator",
+    data: { started_at: "", users: 3, spawn_rate: null, run_time_ms: null, workers: 2, host: "" },
+  });
   await waitFor(() => exporter.exports.length > 0);
   await new Promise((resolve) => setTimeout(resolve, 350));
   assert.equal(exporter.exports.length, 1, "the first export still hangs: no second one");

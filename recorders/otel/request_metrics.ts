@@ -14,7 +14,7 @@ import {
   type MetricProducer,
 } from "@opentelemetry/sdk-metrics";
 import { bucketCounts, forEachRecordedValue, type Histogram } from "../../core/stats/histogram.ts";
-import type { IntervalCell } from "../../core/stats/aggregator.ts";
+import type { IntervalCell } from "../../core/stats/types.ts";
 import type { HistogramKind } from "./config.ts";
 import { exponentialBuckets } from "./exponential.ts";
 

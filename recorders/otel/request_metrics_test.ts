@@ -8,7 +8,7 @@ import {
   type MetricData,
 } from "@opentelemetry/sdk-metrics";
 import { createHistogram, recordLatencyUs } from "../../core/stats/histogram.ts";
-import type { IntervalCell } from "../../core/stats/aggregator.ts";
+import type { IntervalCell } from "../../core/stats/types.ts";
 import { indexAtMaxScale, MAX_SCALE } from "./exponential.ts";
 import { RequestMetrics, type RequestMetricsOptions } from "./request_metrics.ts";
 

@@ -4,7 +4,7 @@ import type {
   IntervalSnapshot,
   LifecycleEvent,
   SystemSample,
-} from "../../core/recorder/recorder.ts";
+} from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import {
   type EndpointStats,
@@ -12,7 +12,7 @@ import {
   type IntervalCell,
   type StatsView,
   TOTAL_NAME,
-} from "../../core/stats/aggregator.ts";
+} from "../../core/stats/types.ts";
 import { ExpositionWriter, type Labels, toLabelName } from "./exposition.ts";
 
 /** Bucket bounds of the request duration histogram, in seconds, unless told otherwise. */

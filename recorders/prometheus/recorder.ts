@@ -10,7 +10,7 @@ import type {
   RecorderPlugin,
   StopReason,
   SystemSample,
-} from "../../core/recorder/recorder.ts";
+} from "../../core/recorder/types.ts";
 import { EXPOSITION_CONTENT_TYPE } from "./exposition.ts";
 import {
   type CompatFamilies,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHistogram, recordLatencyUs } from "../../core/stats/histogram.ts";
-import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/recorder.ts";
+import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.ts";
 import { createRunInfo } from "../../core/run_info.ts";
-import type { EndpointStats, IntervalCell, StatsView } from "../../core/stats/aggregator.ts";
+import type { EndpointStats, IntervalCell, StatsView } from "../../core/stats/types.ts";
 import { UsageError } from "../../core/errors.ts";
 import {
   MAX_LINGER_MS,
@@ -12,12 +12,7 @@ import {
   PrometheusRecorder,
   serveMetrics,
 } from "./recorder.ts";
-import {
-  escapeLabelValue,
-  ExpositionWriter,
-  formatValue,
-  toLabelName,
-} from "./exposition.ts";
+import { escapeLabelValue, ExpositionWriter, formatValue, toLabelName } from "./exposition.ts";
 import { OTHER_NAME, PrometheusMetrics, quantileLabel } from "./metrics.ts";
 
 const run = createRunInfo({
@@ -95,6 +90,7 @@ function final(cells: IntervalCell[]): FinalSnapshot {
     cumulative: view([], stats("", "Aggregated", {})),
     failures: [{ method: "POST", name: "/cart", error: "HTTP 503", occurrences: 1 }],
     cells,
+    histograms: [],
   };
 }
 
@@ -225,9 +221,19 @@ Deno.test("run info carries host, version and tags as labels; state, users and w
   );
 
   const at = new Date().toISOString();
-  metrics.event({ name: "test_start", at, source: "coordinator", data: {} });
+  metrics.event({
+    name: "test_start",
+    at,
+    source: "coordinator",
+    data: { started_at: "", users: 0, spawn_rate: null, run_time_ms: null, workers: 1, host: "" },
+  });
   metrics.event({ name: "worker_started", at, source: "worker-1", data: {} });
-  metrics.event({ name: "spawning_complete", at, source: "coordinator", data: {} });
+  metrics.event({
+    name: "spawning_complete",
+    at,
+    source: "coordinator",
+    data: { users: 0, users_by_kind: {} },
+  });
   metrics.interval(interval([]));
   s = samples(metrics.render());
   assert.equal(s.get('stampede_state{state="running"}'), 1);
@@ -245,7 +251,12 @@ Deno.test("run info carries host, version and tags as labels; state, users and w
   );
 
   metrics.final(final([]));
-  metrics.event({ name: "test_stop", at, source: "coordinator", data: {} });
+  metrics.event({
+    name: "test_stop",
+    at,
+    source: "coordinator",
+    data: { reason: "completed", ended_at: "", duration_ms: 0 },
+  });
   s = samples(metrics.render());
   assert.equal(s.get('stampede_state{state="stopped"}'), 1);
   assert.equal(s.get('stampede_state{state="running"}'), 0);
@@ -295,7 +306,12 @@ Deno.test("locust compat serves the ContainerSolutions names with the Aggregated
     stats("", "Aggregated", { "50": 10, "95": 90, "99": 100 }),
   );
   metrics.interval(interval([cell("GET", "/products", 200, [1000])], window));
-  metrics.event({ name: "spawning_complete", at: "", source: "coordinator", data: {} });
+  metrics.event({
+    name: "spawning_complete",
+    at: "",
+    source: "coordinator",
+    data: { users: 0, users_by_kind: {} },
+  });
   const s = samples(metrics.render());
   assert.equal(s.get("locust_running"), 2);
   assert.equal(s.get("locust_users"), 4);

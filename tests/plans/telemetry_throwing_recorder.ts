@@ -1,5 +1,5 @@
 // A recorder plugin whose every handler throws: the run and the other recorders must go on.
-import type { RecorderPlugin } from "../../mod.ts";
+import type { RecorderPlugin } from "../../recorder.ts";
 
 const fail = () => {
   throw new Error("this recorder always fails");

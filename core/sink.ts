@@ -1,0 +1,78 @@
+// Where text leaves the process: stdout, stderr, a file, or memory in tests. One full-write loop
+// serves run.ts, the recorders and plugins, so no writer keeps a copy of its own.
+import { UsageError } from "./errors.ts";
+
+/** A text sink (stdout, stderr, a file, a memory buffer in tests). */
+export interface TextSink {
+  /** Writes all of `text` before returning (no buffer to lose at exit). */
+  write(text: string): void;
+  /** Whether it is an interactive terminal (live redraw in place). */
+  readonly isTerminal: boolean;
+  /** Flushes and closes what the sink opened (a file); absent for streams it does not own. */
+  close?(): void;
+}
+
+/** What {@link fileSink} needs of a Deno file such as `Deno.stdout` or an opened `Deno.FsFile`. */
+export interface WritableFile {
+  writeSync(p: Uint8Array): number;
+  isTerminal?(): boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** Writes every byte of `bytes`, however many calls `writeSync` takes. */
+export function writeAllSync(file: WritableFile, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+}
+
+/** A sink writing to an open file or stream (`Deno.stdout`); closing it is the caller's job. */
+export function fileSink(file: WritableFile): TextSink {
+  return {
+    isTerminal: file.isTerminal?.() ?? false,
+    write: (text) => writeAllSync(file, encoder.encode(text)),
+  };
+}
+
+/** How {@link openFileSink} opens its file. */
+export interface OpenFileOptions {
+  /** Append to the file instead of truncating it (default false). */
+  append?: boolean;
+  /** Names the file in the error, e.g. `JSON file` (default `file`). */
+  what?: string;
+}
+
+/**
+ * Opens (creates) `path` and returns a sink that writes whole texts to it synchronously, so
+ * nothing waits in a buffer; `close()` syncs and closes it. A path that cannot be opened throws
+ * a {@link UsageError}: `Cannot open JSON file "out/x.json": No such file or directory ...`.
+ */
+export function openFileSink(path: string, options: OpenFileOptions = {}): TextSink {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, {
+      write: true,
+      create: true,
+      append: options.append ?? false,
+      truncate: !options.append,
+    });
+  } catch (cause) {
+    throw new UsageError(
+      `Cannot open ${options.what ?? "file"} "${path}": ${
+        cause instanceof Error ? cause.message : cause
+      }`,
+      { cause },
+    );
+  }
+  let open = true;
+  return {
+    isTerminal: false,
+    write: (text) => writeAllSync(file, encoder.encode(text)),
+    close() {
+      if (!open) return;
+      open = false;
+      file.syncDataSync();
+      file.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// The shapes stats take once merged on the coordinator: what recorders, the summary and
+// thresholds read. Plain data; the aggregator builds them.
+import type { Histogram } from "./histogram.ts";
+
+/** Stats of one endpoint (or of all: method `""`, name {@link TOTAL_NAME}) over some span. */
+export interface EndpointStats {
+  method: string;
+  name: string;
+  requests: number;
+  failures: number;
+  /** Requests cut off by the stop; not in `requests`, `failures` or latencies. */
+  aborted: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Requests per second over the span. */
+  rps: number;
+  /** Failures per second over the span. */
+  failuresPerSec: number;
+  minMs: number;
+  maxMs: number;
+  meanMs: number;
+  /** Latency percentiles by percentile (`"50"`, `"99.9"`), in ms. */
+  percentilesMs: Record<string, number>;
+  /** Requests by HTTP status code (`"0"`: no response). */
+  statuses: Record<string, number>;
+}
+
+/** Stats per endpoint and in total over a span of `durationMs`. */
+export interface StatsView {
+  durationMs: number;
+  total: EndpointStats;
+  endpoints: EndpointStats[];
+}
+
+/** Failures of one endpoint with one error text. */
+export interface FailureStats {
+  method: string;
+  name: string;
+  error: string;
+  occurrences: number;
+}
+
+/**
+ * One interval's requests of one endpoint, status code and outcome, with their latency
+ * histogram: what exporters that keep their own histograms (OTel, Prometheus) consume.
+ */
+export interface IntervalCell {
+  method: string;
+  name: string;
+  status: number;
+  failed: boolean;
+  requests: number;
+  bytes: number;
+  /** Latencies in µs; null when none were measured. */
+  histogram: Histogram | null;
+  /** Exact sum of the latencies in µs. */
+  sumUs: number;
+}
+
+/** The cumulative latency histogram of one endpoint (or of the total), in µs. */
+export interface EndpointHistogram {
+  method: string;
+  name: string;
+  histogram: Histogram;
+}
+
+/** Percentiles every view carries unless told otherwise. */
+export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 95, 99, 99.9];
+
+/** The name of the row that sums every endpoint. */
+export const TOTAL_NAME = "Aggregated";
+
+/** One key per (method, name): what stats are grouped by everywhere. */
+export function endpointKey(method: string, name: string): string {
+  return `${method}\u0000${name}`;
+}
