@@ -1,6 +1,6 @@
 // The Grafana dashboards as code: this module builds both dashboard JSON files.
 //   deno run -A examples/grafana/dashboards.ts     rewrites examples/grafana/dashboards/*.json
-// tests/prometheus_dashboards_test.ts checks the files are what this builds, that every metric the
+// tests/cli_grafana_dashboards_test.ts checks the files are what this builds, that every metric the
 // PromQL uses is in a real scrape, and that every field the LogQL reads is in real JSON records.
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,8 @@
 // run() from mod.ts works without the CLI: in-process and in Web Workers.
 import assert from "node:assert/strict";
-import { constant, definePlan, run, StopUser } from "../mod.ts";
-import type { RecorderPlugin } from "../recorder.ts";
-import { ROOT, startCountingServer } from "./helpers.ts";
+import { constant, definePlan, run, StopUser } from "./mod.ts";
+import type { RecorderPlugin } from "./recorder.ts";
+import { ROOT, startCountingServer } from "./tests/helpers.ts";
 
 Deno.test("run(plan object) runs users on the calling thread and returns the summary", async () => {
   const server = startCountingServer();
