@@ -1,3 +1,5 @@
+// What the Prometheus recorder serves: the stampede_* families (requests, durations, users,
+// state, events, system), accumulated from interval snapshots, never per request.
 import { bucketCounts } from "../../core/stats/histogram.ts";
 import type {
   FinalSnapshot,
@@ -7,6 +9,7 @@ import type {
 } from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import {
+  endpointKey,
   type EndpointStats,
   type FailureStats,
   type IntervalCell,
@@ -14,6 +17,8 @@ import {
   TOTAL_NAME,
 } from "../../core/stats/types.ts";
 import { ExpositionWriter, type Labels, toLabelName } from "./exposition.ts";
+import { renderLocustFamilies } from "./locust_compat.ts";
+import { SystemFamilies } from "./system.ts";
 
 /** Bucket bounds of the request duration histogram, in seconds, unless told otherwise. */
 export const DEFAULT_BUCKETS_SECONDS: readonly number[] = [
@@ -123,8 +128,7 @@ export class PrometheusMetrics {
   #workers = 0;
   #state: RunState = "spawning";
   readonly #events = new Map<string, { event: string; source: string; count: number }>();
-  readonly #system = new Map<string, SystemSample>();
-  readonly #network = new Map<string, { sent: number; received: number }>();
+  readonly #system = new SystemFamilies();
 
   constructor(options: PrometheusMetricsOptions) {
     this.#run = options.run;
@@ -164,7 +168,7 @@ export class PrometheusMetrics {
   #addCells(cells: readonly IntervalCell[]): void {
     for (const cell of cells) {
       const name = this.#admit(cell.name);
-      const key = `${cell.method}\u0000${name}`;
+      const key = endpointKey(cell.method, name);
       let series = this.#endpoints.get(key);
       if (!series) {
         series = {
@@ -226,25 +230,9 @@ export class PrometheusMetrics {
     if (event.name === "test_stop") this.#state = "stopped";
   }
 
-  /**
-   * Keeps the latest value of each gauge field per load process (a field a sample leaves out
-   * keeps its last value) and adds up the network fields, which are bytes over each sample's
-   * span, into counters.
-   */
+  /** Takes system samples of the load processes. */
   samples(samples: readonly SystemSample[]): void {
-    for (const sample of samples) {
-      const merged: Record<string, unknown> = { ...this.#system.get(sample.source) };
-      for (const [field, value] of Object.entries(sample)) {
-        if (value !== undefined) merged[field] = value;
-      }
-      this.#system.set(sample.source, merged as unknown as SystemSample);
-      if (sample.networkSentBytes !== undefined || sample.networkReceivedBytes !== undefined) {
-        const network = this.#network.get(sample.source) ?? { sent: 0, received: 0 };
-        network.sent += sample.networkSentBytes ?? 0;
-        network.received += sample.networkReceivedBytes ?? 0;
-        this.#network.set(sample.source, network);
-      }
-    }
+    this.#system.add(samples);
   }
 
   /** The exposition text of everything so far. */
@@ -252,8 +240,18 @@ export class PrometheusMetrics {
     const w = new ExpositionWriter(this.#constLabels);
     this.#renderRun(w);
     this.#renderRequests(w);
-    this.#renderSystem(w);
-    if (this.#compat === "locust") this.#renderLocust(w);
+    this.#system.render(w);
+    if (this.#compat === "locust") {
+      renderLocustFamilies(w, {
+        cumulative: this.#cumulative,
+        window: this.#window,
+        state: this.#state,
+        usersByKind: this.#usersByKind,
+        workers: this.#workers,
+        failures: this.#failures,
+        served: (name) => this.#names.has(name),
+      });
+    }
     return w.text();
   }
 
@@ -335,7 +333,7 @@ export class PrometheusMetrics {
         '_count run since the start. method="" name="Aggregated" is every request',
     );
     const window = this.#window;
-    const current = new Map(window?.endpoints.map((e) => [`${e.method}\u0000${e.name}`, e]));
+    const current = new Map(window?.endpoints.map((e) => [endpointKey(e.method, e.name), e]));
     let totalSum = 0;
     let totalCount = 0;
     for (const [key, e] of this.#endpoints) {
@@ -365,151 +363,5 @@ export class PrometheusMetrics {
   #quantiles(e: EndpointStats | undefined): [string, number][] {
     if (!e) return [];
     return this.#percentiles.map((p) => [quantileLabel(p), (e.percentilesMs[p] ?? 0) / 1000]);
-  }
-
-  #renderSystem(w: ExpositionWriter): void {
-    const gauges: [string, string, (s: SystemSample) => number | undefined][] = [
-      [
-        "stampede_cpu_usage_ratio",
-        "CPU used by the load thread (coordinator or worker), as a fraction of one core",
-        (s) => s.cpuPercent === undefined ? undefined : s.cpuPercent / 100,
-      ],
-      [
-        "stampede_process_cpu_usage_ratio",
-        "CPU used by the whole load process (every thread), as a fraction of one core",
-        (s) => s.processCpuPercent === undefined ? undefined : s.processCpuPercent / 100,
-      ],
-      [
-        "stampede_cpu_wait_ratio",
-        "Share of time the load thread was ready to run but waited for a core",
-        (s) => s.cpuWaitPercent === undefined ? undefined : s.cpuWaitPercent / 100,
-      ],
-      [
-        "stampede_process_resident_memory_bytes",
-        "Resident memory of the load process",
-        (s) => s.rssBytes,
-      ],
-      ["stampede_process_heap_used_bytes", "JavaScript heap in use", (s) => s.heapUsedBytes],
-      [
-        "stampede_event_loop_lag_p99_seconds",
-        "99th percentile of the event loop's lag over the last sample period",
-        (s) => s.eventLoopLagP99Ms === undefined ? undefined : s.eventLoopLagP99Ms / 1000,
-      ],
-    ];
-    for (const [name, help, pick] of gauges) {
-      w.family(name, "gauge", `${help}, by load process (source)`);
-      for (const [source, sample] of this.#system) {
-        const value = pick(sample);
-        if (value !== undefined && Number.isFinite(value)) w.sample(name, { source }, value);
-      }
-    }
-    const counters = [
-      ["stampede_network_sent_bytes_total", "sent", "Bytes sent over the network"],
-      ["stampede_network_received_bytes_total", "received", "Bytes received over the network"],
-    ] as const;
-    for (const [name, field, help] of counters) {
-      w.family(name, "counter", `${help} (every interface of the host), by load process (source)`);
-      for (const [source, network] of this.#network) w.sample(name, { source }, network[field]);
-    }
-  }
-
-  /**
-   * The community `locust_*` families (gauges, latencies in ms) that the ContainerSolutions
-   * exporter serves (Grafana dashboard 11985), plus the global names of dashboard 20462.
-   */
-  #renderLocust(w: ExpositionWriter): void {
-    const cumulative = this.#cumulative;
-    const window = this.#window;
-    const running = { spawning: 1, running: 2, stopped: 0 }[this.#state];
-    const users = Object.values(this.#usersByKind).reduce((a, b) => a + b, 0);
-    const one = (name: string, help: string, value: number) =>
-      w.family(name, "gauge", help).sample(name, {}, value);
-    one("locust_up", "1: the exporter answers", 1);
-    one("locust_running", "0: stopped, 1: spawning, 2: running", running);
-    w.family("locust_state", "gauge", "1 for the current state (spawning, running, stopped)")
-      .sample("locust_state", { state: this.#state }, 1);
-    one("locust_users", "Running users", users);
-    one("locust_user_count", "Running users", users);
-    one("locust_workers_count", "Load workers", this.#workers);
-    one("locust_workers_running_count", "Load workers running", this.#workers);
-    one("locust_workers", "Load workers", this.#workers);
-
-    const total = cumulative?.total;
-    const windowTotal = window?.total;
-    const failRatio = total && total.requests > 0 ? total.failures / total.requests : 0;
-    one("locust_requests_fail_ratio", "Failed requests / requests since the start", failRatio);
-    one("locust_fail_ratio", "Failed requests / requests since the start", failRatio);
-    one("locust_total_rps", "Requests per second since the start", total?.rps ?? 0);
-    one(
-      "locust_total_fail_per_sec",
-      "Failures per second since the start",
-      total?.failuresPerSec ?? 0,
-    );
-    one(
-      "locust_total_avg_response_time",
-      "Mean response time (ms) since the start",
-      total?.meanMs ?? 0,
-    );
-    for (const p of ["50", "95"]) {
-      const value = windowTotal?.percentilesMs[p] ?? 0;
-      one(
-        `locust_requests_current_response_time_percentile_${p}`,
-        `p${p} response time (ms) of the last 10 s`,
-        value,
-      );
-      one(
-        `locust_current_response_time_percentile_${p}`,
-        `p${p} response time (ms) of the last 10 s`,
-        value,
-      );
-    }
-
-    // Per-endpoint rows, with the total as method="" name="Aggregated", as Locust shows them.
-    const rows: { e: EndpointStats; current: EndpointStats | undefined; method: string }[] = [];
-    if (cumulative) {
-      const current = new Map(window?.endpoints.map((e) => [`${e.method}\u0000${e.name}`, e]));
-      for (const e of cumulative.endpoints) {
-        if (!this.#names.has(e.name)) continue;
-        rows.push({ e, current: current.get(`${e.method}\u0000${e.name}`), method: e.method });
-      }
-      rows.push({ e: cumulative.total, current: window?.total, method: "" });
-    }
-    const field = (
-      name: string,
-      help: string,
-      value: (e: EndpointStats, current: EndpointStats | undefined) => number | undefined,
-    ) => {
-      w.family(`locust_requests_${name}`, "gauge", help);
-      for (const row of rows) {
-        const v = value(row.e, row.current);
-        if (v !== undefined) {
-          w.sample(`locust_requests_${name}`, { method: row.method, name: row.e.name }, v);
-        }
-      }
-    };
-    field("num_requests", "Requests since the start", (e) => e.requests);
-    field("num_failures", "Failures since the start", (e) => e.failures);
-    field("avg_response_time", "Mean response time (ms)", (e) => e.meanMs);
-    field("min_response_time", "Minimum response time (ms)", (e) => e.minMs);
-    field("max_response_time", "Maximum response time (ms)", (e) => e.maxMs);
-    field("median_response_time", "Median response time (ms)", (e) => e.percentilesMs["50"]);
-    field("response_time_percentile_95", "p95 response time (ms)", (e) => e.percentilesMs["95"]);
-    field("response_time_percentile_99", "p99 response time (ms)", (e) => e.percentilesMs["99"]);
-    field("current_rps", "Requests per second over the last 10 s", (_, c) => c?.rps ?? 0);
-    field(
-      "current_fail_per_sec",
-      "Failures per second over the last 10 s",
-      (_, c) => c?.failuresPerSec ?? 0,
-    );
-    field(
-      "avg_content_length",
-      "Mean response size (bytes)",
-      (e) => e.requests > 0 ? e.bytes / e.requests : 0,
-    );
-    w.family("locust_errors", "gauge", "Failures since the start by error text");
-    for (const f of this.#failures) {
-      if (!this.#names.has(f.name)) continue;
-      w.sample("locust_errors", { method: f.method, name: f.name, error: f.error }, f.occurrences);
-    }
   }
 }
