@@ -1,5 +1,11 @@
 // stampede's command line: argv and env → options → run → exit code. The only file that exits.
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+  type OptionValues,
+} from "commander";
 import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
@@ -102,6 +108,110 @@ function recorderSpecs(args: string[]): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/** A flag of the run and its env var; `parse` checks and converts the value. */
+interface FlagSpec {
+  flags: string;
+  help: string;
+  env: string;
+  parse?: (value: string, previous: unknown) => unknown;
+  choices?: readonly string[];
+}
+
+/** The run's own flags, in --help order; recorder plugins add theirs after them. */
+const RUN_FLAGS: readonly FlagSpec[] = [
+  {
+    flags: "-u, --users <n>",
+    help: "peak number of concurrent users (default: plan's, else 1)",
+    env: "STAMPEDE_USERS",
+    parse: wholeNumber,
+  },
+  {
+    flags: "-r, --spawn-rate <n>",
+    help: "users started per second (default: plan's, else all at once)",
+    env: "STAMPEDE_SPAWN_RATE",
+    parse: positiveNumber,
+  },
+  {
+    flags: "-t, --run-time <duration>",
+    help: "stop after this long: 30s, 5m, 1h30m (default: plan's, else until Ctrl-C)",
+    env: "STAMPEDE_RUN_TIME",
+    parse: duration,
+  },
+  {
+    flags: "-H, --host <url>",
+    help: "base URL that relative paths resolve against (default: plan's)",
+    env: "STAMPEDE_HOST",
+  },
+  {
+    flags: "--workers <n>",
+    help: "load workers (Web Workers), 0 = on the main thread (default: one per core)",
+    env: "STAMPEDE_WORKERS",
+    parse: wholeNumber,
+  },
+  {
+    flags: "--stop-timeout <duration>",
+    help: "time running tasks get to finish at the stop (default 0: cut off, counted as aborted)",
+    env: "STAMPEDE_STOP_TIMEOUT",
+    parse: duration,
+  },
+  {
+    flags: "--stats-interval <duration>",
+    help: "how often workers report and recorders get a snapshot (default 1s)",
+    env: "STAMPEDE_STATS_INTERVAL",
+    parse: duration,
+  },
+  {
+    flags: "--http-engine <engine>",
+    help:
+      "HTTP engine of ctx.http: h1 (HTTP/1.1 on Deno.connect) or fetch (default: plan's, else h1)",
+    env: "STAMPEDE_HTTP_ENGINE",
+    choices: HTTP_ENGINES,
+  },
+  {
+    flags: "--recorder <ids>",
+    help: `recorders, comma-separated: ${
+      builtinRegistry().ids.join(", ")
+    } or ./my_recorder.ts (default console)`,
+    env: "STAMPEDE_RECORDER",
+  },
+  {
+    flags: "--summary <path>",
+    help: "write the final stats as JSON to this file",
+    env: "STAMPEDE_SUMMARY",
+  },
+  {
+    flags: "--testplan <name>",
+    help: "the run's testplan name on every record (default: plan's name)",
+    env: "STAMPEDE_TESTPLAN",
+  },
+  {
+    flags: "--tag <key=value>",
+    help: "tag every record; repeatable or comma-separated",
+    env: "STAMPEDE_TAGS",
+    parse: (value, previous) => tag(value, previous as Record<string, string> | undefined),
+  },
+  {
+    flags: "--percentiles <list>",
+    help: "percentiles that recorders report (default 50,90,95,99,99.9)",
+    env: "STAMPEDE_PERCENTILES",
+    parse: percentiles,
+  },
+  {
+    flags: "--log-level <level>",
+    help: "log level on stderr; debug adds stack traces (default warning)",
+    env: "STAMPEDE_LOG_LEVEL",
+    choices: LOG_LEVELS,
+  },
+];
+
+const HELP_AFTER = `
+Examples:
+  deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000 -u 50 -r 10 -t 1m
+  STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
+
+Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
+4 a load worker failed or was lost, 130 stopped by SIGINT, 143 stopped by SIGTERM.`;
+
 function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: BooleanEnv[] } {
   const booleans: BooleanEnv[] = [];
   const program = new Command("stampede")
@@ -116,109 +226,15 @@ function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: 
     )
     .version(VERSION, "-V, --version", "print the version and exit")
     .helpOption("-h, --help", "show this help")
-    .addOption(
-      new Option("-u, --users <n>", "peak number of concurrent users (default: plan's, else 1)")
-        .argParser(wholeNumber).env("STAMPEDE_USERS"),
-    )
-    .addOption(
-      new Option(
-        "-r, --spawn-rate <n>",
-        "users started per second (default: plan's, else all at once)",
-      )
-        .argParser(positiveNumber).env("STAMPEDE_SPAWN_RATE"),
-    )
-    .addOption(
-      new Option(
-        "-t, --run-time <duration>",
-        "stop after this long: 30s, 5m, 1h30m (default: plan's, else until Ctrl-C)",
-      )
-        .argParser(duration).env("STAMPEDE_RUN_TIME"),
-    )
-    .addOption(
-      new Option(
-        "-H, --host <url>",
-        "base URL that relative paths resolve against (default: plan's)",
-      )
-        .env("STAMPEDE_HOST"),
-    )
-    .addOption(
-      new Option(
-        "--workers <n>",
-        "load workers (Web Workers), 0 = on the main thread (default: one per core)",
-      )
-        .argParser(wholeNumber).env("STAMPEDE_WORKERS"),
-    )
-    .addOption(
-      new Option(
-        "--stop-timeout <duration>",
-        "time running tasks get to finish at the stop (default 0: cut off, counted as aborted)",
-      )
-        .argParser(duration).env("STAMPEDE_STOP_TIMEOUT"),
-    )
-    .addOption(
-      new Option(
-        "--stats-interval <duration>",
-        "how often workers report and recorders get a snapshot (default 1s)",
-      )
-        .argParser(duration).env("STAMPEDE_STATS_INTERVAL"),
-    )
-    .addOption(
-      new Option(
-        "--http-engine <engine>",
-        "HTTP engine of ctx.http: h1 (HTTP/1.1 on Deno.connect) or fetch (default: plan's, else h1)",
-      )
-        .choices(HTTP_ENGINES).env("STAMPEDE_HTTP_ENGINE"),
-    )
-    .addOption(
-      new Option(
-        "--recorder <ids>",
-        `recorders, comma-separated: ${
-          builtinRegistry().ids.join(", ")
-        } or ./my_recorder.ts (default console)`,
-      )
-        .env("STAMPEDE_RECORDER"),
-    )
-    .addOption(
-      new Option("--summary <path>", "write the final stats as JSON to this file")
-        .env("STAMPEDE_SUMMARY"),
-    )
-    .addOption(
-      new Option(
-        "--testplan <name>",
-        "the run's testplan name on every record (default: plan's name)",
-      )
-        .env("STAMPEDE_TESTPLAN"),
-    )
-    .addOption(
-      new Option("--tag <key=value>", "tag every record; repeatable or comma-separated")
-        .argParser(tag).env("STAMPEDE_TAGS"),
-    )
-    .addOption(
-      new Option(
-        "--percentiles <list>",
-        "percentiles that recorders report (default 50,90,95,99,99.9)",
-      )
-        .argParser(percentiles).env("STAMPEDE_PERCENTILES"),
-    )
-    .addOption(
-      new Option(
-        "--log-level <level>",
-        "log level on stderr; debug adds stack traces (default warning)",
-      )
-        .choices(LOG_LEVELS).env("STAMPEDE_LOG_LEVEL"),
-    )
-    .addHelpText(
-      "after",
-      `
-Examples:
-  deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000 -u 50 -r 10 -t 1m
-  STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
-
-Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
-4 a load worker failed or was lost, 130 stopped by SIGINT, 143 stopped by SIGTERM.`,
-    )
+    .addHelpText("after", HELP_AFTER)
     .showSuggestionAfterError(true)
     .exitOverride();
+  for (const spec of RUN_FLAGS) {
+    const option = new Option(spec.flags, spec.help).env(spec.env);
+    if (spec.parse) option.argParser(spec.parse);
+    if (spec.choices) option.choices(spec.choices);
+    program.addOption(option);
+  }
   addBooleanOption(
     program,
     booleans,
@@ -264,76 +280,99 @@ function exitCodeOf(reason: StopReason, workersFailed: number): number {
   return ExitCode.ok;
 }
 
+/** Parses argv (and the env vars of boolean flags, read by hand: commander takes any value as on). */
+function parseArgs(
+  args: string[],
+  plugins: RecorderPlugin[],
+): { planPath: string; opts: OptionValues } | null {
+  const { program, booleans } = buildProgram(plugins);
+  program.configureOutput({
+    writeOut: (text) => fileSink(Deno.stdout).write(text),
+    writeErr: () => {},
+  });
+  try {
+    program.parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return null; // --help, --version
+    const message = error.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
+    throw new UsageError(`${message}; see --help`);
+  }
+  for (const { attribute, env } of booleans) {
+    if (program.getOptionValueSource(attribute) === "cli") continue;
+    const value = parseBoolean(Deno.env.get(env), env);
+    if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
+  }
+  return { planPath: program.args[0], opts: program.opts() };
+}
+
+/**
+ * SIGINT and SIGTERM: the first stops gracefully (running tasks get --stop-timeout); a second
+ * cuts them off at once. Either way the final stats, records and summary are written.
+ */
+function listenForSignals(): { signal: AbortSignal; cutOff: AbortSignal; close(): void } {
+  const stop = new AbortController();
+  const cutOff = new AbortController();
+  const onSignal = (reason: string) => () => {
+    const name = reason === "terminated" ? "SIGTERM" : "SIGINT";
+    if (!stop.signal.aborted) {
+      stderr.write(`\nstampede: ${name}: stopping (again to cut running tasks off)...\n`);
+      stop.abort(reason);
+    } else if (!cutOff.signal.aborted) {
+      stderr.write(`\nstampede: ${name} again: cutting running tasks off...\n`);
+      cutOff.abort();
+    }
+  };
+  const sigint = onSignal("interrupted");
+  const sigterm = onSignal("terminated");
+  const withTerm = Deno.build.os !== "windows";
+  Deno.addSignalListener("SIGINT", sigint);
+  if (withTerm) Deno.addSignalListener("SIGTERM", sigterm);
+  return {
+    signal: stop.signal,
+    cutOff: cutOff.signal,
+    close() {
+      Deno.removeSignalListener("SIGINT", sigint);
+      if (withTerm) Deno.removeSignalListener("SIGTERM", sigterm);
+    },
+  };
+}
+
 async function main(args: string[]): Promise<number> {
   let debug = logLevelOf(args) === "debug";
   try {
     const plugins = await builtinRegistry().loadAll(recorderSpecs(args));
-    const { program, booleans } = buildProgram(plugins);
-    program.configureOutput({
-      writeOut: (text) => fileSink(Deno.stdout).write(text),
-      writeErr: () => {},
-    });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      if (error instanceof CommanderError) {
-        if (error.exitCode === 0) return ExitCode.ok;
-        const message = error.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
-        throw new UsageError(`${message}; see --help`);
-      }
-      throw error;
-    }
-    for (const { attribute, env } of booleans) {
-      if (program.getOptionValueSource(attribute) === "cli") continue;
-      const value = parseBoolean(Deno.env.get(env), env);
-      if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
-    }
-    const opts = program.opts();
+    const parsed = parseArgs(args, plugins);
+    if (parsed === null) return ExitCode.ok;
+    const opts = parsed.opts;
     const level = (opts.logLevel ?? "warning") as LogLevel;
     debug = level === "debug";
     configureLogging(level);
-
-    // The first signal stops gracefully (running tasks get --stop-timeout); a second one cuts
-    // them off at once. Either way the final stats, records and summary are written.
-    const controller = new AbortController();
-    const cutOff = new AbortController();
-    const onSignal = (reason: string) => () => {
-      const name = reason === "terminated" ? "SIGTERM" : "SIGINT";
-      if (!controller.signal.aborted) {
-        stderr.write(`\nstampede: ${name}: stopping (again to cut running tasks off)...\n`);
-        controller.abort(reason);
-      } else if (!cutOff.signal.aborted) {
-        stderr.write(`\nstampede: ${name} again: cutting running tasks off...\n`);
-        cutOff.abort();
-      }
-    };
-    const sigint = onSignal("interrupted");
-    const sigterm = onSignal("terminated");
-    Deno.addSignalListener("SIGINT", sigint);
-    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", sigterm);
-
-    const summary = await run(program.args[0], {
-      users: opts.users,
-      spawnRate: opts.spawnRate,
-      runTime: opts.runTime,
-      host: opts.host,
-      workers: opts.workers,
-      stopTimeout: opts.stopTimeout,
-      statsInterval: opts.statsInterval,
-      recorders: plugins,
-      recorderOptions: opts,
-      summaryPath: opts.summary,
-      testplan: opts.testplan,
-      tags: opts.tag,
-      percentiles: opts.percentiles,
-      httpEngine: opts.httpEngine,
-      insecure: opts.insecure,
-      signal: controller.signal,
-      cutOff: cutOff.signal,
-    });
-    Deno.removeSignalListener("SIGINT", sigint);
-    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", sigterm);
-    return exitCodeOf(summary.stop_reason, summary.workers_failed);
+    const signals = listenForSignals();
+    try {
+      const summary = await run(parsed.planPath, {
+        users: opts.users,
+        spawnRate: opts.spawnRate,
+        runTime: opts.runTime,
+        host: opts.host,
+        workers: opts.workers,
+        stopTimeout: opts.stopTimeout,
+        statsInterval: opts.statsInterval,
+        recorders: plugins,
+        recorderOptions: opts,
+        summaryPath: opts.summary,
+        testplan: opts.testplan,
+        tags: opts.tag,
+        percentiles: opts.percentiles,
+        httpEngine: opts.httpEngine,
+        insecure: opts.insecure,
+        signal: signals.signal,
+        cutOff: signals.cutOff,
+      });
+      return exitCodeOf(summary.stop_reason, summary.workers_failed);
+    } finally {
+      signals.close();
+    }
   } catch (error) {
     if (error instanceof StampedeError) {
       stderr.write(`stampede: error: ${error.message}\n`);

@@ -25,6 +25,12 @@ export interface LocustView {
  * exporter serves (Grafana dashboard 11985), plus the global names of dashboard 20462.
  */
 export function renderLocustFamilies(w: ExpositionWriter, run: LocustView): void {
+  renderRun(w, run);
+  renderEndpoints(w, run);
+}
+
+/** The run-wide gauges: state, users, workers, totals and the current percentiles. */
+function renderRun(w: ExpositionWriter, run: LocustView): void {
   const cumulative = run.cumulative;
   const window = run.window;
   const running = { spawning: 1, running: 2, stopped: 0 }[run.state];
@@ -70,7 +76,11 @@ export function renderLocustFamilies(w: ExpositionWriter, run: LocustView): void
       value,
     );
   }
+}
 
+/** The per-endpoint `locust_requests_*` gauges and `locust_errors`. */
+function renderEndpoints(w: ExpositionWriter, run: LocustView): void {
+  const { cumulative, window } = run;
   // Per-endpoint rows, with the total as method="" name="Aggregated", as Locust shows them.
   const rows: { e: EndpointStats; current: EndpointStats | undefined; method: string }[] = [];
   if (cumulative) {
