@@ -1,3 +1,4 @@
+// Durations as people write them (`30s`, `5m`, `1h30m`, `250ms`) to milliseconds and back.
 import { UsageError } from "./errors.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

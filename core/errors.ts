@@ -1,3 +1,4 @@
+// The errors a person can act on, their exit codes, and the short error texts failures group by.
 /** Exit codes of the `stampede` CLI; README.md documents each one. */
 export const ExitCode = {
   /** The run completed. */

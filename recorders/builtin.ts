@@ -1,3 +1,4 @@
+// The built-in recorders, each imported only when a run asks for it.
 import { RecorderRegistry } from "../core/recorder/registry.ts";
 
 /** The built-in recorders by id, each imported only when a run asks for it. */

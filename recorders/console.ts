@@ -1,3 +1,4 @@
+// The console recorder: a live line on stderr every interval, the tables per endpoint at the end.
 import { formatDuration } from "../core/duration.ts";
 import type {
   FinalSnapshot,

@@ -1,3 +1,5 @@
+// The Prometheus recorder: serves /metrics during the run and for --prometheus-linger after it,
+// so the last scrape sees the final values; the families themselves are built in metrics.ts.
 import { parseDuration } from "../../core/duration.ts";
 import { UsageError } from "../../core/errors.ts";
 import type {
