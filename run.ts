@@ -4,6 +4,7 @@ import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseDuration } from "./core/duration.ts";
 import { PlanError, UsageError } from "./core/errors.ts";
+import { DEFAULT_TIMEOUT_MS } from "./core/http/client.ts";
 import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 import { checkHost, isPlan, type Plan, userKindsOf } from "./core/plan/plan.ts";
 import { importPlan } from "./core/plan/plan_loader.ts";
@@ -63,9 +64,6 @@ export interface RunOptions {
   /** Where recorder ids are looked up (default: the built-in recorders). */
   registry?: RecorderRegistry;
 }
-
-/** Request timeout when neither the request nor the plan sets one, in ms. */
-const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Resolves a plan path or URL against the working directory. */
 export function planUrlOf(path: string | URL): string {

@@ -38,7 +38,7 @@ export type EnvReader = (name: string) => string | undefined;
 /** The OTLP/HTTP port of a collector on this machine: where exports go when nothing is set. */
 export const DEFAULT_ENDPOINT = "http://localhost:4318";
 /** OTEL_EXPORTER_OTLP_TIMEOUT's default per the OTel specification. */
-export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_EXPORT_TIMEOUT_MS = 10_000;
 /**
  * Export interval when neither `--otel-interval` nor `OTEL_METRIC_EXPORT_INTERVAL` is set. The
  * specification's 60 s would show a one-minute test as one point; 10 s is k6's choice too.
@@ -144,7 +144,7 @@ function resolveTimeoutMs(env: EnvReader): number {
     const value = nonEmpty(env(name));
     if (value !== undefined) return positiveMs(value, name);
   }
-  return DEFAULT_TIMEOUT_MS;
+  return DEFAULT_EXPORT_TIMEOUT_MS;
 }
 
 function resolveIntervalMs(options: Record<string, unknown>, env: EnvReader): number {

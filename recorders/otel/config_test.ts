@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { UsageError } from "../../core/errors.ts";
 import {
   DEFAULT_BOUNDARIES_S,
+  DEFAULT_EXPORT_TIMEOUT_MS,
   DEFAULT_INTERVAL_MS,
-  DEFAULT_TIMEOUT_MS,
   parseKeyValueList,
   resolveOtelConfig,
 } from "./config.ts";
@@ -16,7 +16,7 @@ Deno.test("with nothing set: protobuf to localhost:4318, cumulative, explicit, 1
     url: "http://localhost:4318/v1/metrics",
     protocol: "http/protobuf",
     headers: {},
-    timeoutMs: DEFAULT_TIMEOUT_MS,
+    timeoutMs: DEFAULT_EXPORT_TIMEOUT_MS,
     intervalMs: DEFAULT_INTERVAL_MS,
     temporality: "cumulative",
     histogram: "explicit",
