@@ -80,6 +80,28 @@ export async function startPrometheus(
 ): Promise<PrometheusServer> {
   const binary = await requireBinary("prometheus");
   const dir = await Deno.makeTempDir({ prefix: "stampede-prometheus-" });
+  const config = await writeScrapeConfig(dir, target, scrapeIntervalS);
+  const { url, stderr, stop } = spawnPrometheus(binary, config, dir);
+  const deadline = Date.now() + 20_000;
+  if (!await pollUntil(deadline, 100, () => isReady(url))) {
+    await stop();
+    throw new Error(`Cannot start prometheus: not ready within 20 s; its log: ${await stderr}`);
+  }
+  // Prometheus hands new targets to its scrapers only every 5 s: wait for the first scrape (it
+  // fails while Stampede is not up yet), so every second of the run gets scraped.
+  if (!await pollUntil(deadline, 200, () => hasScraped(url))) {
+    await stop();
+    throw new Error(`Cannot start prometheus: no scrape of ${target} within 20 s`);
+  }
+  return { url, ...queryClient(url), stop };
+}
+
+/** Writes a config scraping `target` every `scrapeIntervalS` into `dir`; returns its path. */
+async function writeScrapeConfig(
+  dir: string,
+  target: string,
+  scrapeIntervalS: number,
+): Promise<string> {
   const config = `${dir}/prometheus.yml`;
   await Deno.writeTextFile(
     config,
@@ -94,8 +116,19 @@ export async function startPrometheus(
       "",
     ].join("\n"),
   );
+  return config;
+}
+
+/**
+ * Spawns Prometheus with `config` and its TSDB in `dir`, on a free port; `stop` ends it and
+ * removes `dir`, `stderr` is its log once it has ended.
+ */
+function spawnPrometheus(
+  binary: string,
+  config: string,
+  dir: string,
+): { url: string; stderr: Promise<string>; stop(): Promise<void> } {
   const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(binary, {
     args: [
       `--config.file=${config}`,
@@ -117,33 +150,46 @@ export async function startPrometheus(
     await stderr;
     await Deno.remove(dir, { recursive: true });
   };
-  const deadline = Date.now() + 20_000;
+  return { url: `http://127.0.0.1:${port}`, stderr, stop };
+}
+
+/**
+ * Calls `check` every `intervalMs` until it returns true (then true) or `deadline` (a
+ * `Date.now()` in ms) has passed (then false).
+ */
+async function pollUntil(
+  deadline: number,
+  intervalMs: number,
+  check: () => Promise<boolean>,
+): Promise<boolean> {
   for (;;) {
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Cannot start prometheus: not ready within 20 s; its log: ${await stderr}`);
-    }
-    await sleep(100);
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
   }
-  // Prometheus hands new targets to its scrapers only every 5 s: wait for the first scrape (it
-  // fails while Stampede is not up yet), so every second of the run gets scraped.
-  for (;;) {
-    const res = await fetch(`${url}/api/v1/query?query=up`);
-    const body = await res.json() as { data?: { result?: unknown[] } };
-    if ((body.data?.result?.length ?? 0) > 0) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Cannot start prometheus: no scrape of ${target} within 20 s`);
-    }
-    await sleep(200);
+}
+
+/** Whether the Prometheus at `url` answers ready; false while it is not listening. */
+async function isReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`);
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    // not listening yet
+    return false;
   }
+}
+
+/** Whether the Prometheus at `url` has tried a scrape (`up` has a sample, 0 or 1). */
+async function hasScraped(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/api/v1/query?query=up`);
+  const body = await res.json() as { data?: { result?: unknown[] } };
+  return (body.data?.result?.length ?? 0) > 0;
+}
+
+/** The instant-query methods of {@link PrometheusServer} for the Prometheus at `url`. */
+function queryClient(url: string): Pick<PrometheusServer, "query" | "queryRaw"> {
   const queryRaw = async (expr: string, timeS?: number) => {
     const params = new URLSearchParams({ query: expr });
     if (timeS !== undefined) params.set("time", String(timeS));
@@ -151,7 +197,6 @@ export async function startPrometheus(
     return await res.json() as Record<string, unknown>;
   };
   return {
-    url,
     queryRaw,
     async query(expr, timeS) {
       const body = await queryRaw(expr, timeS) as {
@@ -169,7 +214,6 @@ export async function startPrometheus(
       }
       return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
-    stop,
   };
 }
 
