@@ -16,6 +16,7 @@ import type { StopReason } from "./core/run_info.ts";
 import { fileSink } from "./core/sink.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
+import { signalReason } from "./core/run/coordinator.ts";
 import { run } from "./run.ts";
 
 const stderr = fileSink(Deno.stderr);
@@ -155,6 +156,12 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     parse: duration,
   },
   {
+    flags: "--load-timeout <duration>",
+    help: "time the plan may take to load, here and in each load worker (default 60s)",
+    env: "STAMPEDE_LOAD_TIMEOUT",
+    parse: duration,
+  },
+  {
     flags: "--stats-interval <duration>",
     help: "how often workers report and recorders get a snapshot (default 1s)",
     env: "STAMPEDE_STATS_INTERVAL",
@@ -273,8 +280,15 @@ function configureLogging(level: LogLevel): void {
   });
 }
 
-function exitCodeOf(reason: StopReason, workersFailed: number): number {
+/**
+ * The exit code of a finished run. A signal that came after the run itself ended (while
+ * recorders lingered or exported) still says the process was stopped by it.
+ */
+function exitCodeOf(reason: StopReason, workersFailed: number, signal: AbortSignal): number {
   if (reason === "failed" || workersFailed > 0) return ExitCode.run;
+  if (signal.aborted && reason !== "interrupted" && reason !== "terminated") {
+    reason = signalReason(signal);
+  }
   if (reason === "interrupted") return ExitCode.interrupted;
   if (reason === "terminated") return ExitCode.terminated;
   return ExitCode.ok;
@@ -357,6 +371,7 @@ async function main(args: string[]): Promise<number> {
         host: opts.host,
         workers: opts.workers,
         stopTimeout: opts.stopTimeout,
+        loadTimeout: opts.loadTimeout,
         statsInterval: opts.statsInterval,
         recorders: plugins,
         recorderOptions: opts,
@@ -369,7 +384,7 @@ async function main(args: string[]): Promise<number> {
         signal: signals.signal,
         cutOff: signals.cutOff,
       });
-      return exitCodeOf(summary.stop_reason, summary.workers_failed);
+      return exitCodeOf(summary.stop_reason, summary.workers_failed, signals.signal);
     } finally {
       signals.close();
     }

@@ -2,8 +2,9 @@
 // recorder set from creation to stop, and runs the coordinator.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseDuration } from "./core/duration.ts";
-import { PlanError, UsageError } from "./core/errors.ts";
+import { getLogger } from "@logtape/logtape";
+import { formatDuration, parseDuration } from "./core/duration.ts";
+import { describeError, PlanError, UsageError } from "./core/errors.ts";
 import { DEFAULT_TIMEOUT_MS } from "./core/http/client.ts";
 import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 import { checkHost, isPlan, type Plan, userKindsOf } from "./core/plan/plan.ts";
@@ -12,11 +13,19 @@ import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
 import type { Recorder, RecorderPlugin } from "./core/recorder/types.ts";
 import { createRunInfo, type RunInfo } from "./core/run_info.ts";
-import { coordinate, type CoordinatorOptions, type RunOutcome } from "./core/run/coordinator.ts";
+import {
+  coordinate,
+  type CoordinatorOptions,
+  type RunOutcome,
+  signalReason,
+} from "./core/run/coordinator.ts";
 import { inlineTransport } from "./core/run/inline_transport.ts";
 import type { HttpSettings } from "./core/run/protocol.ts";
 import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
-import { fileSink, type TextSink } from "./core/sink.ts";
+import { redactUrls } from "./core/redact.ts";
+import { checkWritable, fileSink, type TextSink, writeFileAtomic } from "./core/sink.ts";
+import { StatsAggregator } from "./core/stats/aggregator.ts";
+import { ABORTED, settleWithin } from "./core/timers.ts";
 import { buildSummary, type Summary } from "./core/stats/summary.ts";
 import { DEFAULT_PERCENTILES } from "./core/stats/types.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
@@ -35,6 +44,8 @@ export interface RunOptions {
   workers?: number;
   /** Time in-flight tasks get after the stop (default 0: cut off and counted as aborted). */
   stopTimeout?: string | number;
+  /** Time the plan may take to load, on this thread and in each load worker (default 60 s). */
+  loadTimeout?: string | number;
   /** How often workers report and recorders get a snapshot (default 1 s). */
   statsInterval?: string | number;
   /** Recorders: built-in ids, module paths or plugin objects (default `["console"]`). */
@@ -78,21 +89,39 @@ function nonNegative(value: number, what: string): number {
   return value;
 }
 
-/** The plan object and, when it came from (or names) a module, that module's URL. */
+/** How long a plan may take to load when nothing says otherwise. */
+export const DEFAULT_LOAD_TIMEOUT = "60s";
+
+/**
+ * The plan object and, when it came from (or names) a module, that module's URL. A module that
+ * does not finish loading within `loadTimeoutMs` fails; `plan` is null when a signal came first.
+ */
 async function loadPlan(
   plan: Plan | string | URL,
   options: RunOptions,
-): Promise<{ plan: Plan; planUrl: string | null }> {
+  loadTimeoutMs: number,
+): Promise<{ plan: Plan | null; planUrl: string | null }> {
   if (isPlan(plan)) return { plan, planUrl: options.planUrl ? planUrlOf(options.planUrl) : null };
-  if (typeof plan === "string" || plan instanceof URL) {
-    const planUrl = planUrlOf(plan);
-    return { plan: await importPlan(planUrl), planUrl };
+  if (typeof plan !== "string" && !(plan instanceof URL)) {
+    throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
   }
-  throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
+  const planUrl = planUrlOf(plan);
+  const loaded = await settleWithin(
+    importPlan(planUrl),
+    loadTimeoutMs,
+    () =>
+      new PlanError(
+        `Cannot load plan "${planUrl}": it did not finish loading within ${
+          formatDuration(loadTimeoutMs)
+        } (a top-level await that never settles?); raise --load-timeout if it needs longer`,
+      ),
+    options.signal,
+  );
+  return { plan: loaded === ABORTED ? null : loaded, planUrl };
 }
 
 /** The HTTP settings of every user: run options win over the plan's `http`. */
-function resolveHttp(options: RunOptions, plan: Plan): HttpSettings {
+function resolveHttp(options: RunOptions, plan: Plan, host: string): HttpSettings {
   const engine = options.httpEngine ?? plan.http?.engine ?? DEFAULT_HTTP_ENGINE;
   if (!(HTTP_ENGINES as readonly string[]).includes(engine)) {
     throw new UsageError(
@@ -106,6 +135,7 @@ function resolveHttp(options: RunOptions, plan: Plan): HttpSettings {
     );
   }
   return {
+    host,
     engine,
     insecure,
     timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -116,7 +146,12 @@ function resolveHttp(options: RunOptions, plan: Plan): HttpSettings {
 /** The run's settings without its recorders: every flag, env var and plan default, once. */
 type RunSettings = Omit<CoordinatorOptions, "run" | "recorders" | "signal" | "cutOff">;
 
-function resolveSettings(plan: Plan, planUrl: string | null, options: RunOptions): RunSettings {
+function resolveSettings(
+  plan: Plan,
+  planUrl: string | null,
+  host: string,
+  options: RunOptions,
+): RunSettings {
   const load = plan.load ?? {};
   const users = nonNegative(options.users ?? load.users ?? 1, "users");
   const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
@@ -125,7 +160,7 @@ function resolveSettings(plan: Plan, planUrl: string | null, options: RunOptions
   }
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
-  const http = resolveHttp(options, plan);
+  const http = resolveHttp(options, plan, host);
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
   const workers = nonNegative(options.workers ?? defaultWorkers, "workers");
   if (!Number.isInteger(workers)) {
@@ -137,9 +172,9 @@ function resolveSettings(plan: Plan, planUrl: string | null, options: RunOptions
     );
   }
   const statsIntervalMs = parseDuration(options.statsInterval ?? "1s", "stats interval");
-  if (statsIntervalMs < 100) {
+  if (statsIntervalMs < 100 || statsIntervalMs > 3_600_000) {
     throw new UsageError(
-      `Cannot use stats interval "${options.statsInterval}": it must be >= 100ms`,
+      `Cannot use stats interval "${options.statsInterval}": it must be between 100ms and 1h`,
     );
   }
   const percentiles = options.percentiles ?? DEFAULT_PERCENTILES;
@@ -156,6 +191,7 @@ function resolveSettings(plan: Plan, planUrl: string | null, options: RunOptions
     runTimeMs,
     workers: Math.max(1, workers),
     stopTimeoutMs: parseDuration(options.stopTimeout ?? 0, "stop timeout"),
+    loadTimeoutMs: parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout"),
     statsIntervalMs,
     percentiles,
     http,
@@ -217,7 +253,11 @@ async function createRecorders(
  * ```
  */
 export async function run(plan: Plan | string | URL, options: RunOptions = {}): Promise<Summary> {
-  const loaded = await loadPlan(plan, options);
+  // Outputs are checked before anything runs: a bad path fails now, not after the run.
+  if (options.summaryPath) checkWritable(options.summaryPath, "summary file");
+  const loadTimeoutMs = parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout");
+  const loaded = await loadPlan(plan, options, loadTimeoutMs);
+  if (loaded.plan === null) return await stoppedWhileLoading(loaded.planUrl, options);
   const hostInput = options.host ?? loaded.plan.host;
   if (!hostInput) {
     throw new PlanError(
@@ -225,24 +265,24 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     );
   }
   const host = checkHost(hostInput, "host");
-  const settings = resolveSettings(loaded.plan, loaded.planUrl, options);
+  const settings = resolveSettings(loaded.plan, loaded.planUrl, host, options);
   const registry = options.registry ?? builtinRegistry();
   const plugins = await registry.loadAll(options.recorders ?? ["console"]);
   const metadata: Record<string, string> = {};
   for (const plugin of plugins) {
     Object.assign(metadata, plugin.metadata?.(options.recorderOptions ?? {}));
   }
-  const planPath = loaded.planUrl ? new URL(loaded.planUrl).pathname : null;
   const runInfo = createRunInfo({
-    testplan: options.testplan ?? loaded.plan.name ??
-      (planPath ? basename(planPath, extname(planPath)) : "plan"),
-    host,
+    testplan: options.testplan ?? loaded.plan.name ?? planName(loaded.planUrl),
+    // Every record, metric and log shows the host; its credentials stay with the requests.
+    host: redactUrls(host),
     tags: options.tags,
     metadata,
   });
 
   const recorders = await createRecorders(plugins, options, runInfo, settings);
   let outcome: RunOutcome | undefined;
+  let written: Summary | undefined;
   try {
     outcome = await coordinate({
       ...settings,
@@ -251,13 +291,64 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
       signal: options.signal,
       cutOff: options.cutOff,
     });
+    // Written as soon as the final stats are known, before lingers and final exports: a kill
+    // during those cannot lose it.
+    written = buildSummary(outcome, recorders.problems);
+    await saveSummary(options.summaryPath, written);
   } finally {
-    // Every recorder flushes and closes, however the run ended.
-    await recorders.stop(outcome?.reason ?? "failed");
+    // Every recorder flushes and closes, however the run ended. A signal that comes now (the
+    // first after a run that ended by itself, else the second) cuts lingering short.
+    await recorders.stop(
+      outcome?.reason ?? "failed",
+      options.signal?.aborted ? options.cutOff : options.signal,
+    );
   }
   const summary = buildSummary(outcome, recorders.problems);
-  if (options.summaryPath) {
-    await Deno.writeTextFile(options.summaryPath, JSON.stringify(summary, null, 2) + "\n");
+  if (summary.problems.length > written.problems.length) {
+    await saveSummary(options.summaryPath, summary);
   }
+  return summary;
+}
+
+/** The run's name from its plan module's file name. */
+function planName(planUrl: string | null): string {
+  if (planUrl === null) return "plan";
+  const path = new URL(planUrl).pathname;
+  return basename(path, extname(path));
+}
+
+/** Writes the summary file, if one was asked for; a failure is said, not thrown. */
+async function saveSummary(path: string | undefined, summary: Summary): Promise<void> {
+  if (!path) return;
+  try {
+    await writeFileAtomic(path, JSON.stringify(summary, null, 2) + "\n");
+  } catch (error) {
+    getLogger(["stampede", "summary"]).error("Cannot write summary file {path}: {error}", {
+      path: JSON.stringify(path),
+      error: describeError(error),
+    });
+  }
+}
+
+/** The summary of a run stopped by a signal while its plan was still loading: nothing ran. */
+async function stoppedWhileLoading(planUrl: string | null, options: RunOptions): Promise<Summary> {
+  const now = new Date();
+  const summary = buildSummary({
+    run: createRunInfo({
+      testplan: options.testplan ?? planName(planUrl),
+      host: redactUrls(options.host ?? ""),
+      tags: options.tags,
+    }),
+    reason: signalReason(options.signal),
+    startedAt: now,
+    endedAt: now,
+    final: {
+      users: 0,
+      cumulative: new StatsAggregator({}).cumulative(0),
+      failures: [],
+    },
+    workerFailures: [],
+  });
+  await saveSummary(options.summaryPath, summary);
   return summary;
 }

@@ -76,3 +76,53 @@ export function openFileSink(path: string, options: OpenFileOptions = {}): TextS
     },
   };
 }
+
+/** Why `path` cannot be written, or null when it can: a missing folder, a folder, no access. */
+function unwritable(path: string): string | null {
+  try {
+    if (Deno.statSync(path).isDirectory) return "it is a directory";
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return (error as Error).message;
+  }
+  const probe = `${path}.${Deno.pid}.probe`;
+  try {
+    Deno.writeTextFileSync(probe, "");
+    Deno.removeSync(probe);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Checks before the run that an output file can be written (its folder exists and takes new
+ * files), so a bad path fails at once, not after the run. Throws a {@link UsageError}:
+ * `Cannot write summary file "out/s.json": No such file or directory ...`.
+ */
+export function checkWritable(path: string, what: string): void {
+  const why = unwritable(path);
+  if (why !== null) throw new UsageError(`Cannot write ${what} "${path}": ${why}`);
+}
+
+/**
+ * Writes `text` to `path` whole or not at all: into a temporary file beside it, synced, then
+ * renamed over it. A full disk leaves the old file (or none), never half of one.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${Deno.pid}.tmp`;
+  try {
+    const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
+    try {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}

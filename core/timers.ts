@@ -27,7 +27,8 @@ export function setLongTimeout(fn: () => void, ms: number, unref = false): () =>
 export const ABORTED: unique symbol = Symbol("aborted");
 
 /**
- * Waits for `promise` at most `timeoutMs`; past that, rejects with `onTimeout()`. When `signal`
+ * Waits for `promise` at most `timeoutMs` (Infinity: no limit); past that, rejects with
+ * `onTimeout()`. When `signal`
  * aborts first, resolves to {@link ABORTED} at once (the promise is left to settle unobserved).
  */
 export function settleWithin<T>(
@@ -42,7 +43,9 @@ export function settleWithin<T>(
   }
   return new Promise((resolve, reject) => {
     const onAbort = () => done(() => resolve(ABORTED));
-    const cancel = setLongTimeout(() => done(() => reject(onTimeout())), timeoutMs);
+    const cancel = Number.isFinite(timeoutMs)
+      ? setLongTimeout(() => done(() => reject(onTimeout())), timeoutMs)
+      : () => {};
     let settled = false;
     function done(settle: () => void) {
       if (settled) return;

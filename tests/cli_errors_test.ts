@@ -82,6 +82,25 @@ const cases: { what: string; args: string[]; code: number; message: RegExp; bare
     message: /Cannot load recorder "nosuch": no such recorder/,
   },
   {
+    what: "a summary file in a folder that does not exist",
+    args: [GOOD, "--summary", "/nonexistent-folder/summary.json"],
+    code: 2,
+    message: /Cannot write summary file "\/nonexistent-folder\/summary\.json": .*No such file/,
+  },
+  {
+    what: "a plan that never finishes loading",
+    args: [`${BAD}/never_loads.plan.ts`, "--load-timeout", "1s"],
+    code: 3,
+    message:
+      /Cannot load plan ".*never_loads\.plan\.ts": it did not finish loading within 1s .*--load-timeout/,
+  },
+  {
+    what: "a plan that never finishes loading in the load workers",
+    args: [`${ROOT}tests/plans/never_loads_in_workers.plan.ts`, "--load-timeout", "1s"],
+    code: 4,
+    message: /Cannot start load workers: the plan did not load in every worker within 1s/,
+  },
+  {
     what: "a bad host",
     args: [GOOD, "--host", "ftp://x", "--run-time", "1s"],
     code: 3,

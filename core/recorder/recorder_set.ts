@@ -3,6 +3,7 @@
 // Timeouts and isolation live here, once, not in each recorder.
 import { getLogger } from "@logtape/logtape";
 import { describeError } from "../errors.ts";
+import { ABORTED, settleWithin } from "../timers.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -52,7 +53,7 @@ export class RecorderSet {
     this.#reported.add(key);
     const line = `recorder "${id}" ${message} in ${where}; the run goes on`;
     this.problems.push(line);
-    this.#log.warn(line);
+    this.#log.warn("{line}", { line });
   }
 
   /**
@@ -122,15 +123,28 @@ export class RecorderSet {
     this.#call("system.samples", (r) => r.system && (() => r.system!.samples(samples)), true);
   }
 
-  /** Stops every recorder (they flush) and waits for all calls, each bounded by the timeout. */
-  async stop(reason: StopReason): Promise<void> {
+  /**
+   * Stops every recorder (they flush) and waits for all calls, each bounded by the timeout.
+   * When `cut` aborts, it waits no longer (the user asked to end now): a recorder still
+   * lingering or exporting is reported as cut short.
+   */
+  async stop(reason: StopReason, cut?: AbortSignal): Promise<void> {
     this.#call(
       "output.stop",
       (r) => r.output && (() => r.output!.stop(reason)),
       false,
       (r) => Math.max(this.#timeoutMs, r.output?.stopTimeoutMs ?? 0),
     );
-    await Promise.all(this.#members.map((m) => m.chain));
+    const pending = new Set(this.#members);
+    const all = Promise.all(this.#members.map((m) => m.chain.then(() => pending.delete(m))));
+    const cutNow = await settleWithin(all, Infinity, () => new Error("unreachable"), cut);
+    if (cutNow === ABORTED) {
+      for (const member of pending) {
+        const line = `recorder "${member.id}" was cut short by a signal in output.stop`;
+        this.problems.push(line);
+        this.#log.warn("{line}", { line });
+      }
+    }
     for (const member of this.#members) {
       try {
         for (const line of member.recorder.problems?.() ?? []) {

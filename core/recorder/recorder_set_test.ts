@@ -102,3 +102,22 @@ Deno.test("an output that declares a longer stop gets it; others keep the usual 
   assert.ok(lingered);
   assert.deepEqual(set.problems, []);
 });
+
+Deno.test("a signal during the stop stops the wait for a lingering recorder and says so", async () => {
+  const lingering: Recorder = {
+    output: { stopTimeoutMs: 60_000, stop: () => new Promise<void>(() => {}) },
+  };
+  const quick: Recorder = { output: { stop: () => {} } };
+  const set = new RecorderSet([{ id: "lingering", recorder: lingering }, {
+    id: "quick",
+    recorder: quick,
+  }]);
+  const cut = new AbortController();
+  setTimeout(() => cut.abort(), 50);
+  const start = performance.now();
+  await set.stop("completed", cut.signal);
+  assert.ok(performance.now() - start < 5_000);
+  assert.deepEqual(set.problems, [
+    'recorder "lingering" was cut short by a signal in output.stop',
+  ]);
+});

@@ -7,6 +7,7 @@ import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { StatsAggregator } from "../stats/aggregator.ts";
+import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
 import type { HttpSettings } from "./protocol.ts";
 import { UserRamp } from "./ramp.ts";
@@ -30,6 +31,8 @@ export interface CoordinatorOptions {
   workers: number;
   /** How long in-flight tasks may finish after the stop, in ms. */
   stopTimeoutMs: number;
+  /** How long every load worker may take to load the plan, in ms. */
+  loadTimeoutMs: number;
   statsIntervalMs: number;
   percentiles: readonly number[];
   /** The run's recorders; the caller that created them stops them. */
@@ -57,12 +60,16 @@ export interface RunOutcome {
 }
 
 const SCHEDULE_TICK_MS = 100;
-const READY_TIMEOUT_MS = 60_000;
 /** Extra time, past the stop timeout, that a worker gets to send its final stats. */
 const FINAL_STATS_GRACE_MS = 5_000;
 /** A worker silent for this many stats intervals (and at least the floor) is lost. */
 const SILENT_INTERVALS = 10;
 const SILENT_FLOOR_MS = 5_000;
+
+/** Why a signal stopped the run: its reason says SIGTERM, else it was SIGINT or an abort. */
+export function signalReason(signal: AbortSignal | undefined): StopReason {
+  return signal?.reason === "terminated" ? "terminated" : "interrupted";
+}
 
 /** The first stop asked for wins; later ones are ignored. */
 class StopLatch {
@@ -106,32 +113,40 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   });
   const run: Run = { options, pool, ramp, aggregator, system, stop };
 
-  await pool.start({
-    planUrl: options.planUrl,
-    run: options.run,
-    statsIntervalMs: options.statsIntervalMs,
-    http: options.http,
-  }, READY_TIMEOUT_MS);
+  const ready = await pool.start(
+    {
+      planUrl: options.planUrl,
+      run: options.run,
+      statsIntervalMs: options.statsIntervalMs,
+      http: options.http,
+    },
+    options.loadTimeoutMs,
+    options.signal,
+  );
   // The run's clock starts once every worker is ready: test_start, the summary's started_at
   // and the elapsed time all count from this moment.
   const startedAt = new Date();
-  const startMs = performance.now();
-  system.start();
-  recorders.event("test_start", "coordinator", {
-    started_at: startedAt.toISOString(),
-    users: options.users,
-    spawn_rate: Number.isFinite(options.spawnRate) ? options.spawnRate : null,
-    run_time_ms: options.runTimeMs,
-    workers: workerCount,
-    host: options.run.host,
-  }, startedAt);
-
-  const reason = await runUntilStop(run, startMs);
-
-  getLogger(["stampede", "coordinator"]).info(
-    `Stopping (${reason}); waiting up to ${options.stopTimeoutMs} ms for running tasks`,
-  );
-  await pool.stop(options.stopTimeoutMs, FINAL_STATS_GRACE_MS, options.cutOff);
+  let reason: StopReason;
+  if (ready) {
+    system.start();
+    recorders.event("test_start", "coordinator", {
+      started_at: startedAt.toISOString(),
+      users: options.users,
+      spawn_rate: Number.isFinite(options.spawnRate) ? options.spawnRate : null,
+      run_time_ms: options.runTimeMs,
+      workers: workerCount,
+      host: options.run.host,
+    }, startedAt);
+    reason = await runUntilStop(run, performance.now());
+    getLogger(["stampede", "coordinator"]).info(
+      "Stopping ({reason}); waiting up to {stopTimeoutMs} ms for running tasks",
+      { reason, stopTimeoutMs: options.stopTimeoutMs },
+    );
+    await pool.stop(options.stopTimeoutMs, FINAL_STATS_GRACE_MS, options.cutOff);
+  } else {
+    // Stopped while the workers were still loading the plan: no user ever ran.
+    reason = signalReason(options.signal);
+  }
   const endedAt = new Date();
   const durationMs = endedAt.getTime() - startedAt.getTime();
   const final: FinalSnapshot = {
@@ -170,13 +185,12 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
 async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
   const { options, pool, ramp, aggregator, system, stop } = run;
   const elapsedMs = () => performance.now() - startMs;
-  const onAbort = () =>
-    stop.request(options.signal?.reason === "terminated" ? "terminated" : "interrupted");
+  const onAbort = () => stop.request(signalReason(options.signal));
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort);
-  const runTimer = options.runTimeMs === null
-    ? undefined
-    : setTimeout(() => stop.request("completed"), options.runTimeMs);
+  const cancelRunTimer = options.runTimeMs === null
+    ? () => {}
+    : setLongTimeout(() => stop.request("completed"), options.runTimeMs);
   if (options.users === 0 && options.runTimeMs === null) stop.request("completed");
 
   const schedule = () => {
@@ -218,7 +232,7 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
   try {
     return await stop.reason;
   } finally {
-    clearTimeout(runTimer);
+    cancelRunTimer();
     clearInterval(scheduleTimer);
     clearInterval(statsTimer);
     options.signal?.removeEventListener("abort", onAbort);

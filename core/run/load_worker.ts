@@ -6,6 +6,7 @@ import { createHttpClientFactory } from "../http/client.ts";
 import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
 import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
 import { importPlan } from "../plan/plan_loader.ts";
+import { setLongTimeout } from "../timers.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { LagMonitor, SystemSampler } from "./system_metrics.ts";
 import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
@@ -91,7 +92,6 @@ export class LoadWorker {
     this.#stats = stats;
     const http: HttpSettings = init.http;
     const createHttpClient = createHttpClientFactory(stats, {
-      host: run.host,
       ...http,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
     });
@@ -168,18 +168,19 @@ export class LoadWorker {
     const all = [...this.#users.values()].flat();
     for (const user of all) user.stop();
     const finished = Promise.all(all.map((u) => u.done));
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancel = () => {};
     const timedOut = await Promise.race([
       finished.then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
+        cancel = setLongTimeout(() => resolve(true), timeoutMs);
         this.#cutOff = () => resolve(true);
       }),
     ]);
-    clearTimeout(timer);
+    cancel();
     this.#cutOff = null;
     if (timedOut) {
       for (const user of all) user.abort();
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         finished,
         new Promise((resolve) => timer = setTimeout(resolve, ABORT_GRACE_MS)),

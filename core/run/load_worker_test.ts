@@ -42,7 +42,13 @@ Deno.test("a user running synchronous tasks back to back does not starve its wor
     planUrl: "",
     run: createRunInfo({ testplan: "spin", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 20,
-    http: { engine: "h1", insecure: false, timeoutMs: 1000, headers: {} },
+    http: {
+      host: "http://127.0.0.1:1",
+      engine: "h1",
+      insecure: false,
+      timeoutMs: 1000,
+      headers: {},
+    },
   });
   await worker.handle({ type: "users", counts: { spinner: 1 } });
   await done;

@@ -7,6 +7,8 @@ import type { SystemReadings } from "./system_metrics.ts";
 
 /** The HTTP settings of every user, resolved once on the coordinator (flags > env > plan). */
 export interface HttpSettings {
+  /** The target's base URL, credentials included (only RunInfo's redacted host is ever shown). */
+  host: string;
   engine: HttpEngineName;
   /** Skips TLS certificate checks (h1 only). */
   insecure: boolean;

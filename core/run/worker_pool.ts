@@ -2,10 +2,12 @@
 // users each was given and runs, and where their messages go. It knows workers only through a
 // WorkerTransport, so where a worker runs (a Web Worker, a remote host) is not its concern.
 import { getLogger } from "@logtape/logtape";
+import { formatDuration } from "../duration.ts";
 import { RunError } from "../errors.ts";
 import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { StatsDelta } from "../stats/delta.ts";
 import type { FromWorker, ToWorker, WorkerSystemReadings, WorkerUsers } from "./protocol.ts";
+import { ABORTED, setLongTimeout, settleWithin } from "../timers.ts";
 import type { WorkerLink, WorkerTransport } from "./worker_transport.ts";
 
 /** What the pool reports to the coordinator. */
@@ -82,20 +84,14 @@ export class WorkerPool {
   }
 
   /**
-   * Opens every worker, sends it `init` and waits until all have loaded the plan. A worker that
-   * fails, or none ready within `readyTimeoutMs`, throws a {@link RunError} (the pool is closed).
+   * Opens every worker, sends it `init` and waits until all have loaded the plan: true when they
+   * have, false when `signal` aborted first (the pool is then closed). A worker that fails, or
+   * none ready within `loadTimeoutMs`, throws a {@link RunError} (the pool is closed).
    */
-  async start(init: WorkerInit, readyTimeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+  async start(init: WorkerInit, loadTimeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    let ready: boolean;
     try {
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new RunError(`Cannot start load workers: not ready within ${readyTimeoutMs} ms`),
-            ),
-          readyTimeoutMs,
-        );
+      const allReady = new Promise<void>((resolve, reject) => {
         this.#onSettled = resolve;
         this.#onStartFailure = (line) => reject(new RunError(`Cannot start load worker ${line}`));
         for (const w of this.#workers) {
@@ -108,14 +104,27 @@ export class WorkerPool {
           w.link?.post({ type: "init", workerId: w.id, ...init });
         }
       });
+      const outcome = await settleWithin(
+        allReady,
+        loadTimeoutMs,
+        () =>
+          new RunError(
+            `Cannot start load workers: the plan did not load in every worker within ${
+              formatDuration(loadTimeoutMs)
+            }; raise --load-timeout if it needs longer`,
+          ),
+        signal,
+      );
+      ready = outcome !== ABORTED;
     } catch (error) {
       this.close();
       throw error;
     } finally {
-      clearTimeout(timer);
       this.#onSettled = null;
       this.#onStartFailure = null;
     }
+    if (!ready) this.close();
+    return ready;
   }
 
   /** Gives worker i the users per kind in `perWorker[i]`; unchanged counts are not resent. */
@@ -181,12 +190,12 @@ export class WorkerPool {
     if (cutOff?.aborted) cutNow();
     else cutOff?.addEventListener("abort", cutNow, { once: true });
     this.#checkStopped();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancel = () => {};
     await Promise.race([
       allStopped,
-      new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs + graceMs)),
+      new Promise<void>((resolve) => cancel = setLongTimeout(resolve, timeoutMs + graceMs)),
     ]);
-    clearTimeout(timer);
+    cancel();
     cutOff?.removeEventListener("abort", cutNow);
     this.#onSettled = null;
     for (const w of running()) {
@@ -227,13 +236,16 @@ export class WorkerPool {
         // Every worker runs the same plan: a warning all of them give is said once.
         if (this.#warningsSaid.has(message.message)) return;
         this.#warningsSaid.add(message.message);
-        this.#log.warn(`${w.source}: ${message.message}`);
+        this.#log.warn("{source}: {message}", { source: w.source, message: message.message });
         return;
       case "failed":
         return this.#fail(w, message.message);
       default: {
         const unknown: never = message;
-        this.#log.error(`Unknown message from ${w.source}: ${JSON.stringify(unknown)}`);
+        this.#log.error("Unknown message from {source}: {message}", {
+          source: w.source,
+          message: JSON.stringify(unknown),
+        });
       }
     }
   }
@@ -246,7 +258,7 @@ export class WorkerPool {
     w.link = null;
     const line = `${w.source}: ${message}`;
     this.failures.push(line);
-    this.#log.error(`Load worker failed: ${line}`);
+    this.#log.error("Load worker failed: {line}", { line });
     if (starting && this.#onStartFailure) return this.#onStartFailure(line);
     this.#recorders.event("worker_failed", w.source, { message });
     this.#checkStopped();
