@@ -15,6 +15,7 @@ import {
   type PushMetricExporter,
 } from "@opentelemetry/sdk-metrics";
 import { getLogger } from "@logtape/logtape";
+import { redactUrls } from "../../core/redact.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -89,6 +90,7 @@ export class OtelRecorder implements Recorder {
   readonly #system: SystemInstruments;
   readonly #lastKinds = new Set<string>();
   #stopped = false;
+  #saidStalled = false;
 
   /** `exporter` defaults to the OTLP exporter the config asks for (tests pass their own). */
   constructor(
@@ -113,16 +115,26 @@ export class OtelRecorder implements Recorder {
       exporter,
       intervalMs: config.intervalMs,
       metricProducers: [this.#requests],
-      onFailure: (error, stats) =>
+      // Said once each: later failures are counted and listed in the summary's problems.
+      onFailure: (error, stats) => {
+        if (stats.failures !== 1) return;
         log.warn(
-          `Cannot export metrics to "${config.url}": ${error} (${stats.failures} of ${stats.attempts} exports failed so far; the run goes on)`,
-        ),
-      onStalled: (runningMs) =>
+          "Cannot export metrics to {url}: {error}; later failures are counted, not repeated, and the run goes on",
+          { url: JSON.stringify(redactUrls(config.url)), error: redactUrls(error) },
+        );
+      },
+      onStalled: (runningMs) => {
+        if (this.#saidStalled) return;
+        this.#saidStalled = true;
         log.warn(
-          `Metrics export to "${config.url}" has not finished after ${
-            (runningMs / 1000).toFixed(1)
-          } s: the collector is down or slow; the exporter retries until its ${config.timeoutMs} ms timeout and the run goes on`,
-        ),
+          "Metrics export to {url} has not finished after {seconds} s: the collector is down or slow; the exporter retries until its {timeoutMs} ms timeout and the run goes on",
+          {
+            url: JSON.stringify(redactUrls(config.url)),
+            seconds: (runningMs / 1000).toFixed(1),
+            timeoutMs: config.timeoutMs,
+          },
+        );
+      },
     });
     this.#provider = new MeterProvider({ resource, readers: [this.#reader] });
     const meter = this.#provider.getMeter(SCOPE_NAME, run.version);
@@ -236,7 +248,9 @@ export class OtelRecorder implements Recorder {
     const { attempts, failures, lastError } = this.#reader.stats;
     if (failures === 0) return [];
     return [
-      `${failures} of ${attempts} metric exports to "${this.#config.url}" failed (last: ${lastError})`,
+      `${failures} of ${attempts} metric exports to "${
+        redactUrls(this.#config.url)
+      }" failed (last: ${redactUrls(lastError ?? "")})`,
     ];
   }
 }
