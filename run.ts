@@ -7,7 +7,7 @@ import { formatDuration, parseDuration } from "./core/duration.ts";
 import { describeError, PlanError, UsageError } from "./core/errors.ts";
 import { DEFAULT_TIMEOUT_MS } from "./core/http/client.ts";
 import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
-import { checkHost, isPlan, type Plan, userKindsOf } from "./core/plan/plan.ts";
+import { checkHost, isPlan, MAX_USERS, type Plan, userKindsOf } from "./core/plan/plan.ts";
 import { importPlan } from "./core/plan/plan_loader.ts";
 import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
@@ -82,9 +82,15 @@ export function planUrlOf(path: string | URL): string {
   return /^(file|https?):/.test(path) ? path : pathToFileURL(resolve(path)).href;
 }
 
-function nonNegative(value: number, what: string): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new UsageError(`Cannot use ${what} "${value}": it must be a number >= 0`);
+/** More load workers than this is a mistake, not a plan: each is a thread. */
+const MAX_WORKERS = 1024;
+
+/** A count of users or workers: a whole number from 0 to `max`. */
+function wholeCount(value: number, what: string, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new UsageError(
+      `Cannot use ${what} "${value}": it must be a whole number from 0 to ${max}`,
+    );
   }
   return value;
 }
@@ -153,7 +159,7 @@ function resolveSettings(
   options: RunOptions,
 ): RunSettings {
   const load = plan.load ?? {};
-  const users = nonNegative(options.users ?? load.users ?? 1, "users");
+  const users = wholeCount(options.users ?? load.users ?? 1, "users", MAX_USERS);
   const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
   if (!(spawnRate > 0)) {
     throw new UsageError(`Cannot use spawn rate "${spawnRate}": it must be a number > 0`);
@@ -162,10 +168,7 @@ function resolveSettings(
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
   const http = resolveHttp(options, plan, host);
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
-  const workers = nonNegative(options.workers ?? defaultWorkers, "workers");
-  if (!Number.isInteger(workers)) {
-    throw new UsageError(`Cannot use workers "${workers}": need a whole number`);
-  }
+  const workers = wholeCount(options.workers ?? defaultWorkers, "workers", MAX_WORKERS);
   if (workers > 0 && !planUrl) {
     throw new UsageError(
       "Cannot run a plan object in Web Workers without its module URL; pass planUrl: import.meta.url or workers: 0",

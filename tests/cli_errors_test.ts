@@ -69,6 +69,12 @@ const cases: { what: string; args: string[]; code: number; message: RegExp; bare
     bare: true,
   },
   {
+    what: "absurdly many users",
+    args: [GOOD, "--users", "1000000000"],
+    code: 2,
+    message: /Cannot use users "1000000000": it must be a whole number from 0 to 1000000/,
+  },
+  {
     what: "a bad number",
     args: [GOOD, "--users", "many"],
     code: 2,

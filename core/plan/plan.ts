@@ -1,4 +1,5 @@
 // The plan API: definePlan, think times, the task context, and validation with clear errors.
+import { parseDuration } from "../duration.ts";
 import { PlanError } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
 import { HTTP_ENGINES, type HttpEngineName } from "../http/engine.ts";
@@ -200,6 +201,7 @@ function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
   if (insecure !== undefined && typeof insecure !== "boolean") {
     throw new PlanError(`Cannot use plan: http.insecure must be true or false`);
   }
+  checkLoad(spec.load);
   const users = spec.users;
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
@@ -263,14 +265,45 @@ export function checkHost(host: string, what: string): string {
   return host.replace(/\/+$/, "");
 }
 
+/** The most users one run places: each needs about 20 KB, so a million is 20 GB. */
+export const MAX_USERS = 1_000_000;
+
+/** Weights are shares: past this, their sums lose precision (1e308 split 9:1). */
+export const MAX_WEIGHT = 1_000_000;
+
 function checkWeight(weight: unknown, where: string): number {
   if (weight === undefined) return 1;
-  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
+  if (
+    typeof weight !== "number" || !Number.isFinite(weight) || weight < 0 || weight > MAX_WEIGHT
+  ) {
     throw new PlanError(
-      `Cannot use plan: ${where}.weight is ${String(weight)}; weights are numbers >= 0`,
+      `Cannot use plan: ${where}.weight is ${
+        String(weight)
+      }; weights are numbers from 0 to ${MAX_WEIGHT}`,
     );
   }
   return weight;
+}
+
+function checkLoad(load: LoadSpec | undefined): void {
+  if (load === undefined) return;
+  const users = load.users;
+  if (users !== undefined && (!Number.isInteger(users) || users < 0 || users > MAX_USERS)) {
+    throw new PlanError(
+      `Cannot use plan: load.users is ${users}; it must be a whole number from 0 to ${MAX_USERS}`,
+    );
+  }
+  const rate = load.spawnRate;
+  if (rate !== undefined && !(typeof rate === "number" && rate > 0)) {
+    throw new PlanError(`Cannot use plan: load.spawnRate is ${rate}; it must be a number > 0`);
+  }
+  if (load.duration !== undefined) {
+    try {
+      parseDuration(load.duration, "load.duration");
+    } catch (cause) {
+      throw new PlanError(`Cannot use plan: ${(cause as Error).message}`, { cause });
+    }
+  }
 }
 
 function normalizeWait(wait: unknown, where: string): WaitTime {

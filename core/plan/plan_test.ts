@@ -45,6 +45,11 @@ Deno.test("definePlan names what is wrong", () => {
     [{ users: { u: { weight: 0, tasks: { t: task } } } }, /every user kind has weight 0/],
     [{ users: { u: { wait: -2, tasks: { t: task } } } }, /users\.u\.wait must be/],
     [{ host: "localhost:80", users: { u: { tasks: { t: task } } } }, /host "localhost:80"/],
+    [{ users: { u: { weight: 1e308, tasks: { t: task } } } }, /weights are numbers from 0 to/],
+    [{ users: { u: { tasks: { t: task } } }, load: { users: 2.5 } }, /load\.users is 2\.5/],
+    [{ users: { u: { tasks: { t: task } } }, load: { users: 1e9 } }, /from 0 to 1000000/],
+    [{ users: { u: { tasks: { t: task } } }, load: { spawnRate: 0 } }, /load\.spawnRate is 0/],
+    [{ users: { u: { tasks: { t: task } } }, load: { duration: "soon" } }, /load\.duration "soon"/],
   ];
   for (const [spec, message] of bad) {
     assert.throws(() => definePlan(spec as never), (e: unknown) => {
