@@ -3,6 +3,7 @@ import { formatDuration } from "../core/duration.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
+  LifecycleEvent,
   Recorder,
   RecorderContext,
   RecorderPlugin,
@@ -98,15 +99,52 @@ export function finalTables(final: FinalSnapshot): string {
   return lines.join("\n") + "\n";
 }
 
+/** What latencies measured by an overloaded generator mean, said with every overload warning. */
+const INFLATED = "latencies include the generator's own delay: add workers, machines or think time";
+
+/** The console's line for an overload warning, or null for other events. */
+export function overloadWarning(event: LifecycleEvent): string | null {
+  switch (event.name) {
+    case "cpu_warning": {
+      const { cpu_percent, cpu_wait_percent, threshold_percent, duration_ms } = event.data;
+      const wait = cpu_wait_percent ? ` (and waited for one ${cpu_wait_percent} %)` : "";
+      return `${event.source} is overloaded: its thread was busy ${cpu_percent} % of a core${wait} ` +
+        `for ${formatDuration(duration_ms)} (limit ${threshold_percent} %); ${INFLATED}`;
+    }
+    case "event_loop_lag_warning":
+      return `${event.source} is overloaded: its event loop runs ${event.data.lag_p99_ms} ms late ` +
+        `(p99, limit ${event.data.threshold_ms} ms); ${INFLATED}`;
+    default:
+      return null;
+  }
+}
+
 /** A live view on stderr every interval and the final tables on stdout. */
 export class ConsoleRecorder implements Recorder {
   readonly #live: TextSink;
   readonly #out: TextSink;
   #drawn = false;
+  /** Sources that were overloaded during the run. */
+  readonly #overloaded = new Set<string>();
 
   constructor(live: TextSink, out: TextSink) {
     this.#live = live;
     this.#out = out;
+  }
+
+  readonly lifecycle = {
+    event: (event: LifecycleEvent) => {
+      const warning = overloadWarning(event);
+      if (warning === null) return;
+      this.#overloaded.add(event.source);
+      this.#clearLive();
+      this.#live.write(`stampede: warning: ${warning}\n`);
+    },
+  };
+
+  #clearLive(): void {
+    if (this.#drawn) this.#live.write("\r\x1b[2K");
+    this.#drawn = false;
   }
 
   readonly request = {
@@ -120,9 +158,14 @@ export class ConsoleRecorder implements Recorder {
       }
     },
     final: (snapshot: FinalSnapshot) => {
-      if (this.#drawn) this.#live.write("\r\x1b[2K");
-      this.#drawn = false;
-      this.#out.write(finalTables(snapshot));
+      this.#clearLive();
+      let text = finalTables(snapshot);
+      if (this.#overloaded.size > 0) {
+        text += `\nThe load generator was overloaded (${
+          [...this.#overloaded].join(", ")
+        }): the latencies above include its own delay.\n`;
+      }
+      this.#out.write(text);
     },
   };
 }

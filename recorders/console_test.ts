@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConsoleRecorder, finalTables, formatMs, liveLine } from "./console.ts";
+import { ConsoleRecorder, finalTables, formatMs, liveLine, overloadWarning } from "./console.ts";
 import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/types.ts";
 import type { EndpointStats } from "../core/stats/types.ts";
 
@@ -122,4 +122,30 @@ Deno.test("on a terminal the live view redraws in place; otherwise one line per 
   new ConsoleRecorder(sink(false), sink(false)).request.interval(snapshot);
   assert.ok(!written[0].includes("\r") && written[0].endsWith("\n"));
   assert.equal(formatMs(0.123), "0.12");
+});
+
+Deno.test("overload warnings say who, how much, and what it does to the latencies", () => {
+  assert.equal(
+    overloadWarning({
+      name: "cpu_warning",
+      at: "",
+      source: "worker-2",
+      data: { cpu_percent: 97.5, threshold_percent: 90, duration_ms: 10_000 },
+    }),
+    "worker-2 is overloaded: its thread was busy 97.5 % of a core for 10s (limit 90 %); " +
+      "latencies include the generator's own delay: add workers, machines or think time",
+  );
+  assert.match(
+    overloadWarning({
+      name: "event_loop_lag_warning",
+      at: "",
+      source: "worker-1",
+      data: { lag_p99_ms: 62, threshold_ms: 50 },
+    })!,
+    /^worker-1 is overloaded: its event loop runs 62 ms late \(p99, limit 50 ms\); latencies/,
+  );
+  assert.equal(
+    overloadWarning({ name: "worker_started", at: "", source: "worker-1", data: {} }),
+    null,
+  );
 });

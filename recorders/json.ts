@@ -29,6 +29,7 @@ export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
   spawning_complete: "stampede.event.spawn.complete",
   test_stop: "stampede.event.test.stop",
   cpu_warning: "stampede.event.cpu.warning",
+  event_loop_lag_warning: "stampede.event.event_loop_lag.warning",
   worker_started: "stampede.event.worker.started",
   worker_stopped: "stampede.event.worker.stopped",
   worker_failed: "stampede.event.worker.failed",
@@ -44,7 +45,11 @@ export const METRIC_NAMES = {
 } as const;
 
 /** Events that point at a problem are logged at level WARN, the others at INFO. */
-const WARNING_EVENTS = new Set<LifecycleEventName>(["cpu_warning", "worker_failed"]);
+const WARNING_EVENTS = new Set<LifecycleEventName>([
+  "cpu_warning",
+  "event_loop_lag_warning",
+  "worker_failed",
+]);
 
 /** Fields every record carries; an event detail of the same name is renamed. */
 const RESERVED_FIELDS = new Set([

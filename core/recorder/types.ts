@@ -31,6 +31,11 @@ export interface LifecycleEventData {
     threshold_percent: number;
     duration_ms: number;
   };
+  /**
+   * A load-generating thread's event loop has lagged above the threshold (p99) for several
+   * samples in a row; said again each time the lag doubles.
+   */
+  event_loop_lag_warning: { lag_p99_ms: number; threshold_ms: number };
   /** A load worker loaded the plan and is ready. */
   worker_started: Record<string, never>;
   /** A load worker ended every user and sent its last stats. */

@@ -7,6 +7,7 @@ import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { StatsAggregator } from "../stats/aggregator.ts";
+import type { GeneratorHealth } from "../stats/summary.ts";
 import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
 import type { HttpSettings } from "./protocol.ts";
@@ -57,6 +58,8 @@ export interface RunOutcome {
   final: FinalSnapshot;
   /** Workers that failed or were lost, with why. */
   workerFailures: string[];
+  /** How the load generator held up (saturated threads, a lagging event loop). */
+  generator: GeneratorHealth;
 }
 
 const SCHEDULE_TICK_MS = 100;
@@ -175,6 +178,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     endedAt,
     final,
     workerFailures: [...pool.failures],
+    generator: system.health(),
   };
 }
 

@@ -4,6 +4,21 @@ import { roundTo } from "../numbers.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import type { EndpointStats, FailureStats, StatsView } from "./types.ts";
 
+/**
+ * How the load generator itself held up: when a load thread was saturated or its event loop
+ * lagged, the latencies it measured include its own delay.
+ */
+export interface GeneratorHealth {
+  /** A cpu_warning or event_loop_lag_warning fired during the run. */
+  overloaded: boolean;
+  /** The busiest load thread's CPU over any sample, in percent of one core (null: unknown). */
+  maxCpuPercent: number | null;
+  /** The worst p99 event-loop lag of any load thread over any sample, in ms (null: unknown). */
+  maxEventLoopLagP99Ms: number | null;
+  /** The warnings, one line each. */
+  warnings: string[];
+}
+
 /** What a summary is built from: the outcome of a finished run. */
 export interface SummarySource {
   run: RunInfo;
@@ -13,6 +28,8 @@ export interface SummarySource {
   final: { users: number; cumulative: StatsView; failures: FailureStats[] };
   /** Load workers that failed or were lost, one line each. */
   workerFailures: readonly string[];
+  /** How the generator held up; absent when nothing was sampled. */
+  generator?: GeneratorHealth;
 }
 
 /** Percentiles the summary always carries, as its keys. */
@@ -50,6 +67,17 @@ export interface Summary {
   failures: { method: string; name: string; error: string; occurrences: number }[];
   /** Load workers that failed or were lost during the run (their last interval is lost). */
   workers_failed: number;
+  /**
+   * A load thread was saturated or its event loop lagged: the latencies include the
+   * generator's own delay (see `generator`).
+   */
+  generator_overloaded: boolean;
+  /** How the load generator held up: its busiest thread, its worst lag, its warnings. */
+  generator: {
+    max_cpu_percent: number | null;
+    max_event_loop_lag_p99_ms: number | null;
+    warnings: string[];
+  };
   /** Problems of recorders and workers during the run, one line each. */
   problems: string[];
 }
@@ -97,6 +125,12 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
     })),
     failures: failures.map((f) => ({ ...f })),
     workers_failed: outcome.workerFailures.length,
+    generator_overloaded: outcome.generator?.overloaded ?? false,
+    generator: {
+      max_cpu_percent: outcome.generator?.maxCpuPercent ?? null,
+      max_event_loop_lag_p99_ms: outcome.generator?.maxEventLoopLagP99Ms ?? null,
+      warnings: [...outcome.generator?.warnings ?? []],
+    },
     problems: [...outcome.workerFailures, ...problems],
   };
 }

@@ -276,7 +276,7 @@ export class PrometheusMetrics {
     w.family(
       "stampede_lifecycle_events_total",
       "counter",
-      "Lifecycle events (test_start, spawning_complete, test_stop, cpu_warning, worker_*) by source",
+      "Lifecycle events (test_start, spawning_complete, test_stop, cpu_warning, event_loop_lag_warning, worker_*) by source",
     );
     for (const { event, source, count } of this.#events.values()) {
       w.sample("stampede_lifecycle_events_total", { event, source }, count);
