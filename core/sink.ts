@@ -45,7 +45,9 @@ export interface OpenFileOptions {
 /**
  * Opens (creates) `path` and returns a sink that writes whole texts to it synchronously, so
  * nothing waits in a buffer; `close()` syncs and closes it. A path that cannot be opened throws
- * a {@link UsageError}: `Cannot open JSON file "out/x.json": No such file or directory ...`.
+ * a {@link UsageError}: `Cannot open JSON file "out/x.json": No such file or directory ...`. A
+ * write that fails (a full disk) throws once; the file is cut back to the last whole write, and
+ * later writes are dropped, so it never ends mid-line.
  */
 export function openFileSink(path: string, options: OpenFileOptions = {}): TextSink {
   let file: Deno.FsFile;
@@ -65,14 +67,41 @@ export function openFileSink(path: string, options: OpenFileOptions = {}): TextS
     );
   }
   let open = true;
+  // A device or pipe (`/dev/stderr`) has nothing to sync and no length to cut back to.
+  const { isFile, size } = file.statSync();
+  /** Bytes of whole writes so far: a failed write is cut back to here. */
+  let length = options.append ? size : 0;
+  let failed = false;
   return {
     isTerminal: false,
-    write: (text) => writeAllSync(file, encoder.encode(text)),
+    write(text) {
+      if (failed || !open) return;
+      const bytes = encoder.encode(text);
+      try {
+        writeAllSync(file, bytes);
+        length += bytes.length;
+      } catch (cause) {
+        // A full disk: the file keeps whole writes only, and later ones are dropped unsaid.
+        failed = true;
+        try {
+          if (isFile) file.truncateSync(length);
+        } catch { /* the file ends where the disk filled */ }
+        throw new Error(
+          `Cannot write ${options.what ?? "file"} "${path}": ${
+            cause instanceof Error ? cause.message : cause
+          }; later writes are dropped`,
+          { cause },
+        );
+      }
+    },
     close() {
       if (!open) return;
       open = false;
-      file.syncDataSync();
-      file.close();
+      try {
+        if (isFile) file.syncDataSync();
+      } finally {
+        file.close();
+      }
     },
   };
 }
