@@ -14,7 +14,7 @@ Deno.test("run(plan object) runs users on the calling thread and returns the sum
         u: {
           wait: constant(0.01),
           tasks: {
-            hit: async ({ http }) => void await http.get("/hit", { query: { q: 1 } }),
+            hit: ({ http }) => http.get("/hit", { query: { q: 1 } }),
             custom: ({ record }) =>
               record({ type: "db", name: "select", durationMs: 2.5, bytes: 10 }),
           },
@@ -90,9 +90,9 @@ Deno.test("an aborted signal stops the run gracefully; onStart and onStop run pe
       users: {
         u: {
           wait: constant(0.01),
-          onStart: async ({ http }) => void await http.post("/login"),
-          onStop: async ({ http }) => void await http.post("/logout"),
-          tasks: { t: async ({ http }) => void await http.get("/work") },
+          onStart: ({ http }) => http.post("/login"),
+          onStop: ({ http }) => http.post("/logout"),
+          tasks: { t: ({ http }) => http.get("/work") },
         },
       },
     });
@@ -134,7 +134,7 @@ Deno.test("recorders passed as objects get intervals, the final snapshot and lif
     const plan = definePlan({
       host: server.url,
       users: {
-        u: { wait: constant(0.01), tasks: { t: async ({ http }) => void await http.get("/") } },
+        u: { wait: constant(0.01), tasks: { t: ({ http }) => http.get("/") } },
       },
     });
     const summary = await run(plan, {

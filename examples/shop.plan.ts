@@ -10,7 +10,7 @@ export default definePlan({
       weight: 3,
       wait: between(0.5, 2),
       tasks: {
-        browse: { weight: 5, run: async ({ http }) => void await http.get("/products") },
+        browse: { weight: 5, run: ({ http }) => http.get("/products") },
         item: {
           weight: 2,
           run: async ({ http }) => {
@@ -21,14 +21,14 @@ export default definePlan({
         },
         buy: {
           weight: 1,
-          run: async ({ http }) => void await http.post("/cart", { json: { id: 7, qty: 1 } }),
+          run: ({ http }) => http.post("/cart", { json: { id: 7, qty: 1 } }),
         },
       },
     },
     bot: {
       weight: 1,
       wait: constant(0.2),
-      tasks: { ping: async ({ http }) => void await http.post("/ping", { json: { a: 1 } }) },
+      tasks: { ping: ({ http }) => http.post("/ping", { json: { a: 1 } }) },
     },
   },
   load: { users: 20, spawnRate: 10, duration: "20s" },

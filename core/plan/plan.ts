@@ -57,8 +57,11 @@ export interface TaskContext {
   sleep(seconds: number): Promise<void>;
 }
 
-/** The body of a task. */
-export type TaskFn = (ctx: TaskContext) => void | Promise<void>;
+/**
+ * The body of a task: a function of the task context; what it returns (a response, a promise of
+ * one) is awaited and ignored, so `({ http }) => http.get("/")` is a task.
+ */
+export type TaskFn = (ctx: TaskContext) => void | Promise<unknown>;
 
 /** A task: picked with probability proportional to `weight` (default 1). */
 export interface TaskSpec {

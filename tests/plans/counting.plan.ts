@@ -8,18 +8,18 @@ export default definePlan({
       weight: 3,
       wait: between(0.005, 0.02),
       tasks: {
-        list: { weight: 3, run: async ({ http }) => void await http.get("/a") },
+        list: { weight: 3, run: ({ http }) => http.get("/a") },
         item: {
           weight: 1,
-          run: async ({ http }) =>
-            void await http.get(`/item/${Math.floor(Math.random() * 1000)}`, { name: "/item/:id" }),
+          run: ({ http }) =>
+            http.get(`/item/${Math.floor(Math.random() * 1000)}`, { name: "/item/:id" }),
         },
       },
     },
     writer: {
       weight: 1,
       wait: between(0.005, 0.02),
-      tasks: { write: async ({ http }) => void await http.post("/b", { json: { n: 1 } }) },
+      tasks: { write: ({ http }) => http.post("/b", { json: { n: 1 } }) },
     },
   },
   load: { users: 8, spawnRate: 100 },

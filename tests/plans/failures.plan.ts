@@ -12,10 +12,10 @@ export default definePlan({
         boom: () => {
           throw new Error("boom");
         },
-        server_error: async ({ http }) => void await http.get("/500"),
-        refused: async ({ http }) => void await http.get(refusedUrl, { name: "refused" }),
-        timeout: async ({ http }) => void await http.get("/hang", { timeoutMs: 200 }),
-        fine: async ({ http }) => void await http.get("/ok"),
+        server_error: ({ http }) => http.get("/500"),
+        refused: ({ http }) => http.get(refusedUrl, { name: "refused" }),
+        timeout: ({ http }) => http.get("/hang", { timeoutMs: 200 }),
+        fine: ({ http }) => http.get("/ok"),
       },
     },
   },

@@ -4,7 +4,7 @@ import { constant, definePlan } from "../../mod.ts";
 export default definePlan({
   name: "flat-out",
   users: {
-    u: { wait: constant(0), tasks: { delay: async ({ http }) => void await http.get("/delay") } },
+    u: { wait: constant(0), tasks: { delay: ({ http }) => http.get("/delay") } },
   },
   load: { users: 20, spawnRate: 1000 },
 });

@@ -5,5 +5,5 @@ if ("WorkerGlobalScope" in globalThis) await new Promise(() => {});
 
 export default definePlan({
   name: "never-in-workers",
-  users: { u: { tasks: { home: async ({ http }) => void await http.get("/") } } },
+  users: { u: { tasks: { home: ({ http }) => http.get("/") } } },
 });

@@ -1,5 +1,5 @@
 import { definePlan } from "../../mod.ts";
 
 export default definePlan({
-  users: { u: { tasks: { t: async ({ http }) => void await http.get("/") } } },
+  users: { u: { tasks: { t: ({ http }) => http.get("/") } } },
 });

@@ -9,8 +9,8 @@ export default definePlan({
       weight: 3,
       wait: between(0.01, 0.03),
       tasks: {
-        list: { weight: 4, run: async ({ http }) => void await http.get("/a") },
-        missing: { weight: 1, run: async ({ http }) => void await http.get("/missing") },
+        list: { weight: 4, run: ({ http }) => http.get("/a") },
+        missing: { weight: 1, run: ({ http }) => http.get("/missing") },
       },
     },
     writer: {
@@ -19,7 +19,7 @@ export default definePlan({
       tasks: {
         write: {
           weight: 5,
-          run: async ({ http }) => void await http.post("/b", { json: { n: 1 } }),
+          run: ({ http }) => http.post("/b", { json: { n: 1 } }),
         },
         boom: {
           weight: 1,

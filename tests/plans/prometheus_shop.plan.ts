@@ -8,19 +8,19 @@ export default definePlan({
       weight: 2,
       wait: between(0.005, 0.02),
       tasks: {
-        fast: { weight: 3, run: async ({ http }) => void await http.get("/fast") },
-        slow: { weight: 3, run: async ({ http }) => void await http.get("/slow") },
+        fast: { weight: 3, run: ({ http }) => http.get("/fast") },
+        slow: { weight: 3, run: ({ http }) => http.get("/slow") },
         item: {
           weight: 1,
-          run: async ({ http }) =>
-            void await http.get(`/item/${Math.floor(Math.random() * 100)}`, { name: "/item/:id" }),
+          run: ({ http }) =>
+            http.get(`/item/${Math.floor(Math.random() * 100)}`, { name: "/item/:id" }),
         },
       },
     },
     buyer: {
       weight: 1,
       wait: between(0.005, 0.02),
-      tasks: { cart: async ({ http }) => void await http.post("/cart", { json: { id: 7 } }) },
+      tasks: { cart: ({ http }) => http.post("/cart", { json: { id: 7 } }) },
     },
   },
   load: { users: 6, spawnRate: 100 },
