@@ -7,7 +7,14 @@ import { formatDuration, parseDuration } from "./core/duration.ts";
 import { describeError, PlanError, UsageError } from "./core/errors.ts";
 import { DEFAULT_TIMEOUT_MS } from "./core/http/client.ts";
 import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
-import { checkHost, isPlan, MAX_USERS, type Plan, userKindsOf } from "./core/plan/plan.ts";
+import {
+  checkHost,
+  isPlan,
+  MAX_USERS,
+  type Plan,
+  planTimeoutMs,
+  userKindsOf,
+} from "./core/plan/plan.ts";
 import { importPlan } from "./core/plan/plan_loader.ts";
 import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
@@ -144,7 +151,7 @@ function resolveHttp(options: RunOptions, plan: Plan, host: string): HttpSetting
     host,
     engine,
     insecure,
-    timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: planTimeoutMs(plan.http) ?? DEFAULT_TIMEOUT_MS,
     headers: { ...plan.http?.headers },
   };
 }

@@ -49,6 +49,12 @@ const cases: { what: string; args: string[]; code: number; message: RegExp; bare
     message: /Cannot use plan: users\.u\.weight is -1; weights are numbers >= 0/,
   },
   {
+    what: "a typo in a plan key",
+    args: [`${BAD}/typo_key.plan.ts`],
+    code: 3,
+    message: /Cannot use plan: unknown key "load\.user"; did you mean "load\.users"\?/,
+  },
+  {
     what: "no host",
     args: [`${ROOT}tests/plans/no_host.plan.ts`],
     code: 3,

@@ -1,29 +1,13 @@
-// The plan API: definePlan, think times, the task context, and validation with clear errors.
-import { parseDuration } from "../duration.ts";
-import { PlanError } from "../errors.ts";
+// The plan API: definePlan, the plan's types and the task context; validate.ts checks a plan,
+// wait.ts makes think times.
 import type { HttpClient } from "../http/client.ts";
-import { HTTP_ENGINES, type HttpEngineName } from "../http/engine.ts";
+import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
+import { normalizeUsers, validatePlan } from "./validate.ts";
+import type { Duration, WaitTime } from "./wait.ts";
 
-/** Think time: returns how many seconds a user waits after each task. */
-export type WaitTime = () => number;
-
-/** Think time drawn uniformly between `minS` and `maxS` seconds. */
-export function between(minS: number, maxS: number): WaitTime {
-  if (!(minS >= 0) || !(maxS >= minS)) {
-    throw new PlanError(`Cannot use between(${minS}, ${maxS}): need 0 <= min <= max seconds`);
-  }
-  const spanS = maxS - minS;
-  return () => minS + Math.random() * spanS;
-}
-
-/** Think time of exactly `seconds` after every task (`constant(0)`: none). */
-export function constant(seconds: number): WaitTime {
-  if (!(seconds >= 0)) {
-    throw new PlanError(`Cannot use constant(${seconds}): need seconds >= 0`);
-  }
-  return () => seconds;
-}
+export { between, constant, type Duration, type WaitTime } from "./wait.ts";
+export { checkHost, MAX_USERS, MAX_WEIGHT, normalizeUsers, planTimeoutMs } from "./validate.ts";
 
 /** A non-HTTP request reported by a task through `ctx.record(...)`. */
 export interface RecordedRequest {
@@ -73,8 +57,8 @@ export interface TaskSpec {
 export interface UserSpec {
   /** Share of the users that are of this kind (default 1). */
   weight?: number;
-  /** Think time after each task: `between(a, b)`, `constant(s)` or a number of seconds. */
-  wait?: WaitTime | number;
+  /** Think time after each task: `between(a, b)`, `constant(d)`, a duration (`"2s"`) or seconds. */
+  wait?: WaitTime | Duration;
   /** The tasks, by name: a spec, or a bare function of weight 1. */
   tasks: Record<string, TaskSpec | TaskFn>;
   /** Runs once when a user of this kind starts (e.g. log in). */
@@ -90,7 +74,7 @@ export interface LoadSpec {
   /** Users started per second while ramping up. */
   spawnRate?: number;
   /** How long the run lasts: `30s`, `5m`, `1h30m` or seconds. */
-  duration?: string | number;
+  duration?: Duration;
 }
 
 /** A load test plan, as written by its author. */
@@ -108,7 +92,9 @@ export interface PlanSpec {
 
 /** A plan's HTTP defaults; `--http-engine` and `--insecure` win over `engine` and `insecure`. */
 export interface PlanHttpOptions {
-  /** Request timeout in milliseconds (default 60 000). */
+  /** Request timeout: seconds or a duration such as `"5s"` (default 60 s). */
+  timeout?: Duration;
+  /** Request timeout in milliseconds, the older way to say `timeout` (not both). */
   timeoutMs?: number;
   /** Headers sent with every request. */
   headers?: Record<string, string>;
@@ -182,146 +168,4 @@ export function userKindsOf(plan: Plan): readonly NormalizedUserKind[] {
 /** Whether `value` came from `definePlan`. */
 export function isPlan(value: unknown): value is Plan {
   return typeof value === "object" && value !== null && (value as Plan)[PLAN] === true;
-}
-
-/** Checks the plan's shape and normalizes its users; throws {@link PlanError} naming the first
- * problem. */
-function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
-  if (typeof spec !== "object" || spec === null) {
-    throw new PlanError("Cannot use plan: definePlan() needs an object");
-  }
-  if (spec.name !== undefined && typeof spec.name !== "string") {
-    throw new PlanError("Cannot use plan: name must be a string");
-  }
-  if (spec.host !== undefined) checkHost(spec.host, "plan host");
-  const engine = spec.http?.engine;
-  if (engine !== undefined && !(HTTP_ENGINES as readonly string[]).includes(engine)) {
-    throw new PlanError(
-      `Cannot use plan: http.engine "${engine}" is not one of ${HTTP_ENGINES.join(", ")}`,
-    );
-  }
-  const insecure = spec.http?.insecure;
-  if (insecure !== undefined && typeof insecure !== "boolean") {
-    throw new PlanError(`Cannot use plan: http.insecure must be true or false`);
-  }
-  checkLoad(spec.load);
-  const users = spec.users;
-  if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
-    throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
-  }
-  return normalizeUsers(users);
-}
-
-/** Normalizes the users map: weights, wait functions, task lists. */
-export function normalizeUsers(users: Record<string, UserSpec>): NormalizedUserKind[] {
-  const kinds: NormalizedUserKind[] = [];
-  for (const [kind, user] of Object.entries(users)) {
-    const where = `users.${kind}`;
-    if (typeof user !== "object" || user === null) {
-      throw new PlanError(`Cannot use plan: ${where} must be an object with tasks`);
-    }
-    const weight = checkWeight(user.weight, where);
-    const tasks: NormalizedTask[] = [];
-    if (typeof user.tasks !== "object" || user.tasks === null) {
-      throw new PlanError(`Cannot use plan: ${where}.tasks is missing`);
-    }
-    for (const [name, task] of Object.entries(user.tasks)) {
-      const spec = typeof task === "function" ? { run: task } : task;
-      if (typeof spec !== "object" || spec === null || typeof spec.run !== "function") {
-        throw new PlanError(`Cannot use plan: ${where}.tasks.${name} has no run function`);
-      }
-      tasks.push({
-        name,
-        weight: checkWeight(spec.weight, `${where}.tasks.${name}`),
-        run: spec.run,
-      });
-    }
-    if (!tasks.some((t) => t.weight > 0)) {
-      throw new PlanError(`Cannot use plan: ${where} has no task with a weight above 0`);
-    }
-    kinds.push({
-      kind,
-      weight,
-      wait: normalizeWait(user.wait, where),
-      tasks,
-      onStart: checkHook(user.onStart, `${where}.onStart`),
-      onStop: checkHook(user.onStop, `${where}.onStop`),
-    });
-  }
-  if (!kinds.some((k) => k.weight > 0)) {
-    throw new PlanError("Cannot use plan: every user kind has weight 0");
-  }
-  return kinds;
-}
-
-/** Checks a base URL; returns it without a trailing slash. */
-export function checkHost(host: string, what: string): string {
-  let url: URL;
-  try {
-    url = new URL(host);
-  } catch (cause) {
-    throw new PlanError(`Cannot use ${what} "${host}": it is not a URL`, { cause });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new PlanError(`Cannot use ${what} "${host}": only http:// and https:// are supported`);
-  }
-  return host.replace(/\/+$/, "");
-}
-
-/** The most users one run places: each needs about 20 KB, so a million is 20 GB. */
-export const MAX_USERS = 1_000_000;
-
-/** Weights are shares: past this, their sums lose precision (1e308 split 9:1). */
-export const MAX_WEIGHT = 1_000_000;
-
-function checkWeight(weight: unknown, where: string): number {
-  if (weight === undefined) return 1;
-  if (
-    typeof weight !== "number" || !Number.isFinite(weight) || weight < 0 || weight > MAX_WEIGHT
-  ) {
-    throw new PlanError(
-      `Cannot use plan: ${where}.weight is ${
-        String(weight)
-      }; weights are numbers from 0 to ${MAX_WEIGHT}`,
-    );
-  }
-  return weight;
-}
-
-function checkLoad(load: LoadSpec | undefined): void {
-  if (load === undefined) return;
-  const users = load.users;
-  if (users !== undefined && (!Number.isInteger(users) || users < 0 || users > MAX_USERS)) {
-    throw new PlanError(
-      `Cannot use plan: load.users is ${users}; it must be a whole number from 0 to ${MAX_USERS}`,
-    );
-  }
-  const rate = load.spawnRate;
-  if (rate !== undefined && !(typeof rate === "number" && rate > 0)) {
-    throw new PlanError(`Cannot use plan: load.spawnRate is ${rate}; it must be a number > 0`);
-  }
-  if (load.duration !== undefined) {
-    try {
-      parseDuration(load.duration, "load.duration");
-    } catch (cause) {
-      throw new PlanError(`Cannot use plan: ${(cause as Error).message}`, { cause });
-    }
-  }
-}
-
-function normalizeWait(wait: unknown, where: string): WaitTime {
-  if (wait === undefined) return () => 0;
-  if (typeof wait === "function") return wait as WaitTime;
-  if (typeof wait === "number" && Number.isFinite(wait) && wait >= 0) return () => wait;
-  throw new PlanError(
-    `Cannot use plan: ${where}.wait must be between(a, b), constant(s) or seconds >= 0`,
-  );
-}
-
-function checkHook(hook: unknown, where: string): TaskFn | undefined {
-  if (hook === undefined) return undefined;
-  if (typeof hook !== "function") {
-    throw new PlanError(`Cannot use plan: ${where} must be a function`);
-  }
-  return hook as TaskFn;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { between, constant, definePlan, isPlan, userKindsOf } from "./plan.ts";
+import { between, constant, definePlan, isPlan, planTimeoutMs, userKindsOf } from "./plan.ts";
 import { PlanError } from "../errors.ts";
 
 const task = { run: () => {} };
@@ -50,6 +50,23 @@ Deno.test("definePlan names what is wrong", () => {
     [{ users: { u: { tasks: { t: task } } }, load: { users: 1e9 } }, /from 0 to 1000000/],
     [{ users: { u: { tasks: { t: task } } }, load: { spawnRate: 0 } }, /load\.spawnRate is 0/],
     [{ users: { u: { tasks: { t: task } } }, load: { duration: "soon" } }, /load\.duration "soon"/],
+    [
+      { users: { u: { tasks: { t: task } } }, load: { user: 6 } },
+      /^Cannot use plan: unknown key "load\.user"; did you mean "load\.users"\?$/,
+    ],
+    [{ users: { u: { tasks: { t: task } } }, stages: [] }, /unknown key "stages"; known keys/],
+    [
+      { users: { u: { tasks: { t: task }, wiat: 1 } } },
+      /"users\.u\.wiat"; did you mean "users\.u\.wait"/,
+    ],
+    [{ users: { u: { tasks: { t: { ...task, wieght: 2 } } } } }, /"users\.u\.tasks\.t\.wieght"/],
+    [
+      { users: { u: { tasks: { t: task } } }, http: { timeOut: 5 } },
+      /did you mean "http\.timeout"/,
+    ],
+    [{ users: { u: { tasks: { t: task } } }, http: { timeout: "5s", timeoutMs: 5 } }, /keep one/],
+    [{ users: { u: { tasks: { t: task } } }, http: { timeout: "30d" } }, /at most 24 days/],
+    [{ users: { u: { wait: "soon", tasks: { t: task } } } }, /users\.u\.wait "soon"/],
   ];
   for (const [spec, message] of bad) {
     assert.throws(() => definePlan(spec as never), (e: unknown) => {
@@ -60,4 +77,22 @@ Deno.test("definePlan names what is wrong", () => {
   }
   assert.throws(() => between(2, 1), /between\(2, 1\)/);
   assert.throws(() => constant(-1), /constant\(-1\)/);
+});
+
+Deno.test("durations in a plan: seconds or text, in wait, between, constant and the timeout", () => {
+  assert.equal(constant("1m30s")(), 90);
+  assert.equal(constant(0.5)(), 0.5);
+  for (let i = 0; i < 100; i++) {
+    const s = between("500ms", "2s")();
+    assert.ok(s >= 0.5 && s <= 2, String(s));
+  }
+  const plan = definePlan({
+    users: { u: { wait: "250ms", tasks: { t: task } } },
+    http: { timeout: "5s" },
+  });
+  assert.equal(userKindsOf(plan)[0].wait(), 0.25);
+  assert.equal(planTimeoutMs(plan.http), 5_000);
+  assert.equal(planTimeoutMs({ timeout: 2 }), 2_000);
+  assert.equal(planTimeoutMs({ timeoutMs: 700 }), 700);
+  assert.throws(() => between("2s", "1s"), /between\(2s, 1s\): need 0 <= min <= max/);
 });

@@ -1,0 +1,178 @@
+// Checking a plan before anything runs: every key known, every value in range, the users
+// normalized once. Errors name the path of what is wrong and say what would be right.
+import { PlanError } from "../errors.ts";
+import { HTTP_ENGINES } from "../http/engine.ts";
+import { MAX_TIMER_MS } from "../timers.ts";
+import { checkKnownKeys } from "./keys.ts";
+import type {
+  LoadSpec,
+  NormalizedTask,
+  NormalizedUserKind,
+  PlanHttpOptions,
+  PlanSpec,
+  TaskFn,
+  UserSpec,
+} from "./plan.ts";
+import { durationSeconds, normalizeWait } from "./wait.ts";
+
+/** The keys a plan knows, at each level. Keys that later features add are listed here. */
+const PLAN_KEYS = ["name", "host", "users", "load", "http"] as const;
+const USER_KEYS = ["weight", "wait", "tasks", "onStart", "onStop"] as const;
+const TASK_KEYS = ["weight", "run"] as const;
+const LOAD_KEYS = ["users", "spawnRate", "duration"] as const;
+const HTTP_KEYS = ["timeout", "timeoutMs", "headers", "engine", "insecure"] as const;
+
+/**
+ * Checks the plan's shape and normalizes its users; throws {@link PlanError} naming the first
+ * problem (an unknown key with the key it was probably meant to be).
+ */
+export function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
+  if (typeof spec !== "object" || spec === null) {
+    throw new PlanError("Cannot use plan: definePlan() needs an object");
+  }
+  if (spec.name !== undefined && typeof spec.name !== "string") {
+    throw new PlanError("Cannot use plan: name must be a string");
+  }
+  checkKnownKeys(spec, PLAN_KEYS, "");
+  if (spec.host !== undefined) checkHost(spec.host, "plan host");
+  checkHttp(spec.http);
+  checkLoad(spec.load);
+  const users = spec.users;
+  if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
+    throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
+  }
+  return normalizeUsers(users);
+}
+
+/** Normalizes the users map: weights, wait functions, task lists. */
+export function normalizeUsers(users: Record<string, UserSpec>): NormalizedUserKind[] {
+  const kinds: NormalizedUserKind[] = [];
+  for (const [kind, user] of Object.entries(users)) {
+    const where = `users.${kind}`;
+    if (typeof user !== "object" || user === null) {
+      throw new PlanError(`Cannot use plan: ${where} must be an object with tasks`);
+    }
+    checkKnownKeys(user, USER_KEYS, where);
+    const weight = checkWeight(user.weight, where);
+    const tasks: NormalizedTask[] = [];
+    if (typeof user.tasks !== "object" || user.tasks === null) {
+      throw new PlanError(`Cannot use plan: ${where}.tasks is missing`);
+    }
+    for (const [name, task] of Object.entries(user.tasks)) {
+      const spec = typeof task === "function" ? { run: task } : task;
+      if (typeof spec !== "object" || spec === null || typeof spec.run !== "function") {
+        throw new PlanError(`Cannot use plan: ${where}.tasks.${name} has no run function`);
+      }
+      checkKnownKeys(spec, TASK_KEYS, `${where}.tasks.${name}`);
+      tasks.push({
+        name,
+        weight: checkWeight(spec.weight, `${where}.tasks.${name}`),
+        run: spec.run,
+      });
+    }
+    if (!tasks.some((t) => t.weight > 0)) {
+      throw new PlanError(`Cannot use plan: ${where} has no task with a weight above 0`);
+    }
+    kinds.push({
+      kind,
+      weight,
+      wait: normalizeWait(user.wait, where),
+      tasks,
+      onStart: checkHook(user.onStart, `${where}.onStart`),
+      onStop: checkHook(user.onStop, `${where}.onStop`),
+    });
+  }
+  if (!kinds.some((k) => k.weight > 0)) {
+    throw new PlanError("Cannot use plan: every user kind has weight 0");
+  }
+  return kinds;
+}
+
+/** Checks a base URL; returns it without a trailing slash. */
+export function checkHost(host: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch (cause) {
+    throw new PlanError(`Cannot use ${what} "${host}": it is not a URL`, { cause });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new PlanError(`Cannot use ${what} "${host}": only http:// and https:// are supported`);
+  }
+  return host.replace(/\/+$/, "");
+}
+
+/** The most users one run places: each needs about 20 KB, so a million is 20 GB. */
+export const MAX_USERS = 1_000_000;
+
+/** Weights are shares: past this, their sums lose precision (1e308 split 9:1). */
+export const MAX_WEIGHT = 1_000_000;
+
+function checkWeight(weight: unknown, where: string): number {
+  if (weight === undefined) return 1;
+  if (
+    typeof weight !== "number" || !Number.isFinite(weight) || weight < 0 || weight > MAX_WEIGHT
+  ) {
+    throw new PlanError(
+      `Cannot use plan: ${where}.weight is ${
+        String(weight)
+      }; weights are numbers from 0 to ${MAX_WEIGHT}`,
+    );
+  }
+  return weight;
+}
+
+function checkHttp(http: PlanHttpOptions | undefined): void {
+  if (http === undefined) return;
+  checkKnownKeys(http, HTTP_KEYS, "http");
+  const engine = http.engine;
+  if (engine !== undefined && !(HTTP_ENGINES as readonly string[]).includes(engine)) {
+    throw new PlanError(
+      `Cannot use plan: http.engine "${engine}" is not one of ${HTTP_ENGINES.join(", ")}`,
+    );
+  }
+  if (http.insecure !== undefined && typeof http.insecure !== "boolean") {
+    throw new PlanError(`Cannot use plan: http.insecure must be true or false`);
+  }
+  if (http.timeout !== undefined && http.timeoutMs !== undefined) {
+    throw new PlanError("Cannot use plan: http.timeout and http.timeoutMs say the same; keep one");
+  }
+  const timeoutMs = http.timeout !== undefined
+    ? durationSeconds(http.timeout, "http.timeout") * 1000
+    : http.timeoutMs;
+  if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new PlanError(
+      `Cannot use plan: the request timeout ${timeoutMs} ms is out of range; it must be above 0 and at most 24 days`,
+    );
+  }
+}
+
+/** The plan's request timeout in ms (`http.timeout` or `http.timeoutMs`), if it sets one. */
+export function planTimeoutMs(http: PlanHttpOptions | undefined): number | undefined {
+  if (http?.timeout !== undefined) return durationSeconds(http.timeout, "http.timeout") * 1000;
+  return http?.timeoutMs;
+}
+
+function checkLoad(load: LoadSpec | undefined): void {
+  if (load === undefined) return;
+  checkKnownKeys(load, LOAD_KEYS, "load");
+  const users = load.users;
+  if (users !== undefined && (!Number.isInteger(users) || users < 0 || users > MAX_USERS)) {
+    throw new PlanError(
+      `Cannot use plan: load.users is ${users}; it must be a whole number from 0 to ${MAX_USERS}`,
+    );
+  }
+  const rate = load.spawnRate;
+  if (rate !== undefined && !(typeof rate === "number" && rate > 0)) {
+    throw new PlanError(`Cannot use plan: load.spawnRate is ${rate}; it must be a number > 0`);
+  }
+  if (load.duration !== undefined) durationSeconds(load.duration, "load.duration");
+}
+
+function checkHook(hook: unknown, where: string): TaskFn | undefined {
+  if (hook === undefined) return undefined;
+  if (typeof hook !== "function") {
+    throw new PlanError(`Cannot use plan: ${where} must be a function`);
+  }
+  return hook as TaskFn;
+}
