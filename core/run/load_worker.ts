@@ -1,6 +1,6 @@
 import { describeError, PlanError } from "../errors.ts";
 import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "../http/client.ts";
-import type { HttpEngineOptions } from "../http/engine.ts";
+import { DEFAULT_HTTP_ENGINE, type HttpEngineOptions } from "../http/engine.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./protocol.ts";
 import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "../plan/plan.ts";
 import { RequestStats } from "../stats/request_stats.ts";
@@ -128,8 +128,8 @@ export class LoadWorker {
       host: run.host,
       timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       headers: plan.http?.headers ?? {},
-      engine: http?.engine ?? plan.http?.engine,
-      insecure: http?.insecure ?? plan.http?.insecure,
+      engine: http?.engine ?? plan.http?.engine ?? DEFAULT_HTTP_ENGINE,
+      insecure: http?.insecure ?? plan.http?.insecure ?? false,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
     });
     this.#env = {
