@@ -59,6 +59,14 @@ export class StopUser extends Error {
   }
 }
 
+/** Thrown out of a request or a sleep when the run stops; ends the task, is not a failure. */
+export class RunStopped extends Error {
+  constructor() {
+    super("the run stopped");
+    this.name = "RunStopped";
+  }
+}
+
 /** Short, low-cardinality text of an error, for grouping failures. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

@@ -81,6 +81,7 @@ async function clientLoop(engine: HttpEngineName): Promise<number> {
     timeoutMs: 10_000,
     headers: {},
     engine,
+    insecure: false,
   });
   const path = new URL(url).pathname;
   let requests = 0;
@@ -211,6 +212,7 @@ async function idleChild(engine: HttpEngineName, users: number): Promise<void> {
     timeoutMs: 30_000,
     headers: {},
     engine,
+    insecure: false,
   });
   // Warm up the code paths with a few users, so only per-user memory is measured.
   const warm = Array.from({ length: 50 }, () => factory(abort.signal));

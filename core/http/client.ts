@@ -1,95 +1,39 @@
-// `ctx.http`: what a task calls. It resolves URLs, merges headers, follows redirects, keeps the
-// user's cookies and records each request once; an engine (h1 or fetch) makes the exchanges.
-import type { RequestStats } from "../stats/request_stats.ts";
-import { type HttpCookies, UserCookieJar } from "./cookie_jar.ts";
-import { createFetchEngine, describeFetchError } from "./fetch.ts";
-import { createH1Engine, H1Unsupported } from "./h1/engine.ts";
+// `ctx.http`: what a task calls. A request is prepared (URL, query, headers, body), exchanged
+// (an engine, h1 or fetch, sends each hop; the client follows redirects and keeps the user's
+// cookies), then recorded once into the worker's request sink. The exchange is what is timed.
+import { RunStopped } from "../errors.ts";
+import type { RequestSink } from "../stats/request_stats.ts";
+import { UserCookieJar } from "./cookie_jar.ts";
 import {
-  DEFAULT_HTTP_ENGINE,
   type EngineRequest,
   type EngineResponse,
+  EngineUnsupported,
   FailureText,
   type HttpEngine,
   type HttpEngineName,
   HttpFailure,
   type HttpSession,
 } from "./engine.ts";
+import { failureOf } from "./failures.ts";
+import { createFetchEngine } from "./fetch.ts";
+import { createH1Engine } from "./h1/engine.ts";
+import { encodeBody, lowerCaseKeys, type PreparedRequest, RequestPreparer } from "./prepare.ts";
+import { ClientResponse } from "./response.ts";
+import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
 
-export { describeFetchError };
-export type { HttpCookies };
+// The plan-facing types, for the modules that import them from here.
+export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./types.ts";
 
-/** Options of one request made through `ctx.http`. */
-export interface RequestOptions {
-  /** Stats grouping name (default: the URL as written), e.g. `"/item/:id"`. */
-  name?: string;
-  headers?: Record<string, string>;
-  /** Sent as a JSON body with `content-type: application/json`. */
-  json?: unknown;
-  /** A raw body. */
-  body?: BodyInit;
-  /** Query parameters appended to the URL. */
-  query?: Record<string, string | number | boolean>;
-  /** Fails the request with a timeout after this many milliseconds (default 60 000). */
-  timeoutMs?: number;
-  /**
-   * Counts the body to its last byte without keeping it (large downloads): `bytes()`, `text()`
-   * and `json()` then throw. Default false.
-   */
-  discardBody?: boolean;
-}
-
-/** A response as tasks see it; the body was read in full before the latency was taken. */
-export interface HttpResponse {
-  /** HTTP status; 0 when there was no response (network error, timeout). */
-  readonly status: number;
-  readonly statusText: string;
-  /** Whether the request counted as a success. */
-  readonly ok: boolean;
-  /** Why the request failed (`HTTP 500`, `ConnectionRefused: ...`), or null. */
-  readonly error: string | null;
-  readonly headers: Headers;
-  /** Final URL after redirects. */
-  readonly url: string;
-  /** Time from sending to the last body byte, in milliseconds. */
-  readonly durationMs: number;
-  bytes(): Promise<Uint8Array>;
-  text(): Promise<string>;
-  json<T = unknown>(): Promise<T>;
-}
-
-/** The HTTP client of one virtual user. */
-export interface HttpClient {
-  get(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  head(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  delete(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  post(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  put(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  patch(url: string, options?: RequestOptions): Promise<HttpResponse>;
-  request(method: string, url: string, options?: RequestOptions): Promise<HttpResponse>;
-  /** This user's cookies: set by responses, sent with later requests, with either engine. */
-  readonly cookies: HttpCookies;
-  /** Closes this user's connections (when the user ends). */
-  close(): void;
-}
-
-/** Thrown out of a request or a sleep when the run stops; ends the task, is not a failure. */
-export class RunStopped extends Error {
-  constructor() {
-    super("the run stopped");
-    this.name = "RunStopped";
-  }
-}
-
-/** Defaults shared by every user of a load worker. */
+/** Defaults shared by every user of a load worker; each is resolved once, by the caller. */
 export interface HttpDefaults {
   host: string;
   timeoutMs: number;
   headers: Record<string, string>;
-  /** The engine (default {@link DEFAULT_HTTP_ENGINE}). */
-  engine?: HttpEngineName;
+  /** The engine requests run on (origins it cannot serve go through fetch). */
+  engine: HttpEngineName;
   /** Skip TLS certificate checks (h1 only; fetch cannot in-process). */
-  insecure?: boolean;
+  insecure: boolean;
   /** Told once per reason when requests fall back from h1 to fetch. */
   onWarning?: (message: string) => void;
 }
@@ -98,39 +42,16 @@ export interface HttpDefaults {
 export const DEFAULT_TIMEOUT_MS = 60_000;
 /** Redirects followed before a request fails, as fetch. */
 export const MAX_REDIRECTS = 20;
-const EMPTY = new Uint8Array(0);
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
-/** Resolves request URLs against the host, caching the common case of repeated paths. */
-class UrlResolver {
-  readonly #cache = new Map<string, URL>();
-  constructor(readonly host: string) {}
-
-  resolve(url: string): URL {
-    let resolved = this.#cache.get(url);
-    if (resolved === undefined) {
-      resolved = /^https?:\/\//i.test(url)
-        ? new URL(url)
-        : url.startsWith("/")
-        ? new URL(this.host + url)
-        : new URL(url, this.host + "/");
-      if (this.#cache.size < 10_000) this.#cache.set(url, resolved);
-    }
-    return resolved;
-  }
-}
-
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in headers) out[name.toLowerCase()] = String(headers[name]);
-  return out;
-}
-
-function headersOf(raw: string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  return headers;
+/** What the clients of one load worker share. */
+interface SharedState {
+  sink: RequestSink;
+  preparer: RequestPreparer;
+  primary: HttpEngine;
+  fetchEngine: HttpEngine;
+  /** Origins that h1 found it cannot serve during the run. */
+  fallbackOrigins: Set<string>;
+  warnOnce(key: string, message: string): void;
 }
 
 function setCookiesOf(raw: string[]): string[] | null {
@@ -146,87 +67,8 @@ function headerOf(raw: string[], name: string): string | null {
   return null;
 }
 
-/** A request body as bytes, with the content type its kind implies (as fetch would send). */
-async function bodyBytes(
-  body: BodyInit | null | undefined,
-): Promise<{ bytes: Uint8Array | null; contentType: string | null }> {
-  if (body === null || body === undefined) return { bytes: null, contentType: null };
-  if (typeof body === "string") {
-    return { bytes: encoder.encode(body), contentType: "text/plain;charset=UTF-8" };
-  }
-  if (body instanceof Uint8Array) return { bytes: body, contentType: null };
-  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), contentType: null };
-  if (ArrayBuffer.isView(body)) {
-    return {
-      bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
-      contentType: null,
-    };
-  }
-  const response = new Response(body);
-  return {
-    bytes: new Uint8Array(await response.arrayBuffer()),
-    contentType: response.headers.get("content-type"),
-  };
-}
-
-class ClientResponse implements HttpResponse {
-  #headers: Headers | null = null;
-  #body: Uint8Array | null | undefined = undefined;
-  constructor(
-    readonly status: number,
-    readonly error: string | null,
-    readonly url: string,
-    readonly durationMs: number,
-    /** What the engine returned; null when there was no response. */
-    readonly response: EngineResponse | null,
-  ) {}
-  get ok(): boolean {
-    return this.error === null;
-  }
-  get statusText(): string {
-    return this.response?.statusText ?? "";
-  }
-  get headers(): Headers {
-    return this.#headers ??= headersOf(this.response?.rawHeaders ?? []);
-  }
-  bytes(): Promise<Uint8Array> {
-    if (this.#body === undefined) {
-      try {
-        this.#body = this.response === null ? EMPTY : this.response.body();
-      } catch (cause) {
-        return Promise.reject(
-          new Error(`Cannot decode the body of ${this.url}: ${(cause as Error).message}`, {
-            cause,
-          }),
-        );
-      }
-    }
-    if (this.#body === null) {
-      return Promise.reject(
-        new Error(`Cannot read the body of ${this.url}: the request had discardBody set`),
-      );
-    }
-    return Promise.resolve(this.#body);
-  }
-  text(): Promise<string> {
-    return this.bytes().then((b) => decoder.decode(b));
-  }
-  json<T>(): Promise<T> {
-    return this.text().then((t) => JSON.parse(t) as T);
-  }
-}
-
-/** What the clients of one load worker share. */
-interface SharedState {
-  stats: RequestStats;
-  defaults: HttpDefaults;
-  resolver: UrlResolver;
-  baseHeaders: Record<string, string>;
-  primary: HttpEngine;
-  fetchEngine: HttpEngine;
-  /** Origins that h1 found it cannot serve during the run. */
-  fallbackOrigins: Set<string>;
-  warnOnce(key: string, message: string): void;
+function isRedirect(status: number): boolean {
+  return status >= 300 && status <= 308 && status !== 304 && status !== 305 && status !== 306;
 }
 
 /** One virtual user's client: its methods live on the prototype, its state in a few fields. */
@@ -238,10 +80,10 @@ class UserHttpClient implements HttpClient {
   #lastUrl: URL | null = null;
   readonly cookies: UserCookieJar;
 
-  constructor(shared: SharedState, signal: AbortSignal) {
+  constructor(shared: SharedState, signal: AbortSignal, host: string) {
     this.#shared = shared;
     this.#signal = signal;
-    this.cookies = new UserCookieJar(shared.defaults.host);
+    this.cookies = new UserCookieJar(host);
     this.#primarySession = shared.primary.createSession(signal);
     this.#fetchSession = shared.primary === shared.fetchEngine ? this.#primarySession : null;
   }
@@ -270,6 +112,105 @@ class UserHttpClient implements HttpClient {
     if (this.#fetchSession !== this.#primarySession) this.#fetchSession?.close();
   }
 
+  async request(
+    method: string,
+    url: string,
+    options: RequestOptions = {},
+  ): Promise<HttpResponse> {
+    if (this.#signal.aborted) throw this.#stopped(method, options.name ?? url);
+    const encoded = options.json === undefined && options.body !== undefined &&
+        options.body !== null
+      ? await encodeBody(options.body)
+      : null;
+    const request = this.#shared.preparer.prepare(method, url, options, encoded);
+    // The timed part, the exchange: from handing the first hop to the engine to the last byte
+    // of the final response (redirects included), one clock read before and one after.
+    const startMs = performance.now();
+    const deadlineMs = startMs + request.timeoutMs;
+    let response: EngineResponse;
+    try {
+      let redirects = 0;
+      while (true) {
+        const hop = this.#hop(request, deadlineMs);
+        try {
+          response = await this.#sessionFor(hop.url).send(hop);
+        } catch (cause) {
+          if (!(cause instanceof EngineUnsupported)) throw cause;
+          response = await this.#sendThroughFetch(hop);
+        }
+        const next = this.#redirectOf(request, response);
+        if (next === null) break;
+        if (++redirects > MAX_REDIRECTS) {
+          throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
+        }
+        this.#redirect(request, response.status, next);
+      }
+    } catch (cause) {
+      return this.#recordFailure(request, cause, startMs, performance.now());
+    }
+    return this.#record(request, response, startMs, performance.now());
+  }
+
+  /** The engine's request for the current hop, with this user's cookies. */
+  #hop(request: PreparedRequest, deadlineMs: number): EngineRequest {
+    const headers = this.#withCookies(request.headers, request.url);
+    return {
+      method: request.hopMethod,
+      url: request.url,
+      headers,
+      body: request.body,
+      cacheableHead: headers === this.#shared.preparer.baseHeaders && request.body === null,
+      deadlineMs,
+      timeoutMs: request.timeoutMs,
+      keepBody: request.keepBody,
+    };
+  }
+
+  /** Keeps the response's cookies; returns where it redirects to, or null when it is final. */
+  #redirectOf(request: PreparedRequest, response: EngineResponse): URL | null {
+    if (response.setsCookies) {
+      const setCookies = setCookiesOf(response.rawHeaders);
+      if (setCookies !== null) this.cookies.store(setCookies, request.url.href);
+    }
+    if (!isRedirect(response.status)) return null;
+    const location = headerOf(response.rawHeaders, "location");
+    return location === null ? null : new URL(location, request.url);
+  }
+
+  /** The request's headers with this user's cookies for `target` (the same object if none). */
+  #withCookies(headers: Record<string, string>, target: URL): Record<string, string> {
+    if (this.cookies.isEmpty) return headers;
+    const cookie = this.cookies.headerFor(target.href);
+    if (!cookie) return headers;
+    return { ...headers, cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie };
+  }
+
+  /** Turns `request` into the next hop, as fetch does (RFC 9110 section 15.4). */
+  #redirect(request: PreparedRequest, status: number, next: URL): void {
+    const method = request.hopMethod;
+    if (
+      status === 303 && method !== "GET" && method !== "HEAD" ||
+      (status === 301 || status === 302) && method === "POST"
+    ) {
+      request.hopMethod = "GET";
+      request.body = null;
+      const { "content-type": _t, "content-length": _l, ...rest } = request.headers;
+      request.headers = rest;
+    }
+    if (next.origin !== request.url.origin && request.headers.authorization !== undefined) {
+      const { authorization: _a, ...rest } = request.headers;
+      request.headers = rest;
+    }
+    request.url = next;
+  }
+
+  /** Sends a hop again, through fetch, to an origin h1 found it cannot serve after all. */
+  #sendThroughFetch(engineRequest: EngineRequest): Promise<EngineResponse> {
+    this.#shared.fallbackOrigins.add(engineRequest.url.origin);
+    this.#lastUrl = null;
+    return this.#sessionFor(engineRequest.url).send(engineRequest);
+  }
+
   #sessionFor(url: URL): HttpSession {
     const s = this.#shared;
     if (s.primary === s.fetchEngine || url === this.#lastUrl) return this.#primarySession;
@@ -293,152 +234,65 @@ class UserHttpClient implements HttpClient {
     return this.#fetchSession ??= s.fetchEngine.createSession(this.#signal);
   }
 
-  async request(
-    method: string,
-    url: string,
-    options: RequestOptions = {},
-  ): Promise<HttpResponse> {
-    const s = this.#shared;
-    const name = options.name ?? url;
-    if (this.#signal.aborted) {
-      s.stats.abort(method, name);
-      throw new RunStopped();
-    }
-    let target = s.resolver.resolve(url);
-    if (options.query) {
-      const search = new URLSearchParams();
-      for (const [k, v] of Object.entries(options.query)) search.append(k, String(v));
-      const href = target.href;
-      target = new URL(href + (href.includes("?") ? "&" : "?") + search);
-    }
-    let headers = options.headers
-      ? { ...s.baseHeaders, ...lowerCaseKeys(options.headers) }
-      : s.baseHeaders;
-    let body: Uint8Array | null = null;
-    if (options.json !== undefined) {
-      body = encoder.encode(JSON.stringify(options.json));
-      if (headers["content-type"] === undefined) {
-        headers = { ...headers, "content-type": "application/json" };
-      }
-    } else if (options.body !== undefined && options.body !== null) {
-      const encoded = await bodyBytes(options.body);
-      body = encoded.bytes;
-      if (encoded.contentType !== null && headers["content-type"] === undefined) {
-        headers = { ...headers, "content-type": encoded.contentType };
-      }
-    }
-    const timeoutMs = options.timeoutMs ?? s.defaults.timeoutMs;
-    const keepBody = options.discardBody !== true;
-    let currentMethod = method;
-    let redirects = 0;
-    const start = performance.now();
-    const deadlineMs = start + timeoutMs;
-    let response: EngineResponse;
-    let error: string | null = null;
-    try {
-      while (true) {
-        let sent = headers;
-        if (!this.cookies.isEmpty) {
-          const cookie = this.cookies.headerFor(target.href);
-          if (cookie) {
-            sent = {
-              ...headers,
-              cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie,
-            };
-          }
-        }
-        const engineRequest: EngineRequest = {
-          method: currentMethod,
-          url: target,
-          headers: sent,
-          body,
-          cacheableHead: sent === s.baseHeaders && body === null,
-          deadlineMs,
-          timeoutMs,
-          keepBody,
-        };
-        const session = this.#sessionFor(target);
-        try {
-          response = await session.send(engineRequest);
-        } catch (cause) {
-          if (!(cause instanceof H1Unsupported)) throw cause;
-          s.fallbackOrigins.add(target.origin);
-          this.#lastUrl = null;
-          response = await this.#sessionFor(target).send(engineRequest);
-        }
-        if (response.setsCookies) {
-          const setCookies = setCookiesOf(response.rawHeaders);
-          if (setCookies !== null) this.cookies.store(setCookies, target.href);
-        }
-        const status = response.status;
-        if (status < 300 || status > 308 || status === 304 || status === 305 || status === 306) {
-          break;
-        }
-        const location = headerOf(response.rawHeaders, "location");
-        if (location === null) break;
-        if (++redirects > MAX_REDIRECTS) {
-          throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
-        }
-        const next = new URL(location, target);
-        if (
-          status === 303 && currentMethod !== "GET" && currentMethod !== "HEAD" ||
-          (status === 301 || status === 302) && currentMethod === "POST"
-        ) {
-          currentMethod = "GET";
-          body = null;
-          const { "content-type": _t, "content-length": _l, ...rest } = headers;
-          headers = rest;
-        }
-        if (next.origin !== target.origin && headers.authorization !== undefined) {
-          const { authorization: _a, ...rest } = headers;
-          headers = rest;
-        }
-        target = next;
-      }
-    } catch (cause) {
-      const end = performance.now();
-      if (this.#signal.aborted) {
-        s.stats.abort(method, name);
-        throw new RunStopped();
-      }
-      error = cause instanceof HttpFailure ? cause.text : describeFetchError(cause, timeoutMs);
-      s.stats.record(method, name, 0, Math.round((end - start) * 1000), 0, error);
-      return new ClientResponse(0, error, target.href, end - start, null);
-    }
-    const end = performance.now();
+  /** Counts a finished exchange: an HTTP status of 400 or more is a failure. */
+  #record(
+    request: PreparedRequest,
+    response: EngineResponse,
+    startMs: number,
+    endMs: number,
+  ): HttpResponse {
     const status = response.status;
-    if (status >= 400) error = `HTTP ${status}`;
-    s.stats.record(
-      method,
-      name,
+    const error = status >= 400 ? `HTTP ${status}` : null;
+    const latencyUs = Math.round((endMs - startMs) * 1000);
+    this.#shared.sink.record(
+      request.method,
+      request.name,
       status,
-      Math.round((end - start) * 1000),
+      latencyUs,
       response.bodyBytes,
       error,
     );
-    return new ClientResponse(status, error, target.href, end - start, response);
+    return new ClientResponse(status, error, request.url.href, endMs - startMs, response);
+  }
+
+  /** Counts a failed exchange under its failure text, or as aborted when the run stopped. */
+  #recordFailure(
+    request: PreparedRequest,
+    cause: unknown,
+    startMs: number,
+    endMs: number,
+  ): HttpResponse {
+    if (this.#signal.aborted) throw this.#stopped(request.method, request.name);
+    const error = failureOf(cause, request.timeoutMs).text;
+    const latencyUs = Math.round((endMs - startMs) * 1000);
+    this.#shared.sink.record(request.method, request.name, 0, latencyUs, 0, error);
+    return new ClientResponse(0, error, request.url.href, endMs - startMs, null);
+  }
+
+  /** Counts the request as aborted; returns the error that ends the task. */
+  #stopped(method: string, name: string): RunStopped {
+    this.#shared.sink.abort(method, name);
+    return new RunStopped();
   }
 }
 
 /**
- * Creates the per-worker factory of per-user HTTP clients, recording into `stats`. Requests run
+ * Creates the per-worker factory of per-user HTTP clients, recording into `sink`. Requests run
  * on `defaults.engine`; an origin h1 cannot serve (a proxy from the environment, a scheme other
  * than http/https, an HTTP/2-only server) goes through fetch, said once through `onWarning`.
  */
 export function createHttpClientFactory(
-  stats: RequestStats,
+  sink: RequestSink,
   defaults: HttpDefaults,
 ): (signal: AbortSignal) => HttpClient {
-  const engineName = defaults.engine ?? DEFAULT_HTTP_ENGINE;
   const fetchEngine = createFetchEngine();
   const warned = new Set<string>();
+  const baseHeaders = lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers });
   const shared: SharedState = {
-    stats,
-    defaults,
-    resolver: new UrlResolver(defaults.host),
-    baseHeaders: lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers }),
-    primary: engineName === "h1"
-      ? createH1Engine({ insecure: defaults.insecure ?? false })
+    sink,
+    preparer: new RequestPreparer(defaults.host, baseHeaders, defaults.timeoutMs),
+    primary: defaults.engine === "h1"
+      ? createH1Engine({ insecure: defaults.insecure })
       : fetchEngine,
     fetchEngine,
     fallbackOrigins: new Set(),
@@ -448,5 +302,5 @@ export function createHttpClientFactory(
       defaults.onWarning?.(message);
     },
   };
-  return (signal) => new UserHttpClient(shared, signal);
+  return (signal) => new UserHttpClient(shared, signal, defaults.host);
 }

@@ -1,14 +1,6 @@
+// A virtual user's cookie jar (`ctx.http.cookies`).
 import { CookieJar } from "tough-cookie";
-
-/** A virtual user's cookies, as tasks see them through `ctx.http.cookies`. */
-export interface HttpCookies {
-  /** The cookies a request to `url` (default: the host) would send, by name. */
-  get(url?: string): Record<string, string>;
-  /** Stores a cookie given as a `Set-Cookie` value, as if `url` (default: the host) set it. */
-  set(setCookie: string, url?: string): void;
-  /** Forgets every cookie of this user (a logout). */
-  clear(): void;
-}
+import type { HttpCookies } from "./types.ts";
 
 /**
  * One virtual user's cookie jar (RFC 6265 through tough-cookie), like a Locust HttpUser's

@@ -55,7 +55,10 @@ export interface EngineResponse {
 
 /** One virtual user's connections: its requests go out on them one exchange at a time. */
 export interface HttpSession {
-  /** Sends one request; rejects with an {@link HttpFailure} (or, for fetch, fetch's error). */
+  /**
+   * Sends one request. Rejects with an {@link HttpFailure}, with {@link EngineUnsupported} when
+   * the engine cannot speak to the origin after all, or with the stop's reason once aborted.
+   */
   send(request: EngineRequest): Promise<EngineResponse>;
   /** Closes every connection; called when the user is aborted. */
   close(): void;
@@ -70,8 +73,20 @@ export interface HttpEngine {
 }
 
 /**
+ * Thrown by a session when its engine cannot speak to an origin after all (h1 and a TLS server
+ * that speaks only HTTP/2): the client then sends that origin's requests through fetch.
+ */
+export class EngineUnsupported extends Error {
+  constructor(readonly reason: string, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = "EngineUnsupported";
+  }
+}
+
+/**
  * A failed exchange, with the short text the stats group it under. The texts are the same for
- * every engine: `tests/http_conformance_test.ts` checks it.
+ * every engine (`core/http/failures.ts` maps errors to them; the engine conformance suite,
+ * `core/http/engine_conformance*_test.ts`, checks it).
  */
 export class HttpFailure extends Error {
   constructor(readonly text: string, options?: ErrorOptions) {
@@ -92,6 +107,3 @@ export const FailureText = {
   handshake: "TlsError: TLS handshake failed",
   redirects: (limit: number) => `TooManyRedirects: more than ${limit} redirects`,
 } as const;
-
-/** What rustls says when the TLS handshake itself fails (not the certificate). */
-export const TLS_HANDSHAKE = /received corrupt message|received fatal alert|handshake/i;

@@ -1,40 +1,6 @@
-import { describeError } from "../errors.ts";
-import {
-  type EngineRequest,
-  type EngineResponse,
-  FailureText,
-  type HttpEngine,
-  type HttpSession,
-  TLS_HANDSHAKE,
-} from "./engine.ts";
-
-/** Short text of a failed fetch, without the URL, so failures group well. */
-export function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return FailureText.timeout(timeoutMs);
-  }
-  let text = describeError(error);
-  // Deno's fetch says "fetch failed" and keeps what happened in the cause chain.
-  for (let cause = (error as Error)?.cause, depth = 0; cause && depth < 4; depth++) {
-    text += ` (${describeError(cause)})`;
-    cause = (cause as Error).cause;
-  }
-  if (/connection refused/i.test(text)) return FailureText.refused;
-  if (/connection reset|reset by peer|broken pipe/i.test(text)) return FailureText.reset;
-  if (/dns error|failed to lookup|name or service not known/i.test(text)) return FailureText.dns;
-  if (/invalid peer certificate|certificate/i.test(text)) return FailureText.tls;
-  if (TLS_HANDSHAKE.test(text)) return FailureText.handshake;
-  if (/invalid HTTP|invalid content-length|invalid chunk|parse error|invalid status/i.test(text)) {
-    return FailureText.malformed;
-  }
-  if (
-    /connection closed before message completed|unexpected eof|incomplete message|error reading a body/i
-      .test(text)
-  ) {
-    return FailureText.closed;
-  }
-  return text.replace(/ for url \([^)]*\)/, "").replace(/https?:\/\/\S+/g, "<url>");
-}
+// The fetch engine: each exchange is one call of Deno's fetch with redirects left to the client.
+import type { EngineRequest, EngineResponse, HttpEngine, HttpSession } from "./engine.ts";
+import { failureOf } from "./failures.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -109,6 +75,9 @@ export function createFetchEngine(): HttpEngine {
               bodyBytes,
               body: () => kept,
             };
+          } catch (error) {
+            if (signal.aborted) throw signal.reason ?? error;
+            throw failureOf(error, request.timeoutMs);
           } finally {
             clearTimeout(timer);
             inFlight.delete(controller);

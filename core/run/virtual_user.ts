@@ -1,17 +1,18 @@
-import { describeError, StopUser } from "../errors.ts";
-import { type HttpClient, RunStopped } from "../http/client.ts";
+// A virtual user: one async loop running its kind's tasks, with its own `ctx` and HTTP client.
+import { describeError, RunStopped, StopUser } from "../errors.ts";
+import type { HttpClient } from "../http/types.ts";
 import type {
   NormalizedTask,
   NormalizedUserKind,
   RecordedRequest,
   TaskContext,
 } from "../plan/plan.ts";
-import type { RequestStats } from "../stats/request_stats.ts";
+import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
 import type { RunInfo } from "../run_info.ts";
 
 /** What every user of a load worker shares. */
 export interface UserEnvironment {
-  stats: RequestStats;
+  stats: RequestSink;
   run: RunInfo;
   createHttpClient(signal: AbortSignal): HttpClient;
   /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
@@ -116,7 +117,7 @@ export class VirtualUser {
       return true;
     } catch (error) {
       if (error instanceof StopUser || this.#isStop(error)) return false;
-      this.#env.stats.record("TASK", name, 0, -1, 0, describeError(error));
+      this.#env.stats.record("TASK", name, 0, NO_LATENCY, 0, describeError(error));
       return false;
     }
   }
@@ -146,7 +147,7 @@ export class VirtualUser {
       } catch (error) {
         if (error instanceof StopUser) break;
         if (this.#isStop(error)) break;
-        stats.record("TASK", task.name, 0, -1, 0, describeError(error));
+        stats.record("TASK", task.name, 0, NO_LATENCY, 0, describeError(error));
       }
       if (this.#stopping) break;
       // Each await is a turn of the microtask queue: none for no think time, none when the

@@ -1,3 +1,4 @@
+// A load worker's per-endpoint request counters and latency histograms for the current interval.
 import { createHistogram, encodeHistogram, type Histogram, recordLatencyUs } from "./histogram.ts";
 import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
 
@@ -20,6 +21,27 @@ class Endpoint {
   constructor(readonly method: string, readonly name: string) {}
 }
 
+/** Where requests are counted, as `ctx.http` and `ctx.record` see it. */
+export interface RequestSink {
+  /**
+   * Counts one finished request. `latencyUs` is in integer microseconds, or
+   * {@link NO_LATENCY}; `error` is the failure's short text, or null for a success.
+   */
+  record(
+    method: string,
+    name: string,
+    status: number,
+    latencyUs: number,
+    bytes: number,
+    error: string | null,
+  ): void;
+  /** Counts a request cut off by the stop (neither a success nor a failure). */
+  abort(method: string, name: string): void;
+}
+
+/** The `latencyUs` of a request whose latency was not measured (a task that threw). */
+export const NO_LATENCY = -1;
+
 /** How many distinct names per method before a warning that names need grouping. */
 export const NAME_LIMIT = 1000;
 
@@ -27,7 +49,7 @@ export const NAME_LIMIT = 1000;
  * A load worker's request stats for the current interval. The hot path (`record`) does two map
  * lookups, counter increments and one histogram record: no strings built, nothing sent.
  */
-export class RequestStats {
+export class RequestStats implements RequestSink {
   readonly #byMethod = new Map<string, Map<string, Endpoint>>();
   #nameLimitHit: ((method: string) => void) | null;
 
@@ -55,10 +77,7 @@ export class RequestStats {
     return endpoint;
   }
 
-  /**
-   * Counts one finished request. `latencyUs < 0` means no latency was measured.
-   * `error` is the failure's short text, or null for a success.
-   */
+  /** Counts one finished request (see {@link RequestSink.record}). */
   record(
     method: string,
     name: string,

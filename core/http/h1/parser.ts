@@ -1,7 +1,8 @@
 // HTTP/1.1 response parsing for the h1 engine: pure functions over a byte buffer, no I/O.
+import { MalformedResponse } from "../failures.ts";
 
 /** A response the h1 engine cannot read: the exchange fails as a malformed response. */
-export class ParseError extends Error {
+export class ParseError extends MalformedResponse {
   constructor(message: string) {
     super(message);
     this.name = "ParseError";

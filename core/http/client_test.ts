@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { RunStopped } from "../errors.ts";
+import type { RequestSink } from "../stats/request_stats.ts";
+import { createHttpClientFactory } from "./client.ts";
+import { ENGINES } from "./conformance/suite.ts";
+import type { HttpEngineName } from "./engine.ts";
+
+/** A sink that keeps every call. */
+function recordingSink() {
+  const records: unknown[][] = [];
+  const aborts: string[][] = [];
+  const sink: RequestSink = {
+    record: (...args) => void records.push(args),
+    abort: (method, name) => void aborts.push([method, name]),
+  };
+  return { sink, records, aborts };
+}
+
+/** A server that echoes the request, and redirects `/moved` to `location` with `status`. */
+function startEcho() {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const to = url.searchParams.get("to");
+    if (url.pathname === "/moved" && to) {
+      return new Response(null, {
+        status: Number(url.searchParams.get("status")),
+        headers: { location: to },
+      });
+    }
+    if (url.pathname === "/missing") return new Response("no", { status: 404 });
+    return Response.json({
+      method: req.method,
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body: await req.text(),
+    });
+  });
+  return { url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`, server };
+}
+
+function clientOn(engine: HttpEngineName, host: string, sink: RequestSink) {
+  const abort = new AbortController();
+  const http = createHttpClientFactory(sink, {
+    host,
+    timeoutMs: 5_000,
+    headers: { "X-Team": "perf" },
+    engine,
+    insecure: false,
+  })(abort.signal);
+  return { http, abort };
+}
+
+for (const engine of ENGINES) {
+  Deno.test(`${engine}: a request is prepared (URL, query, headers, body) and recorded once`, async () => {
+    const { url, server } = startEcho();
+    const { sink, records } = recordingSink();
+    const { http } = clientOn(engine, url, sink);
+    try {
+      const res = await http.post("/items?a=1", {
+        query: { b: 2, c: true },
+        headers: { "X-Trace": "t1" },
+        json: { id: 7 },
+        name: "/items",
+      });
+      const echo = await res.json<Record<string, unknown>>();
+      assert.equal(echo.method, "POST");
+      assert.equal(echo.path, "/items?a=1&b=2&c=true");
+      assert.equal(echo.body, '{"id":7}');
+      const headers = echo.headers as Record<string, string>;
+      assert.equal(headers["x-team"], "perf", "the worker's default headers");
+      assert.equal(headers["x-trace"], "t1");
+      assert.equal(headers["content-type"], "application/json");
+      assert.match(headers["user-agent"], /^stampede\//);
+      assert.equal(res.url, `${url}/items?a=1&b=2&c=true`);
+      assert.equal(records.length, 1);
+      const [method, name, status, latencyUs, bytes, error] = records[0];
+      assert.deepEqual([method, name, status, error], ["POST", "/items", 200, null]);
+      assert.ok(Number.isInteger(latencyUs) && (latencyUs as number) >= 0);
+      assert.equal(bytes, (await res.bytes()).length);
+      assert.ok(res.durationMs >= 0 && res.durationMs < 5_000, `durationMs ${res.durationMs}`);
+    } finally {
+      http.close();
+      await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: an HTTP error status is a failure under the URL as written`, async () => {
+    const { url, server } = startEcho();
+    const { sink, records } = recordingSink();
+    const { http } = clientOn(engine, url, sink);
+    try {
+      const res = await http.get("/missing");
+      assert.equal(res.ok, false);
+      assert.equal(res.error, "HTTP 404");
+      assert.deepEqual(records.map((r) => [r[0], r[1], r[2], r[5]]), [
+        ["GET", "/missing", 404, "HTTP 404"],
+      ]);
+    } finally {
+      http.close();
+      await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: a redirect after a POST is followed as a GET, counted once as the POST`, async () => {
+    const { url, server } = startEcho();
+    const other = startEcho();
+    const { sink, records } = recordingSink();
+    const { http } = clientOn(engine, url, sink);
+    try {
+      const res = await http.post(`/moved?status=302&to=${other.url}/landed`, {
+        body: "payload",
+        headers: { authorization: "Bearer secret" },
+        name: "moved",
+      });
+      const echo = await res.json<Record<string, unknown>>();
+      assert.equal(echo.method, "GET");
+      assert.equal(echo.body, "");
+      const headers = echo.headers as Record<string, string>;
+      assert.equal(headers.authorization, undefined, "not sent to another origin");
+      assert.equal(headers["content-type"], undefined);
+      assert.equal(res.url, `${other.url}/landed`);
+      assert.deepEqual(records.map((r) => [r[0], r[1], r[2]]), [["POST", "moved", 200]]);
+    } finally {
+      http.close();
+      await server.shutdown();
+      await other.server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: once the user is stopped, a request is counted as aborted and ends the task`, async () => {
+    const { url, server } = startEcho();
+    const { sink, records, aborts } = recordingSink();
+    const { http, abort } = clientOn(engine, url, sink);
+    try {
+      abort.abort();
+      await assert.rejects(http.get("/late", { name: "late" }), RunStopped);
+      assert.deepEqual(aborts, [["GET", "late"]]);
+      assert.equal(records.length, 0);
+    } finally {
+      http.close();
+      await server.shutdown();
+    }
+  });
+}
