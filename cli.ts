@@ -162,6 +162,13 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     parse: duration,
   },
   {
+    flags: "--max-names <n>",
+    help:
+      "distinct request names per method kept as rows; the rest are counted as (other) (default 500)",
+    env: "STAMPEDE_MAX_NAMES",
+    parse: wholeNumber,
+  },
+  {
     flags: "--stats-interval <duration>",
     help: "how often workers report and recorders get a snapshot (default 1s)",
     env: "STAMPEDE_STATS_INTERVAL",
@@ -372,6 +379,7 @@ async function main(args: string[]): Promise<number> {
         workers: opts.workers,
         stopTimeout: opts.stopTimeout,
         loadTimeout: opts.loadTimeout,
+        maxNames: opts.maxNames,
         statsInterval: opts.statsInterval,
         recorders: plugins,
         recorderOptions: opts,

@@ -31,7 +31,7 @@ import type { HttpSettings } from "./core/run/protocol.ts";
 import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
 import { redactUrls } from "./core/redact.ts";
 import { checkWritable, fileSink, type TextSink, writeFileAtomic } from "./core/sink.ts";
-import { StatsAggregator } from "./core/stats/aggregator.ts";
+import { DEFAULT_MAX_NAMES, StatsAggregator } from "./core/stats/aggregator.ts";
 import { ABORTED, settleWithin } from "./core/timers.ts";
 import { buildSummary, type Summary } from "./core/stats/summary.ts";
 import { DEFAULT_PERCENTILES } from "./core/stats/types.ts";
@@ -53,6 +53,8 @@ export interface RunOptions {
   stopTimeout?: string | number;
   /** Time the plan may take to load, on this thread and in each load worker (default 60 s). */
   loadTimeout?: string | number;
+  /** Distinct request names per method kept as rows; the rest count as `(other)` (default 500). */
+  maxNames?: number;
   /** How often workers report and recorders get a snapshot (default 1 s). */
   statsInterval?: string | number;
   /** Recorders: built-in ids, module paths or plugin objects (default `["console"]`). */
@@ -88,6 +90,9 @@ export function planUrlOf(path: string | URL): string {
   if (path instanceof URL) return path.href;
   return /^(file|https?):/.test(path) ? path : pathToFileURL(resolve(path)).href;
 }
+
+/** The most distinct names per method a run may keep (each costs about 300 KB). */
+const MAX_NAMES_LIMIT = 100_000;
 
 /** More load workers than this is a mistake, not a plan: each is a thread. */
 const MAX_WORKERS = 1024;
@@ -202,6 +207,7 @@ function resolveSettings(
     workers: Math.max(1, workers),
     stopTimeoutMs: parseDuration(options.stopTimeout ?? 0, "stop timeout"),
     loadTimeoutMs: parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout"),
+    maxNames: wholeCount(options.maxNames ?? DEFAULT_MAX_NAMES, "max names", MAX_NAMES_LIMIT),
     statsIntervalMs,
     percentiles,
     http,

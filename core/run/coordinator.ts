@@ -6,7 +6,7 @@ import type { NormalizedUserKind } from "../plan/plan.ts";
 import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
-import { StatsAggregator } from "../stats/aggregator.ts";
+import { OTHER_NAME, StatsAggregator } from "../stats/aggregator.ts";
 import type { GeneratorHealth } from "../stats/summary.ts";
 import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
@@ -34,6 +34,8 @@ export interface CoordinatorOptions {
   stopTimeoutMs: number;
   /** How long every load worker may take to load the plan, in ms. */
   loadTimeoutMs: number;
+  /** Distinct request names per method kept as rows; the rest are counted as `(other)`. */
+  maxNames: number;
   statsIntervalMs: number;
   percentiles: readonly number[];
   /** The run's recorders; the caller that created them stops them. */
@@ -99,7 +101,15 @@ interface Run {
 export async function coordinate(options: CoordinatorOptions): Promise<RunOutcome> {
   const { recorders } = options;
   const workerCount = Math.max(1, Math.min(options.workers, Math.max(1, options.users)));
-  const aggregator = new StatsAggregator({ percentiles: options.percentiles });
+  const aggregator = new StatsAggregator({
+    percentiles: options.percentiles,
+    maxNames: options.maxNames,
+    onNameLimit: (method) =>
+      getLogger(["stampede", "stats"]).warn(
+        "More than {limit} distinct request names for {method}: the rest are counted as {other}; group dynamic URLs with {hint} or raise --max-names",
+        { limit: options.maxNames, method, other: OTHER_NAME, hint: '{ name: "/item/:id" }' },
+      ),
+  });
   const ramp = new UserRamp(options.kinds, workerCount, options.users, options.spawnRate);
   const system = new SystemReport(recorders, options.cpuWarning);
   const stop = new StopLatch();

@@ -105,6 +105,7 @@ function options(
       workers: 2,
       stopTimeoutMs: 0,
       loadTimeoutMs: 5_000,
+      maxNames: 500,
       statsIntervalMs: 100,
       percentiles: [50, 99],
       recorders,

@@ -1,7 +1,9 @@
 // Merging on the coordinator: every worker's deltas into cumulative stats, a rolling window and
-// the interval's cells, exact because HDR histograms add without loss.
-import { createHistogram, decodeHistogram, percentileMs } from "./histogram.ts";
-import type { StatsDelta } from "./delta.ts";
+// the interval's cells, exact because HDR histograms add (and subtract) without loss. Memory per
+// endpoint is two histograms (the run's and the window's), whatever the window's length; the
+// window's histogram is kept by adding each interval and subtracting it again when it expires.
+import type { CellDelta, StatsDelta } from "./delta.ts";
+import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import {
   DEFAULT_PERCENTILES,
   type EndpointHistogram,
@@ -13,83 +15,107 @@ import {
   TOTAL_NAME,
 } from "./types.ts";
 
-class Aggregate {
+/** Distinct request names per method before the rest are counted under {@link OTHER_NAME}. */
+export const DEFAULT_MAX_NAMES = 500;
+/** The row that counts the requests of names past the limit. */
+export const OTHER_NAME = "(other)";
+/** Distinct failure texts per endpoint before the rest are counted under {@link OTHER_FAILURES}. */
+export const MAX_FAILURE_TEXTS = 100;
+/** The failure text that counts the failures of texts past the limit. */
+export const OTHER_FAILURES = "(other failure texts)";
+
+/** Counts and exact latency bounds of some requests: what views add up. */
+class Counts {
   requests = 0;
   failures = 0;
   bytes = 0;
   aborted = 0;
-  readonly histogram = createHistogram();
-  readonly statuses = new Map<number, number>();
+  /** Requests with a measured latency (the histogram's count). */
+  measured = 0;
   sumUs = 0;
   minUs = Infinity;
   maxUs = 0;
+  readonly statuses = new Map<number, number>();
 
-  constructor(readonly method: string, readonly name: string) {}
-
-  addCounts(requests: number, failed: boolean, bytes: number, status: number): void {
-    this.requests += requests;
-    if (failed) this.failures += requests;
-    this.bytes += bytes;
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + requests);
+  addCell(c: CellDelta): void {
+    this.requests += c.requests;
+    if (c.failed) this.failures += c.requests;
+    this.bytes += c.bytes;
+    this.statuses.set(c.status, (this.statuses.get(c.status) ?? 0) + c.requests);
+    if (c.histogram === null) return;
+    this.measured += c.requests;
+    this.sumUs += c.sumUs;
+    if (c.minUs < this.minUs) this.minUs = c.minUs;
+    if (c.maxUs > this.maxUs) this.maxUs = c.maxUs;
   }
 
-  addLatencies(sumUs: number, minUs: number, maxUs: number): void {
-    this.sumUs += sumUs;
-    if (minUs < this.minUs) this.minUs = minUs;
-    if (maxUs > this.maxUs) this.maxUs = maxUs;
-  }
-
-  merge(other: Aggregate): void {
-    this.addLatencies(other.sumUs, other.minUs, other.maxUs);
+  add(other: Counts): void {
     this.requests += other.requests;
     this.failures += other.failures;
     this.bytes += other.bytes;
     this.aborted += other.aborted;
-    this.histogram.add(other.histogram);
+    this.measured += other.measured;
+    this.sumUs += other.sumUs;
+    if (other.minUs < this.minUs) this.minUs = other.minUs;
+    if (other.maxUs > this.maxUs) this.maxUs = other.maxUs;
     for (const [status, n] of other.statuses) {
       this.statuses.set(status, (this.statuses.get(status) ?? 0) + n);
     }
   }
+}
 
-  view(percentiles: readonly number[], durationMs: number): EndpointStats {
-    const seconds = durationMs > 0 ? durationMs / 1000 : 0;
-    const measured = this.histogram.totalCount;
-    const percentilesMs: Record<string, number> = {};
-    // HDR reports the top of a value's bucket; the exact min and max bound what is true.
-    const minMs = this.minUs === Infinity ? 0 : this.minUs / 1000;
-    const maxMs = this.maxUs / 1000;
-    for (const p of percentiles) {
-      const ms = percentileMs(this.histogram, p);
-      percentilesMs[String(p)] = measured > 0 ? Math.min(maxMs, Math.max(minMs, ms)) : 0;
-    }
-    return {
-      method: this.method,
-      name: this.name,
-      requests: this.requests,
-      failures: this.failures,
-      aborted: this.aborted,
-      bytes: this.bytes,
-      rps: seconds > 0 ? this.requests / seconds : 0,
-      failuresPerSec: seconds > 0 ? this.failures / seconds : 0,
-      minMs,
-      maxMs,
-      meanMs: measured > 0 ? this.sumUs / measured / 1000 : 0,
-      percentilesMs,
-      statuses: Object.fromEntries([...this.statuses].map(([s, n]) => [String(s), n])),
-    };
+/** One endpoint's (or the total's) share of one interval. */
+interface Part {
+  readonly counts: Counts;
+  /** The compressed histograms its cells came with: subtracted from the window at expiry. */
+  readonly encoded: string[];
+}
+
+/** One endpoint, or the total, as the coordinator keeps it. */
+class Series {
+  readonly cumulative = new Counts();
+  /** Latencies of the whole run and of the window, created with the first latency. */
+  cumulativeHistogram: Histogram | null = null;
+  windowHistogram: Histogram | null = null;
+  /** The cumulative percentiles (ms) while the run's latencies have not changed. */
+  cachedPercentilesMs: Record<string, number> | null = null;
+
+  constructor(readonly method: string, readonly name: string) {}
+
+  addLatencies(histogram: Histogram): void {
+    (this.cumulativeHistogram ??= createHistogram()).add(histogram);
+    (this.windowHistogram ??= createHistogram()).add(histogram);
+    this.cachedPercentilesMs = null;
   }
 }
 
 class Interval {
-  readonly endpoints = new Map<string, Aggregate>();
-  readonly total = new Aggregate("", TOTAL_NAME);
+  readonly parts = new Map<Series, Part>();
   readonly cells = new Map<string, IntervalCell>();
   endMs = 0;
   constructor(readonly startMs: number) {}
+
+  partOf(series: Series): Part {
+    let part = this.parts.get(series);
+    if (!part) this.parts.set(series, part = { counts: new Counts(), encoded: [] });
+    return part;
+  }
 }
 
 function byName(a: EndpointStats, b: EndpointStats): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : a.method < b.method ? -1 : 1;
+}
+
+/** Options of a {@link StatsAggregator}. */
+export interface StatsAggregatorOptions {
+  percentiles?: readonly number[];
+  /** The rolling window's length (default 10 s). */
+  windowMs?: number;
+  /** Distinct names per method kept as rows (default {@link DEFAULT_MAX_NAMES}). */
+  maxNames?: number;
+  /** Called once per method when its names pass the limit. */
+  onNameLimit?: (method: string) => void;
+  now?: () => number;
 }
 
 /**
@@ -99,61 +125,89 @@ function byName(a: EndpointStats, b: EndpointStats): number {
 export class StatsAggregator {
   readonly #percentiles: readonly number[];
   readonly #windowMs: number;
+  readonly #maxNames: number;
+  readonly #onNameLimit: (method: string) => void;
   readonly #now: () => number;
-  readonly #cumulative = new Map<string, Aggregate>();
-  readonly #total = new Aggregate("", TOTAL_NAME);
-  readonly #errors = new Map<string, Map<string, number>>();
+  readonly #series = new Map<string, Series>();
+  readonly #namesByMethod = new Map<string, number>();
+  readonly #total = new Series("", TOTAL_NAME);
+  readonly #errors = new Map<Series, Map<string, number>>();
   #current: Interval;
   #ring: Interval[] = [];
 
-  constructor(options: { percentiles?: readonly number[]; windowMs?: number; now?: () => number }) {
+  constructor(options: StatsAggregatorOptions = {}) {
     this.#percentiles = options.percentiles ?? DEFAULT_PERCENTILES;
     this.#windowMs = options.windowMs ?? 10_000;
+    this.#maxNames = options.maxNames ?? DEFAULT_MAX_NAMES;
+    this.#onNameLimit = options.onNameLimit ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
     this.#current = new Interval(this.#now());
+  }
+
+  /** The series of (method, name); names past the limit share the method's `(other)` row. */
+  #seriesFor(method: string, name: string): Series {
+    let series = this.#series.get(endpointKey(method, name));
+    if (series) return series;
+    const names = this.#namesByMethod.get(method) ?? 0;
+    if (names >= this.#maxNames && name !== OTHER_NAME) {
+      if (!this.#series.has(endpointKey(method, OTHER_NAME))) this.#onNameLimit(method);
+      return this.#seriesFor(method, OTHER_NAME);
+    }
+    this.#namesByMethod.set(method, names + 1);
+    this.#series.set(endpointKey(method, name), series = new Series(method, name));
+    return series;
   }
 
   /** Merges one worker's delta into the current interval. */
   add(delta: StatsDelta): void {
     const interval = this.#current;
+    const total = interval.partOf(this.#total);
     for (const e of delta.endpoints) {
-      const key = endpointKey(e.method, e.name);
-      let current = interval.endpoints.get(key);
-      if (!current) interval.endpoints.set(key, current = new Aggregate(e.method, e.name));
-      current.aborted += e.aborted;
+      const series = this.#seriesFor(e.method, e.name);
+      const part = interval.partOf(series);
+      part.counts.aborted += e.aborted;
+      total.counts.aborted += e.aborted;
       for (const c of e.cells) {
-        current.addCounts(c.requests, c.failed, c.bytes, c.status);
-        const cellKey = `${key}\u0000${c.status}\u0000${c.failed}`;
-        let cell = interval.cells.get(cellKey);
-        if (!cell) {
-          cell = {
-            method: e.method,
-            name: e.name,
-            status: c.status,
-            failed: c.failed,
-            requests: 0,
-            bytes: 0,
-            histogram: null,
-            sumUs: 0,
-          };
-          interval.cells.set(cellKey, cell);
-        }
-        cell.requests += c.requests;
-        cell.bytes += c.bytes;
-        if (c.histogram !== null) {
-          current.addLatencies(c.sumUs, c.minUs, c.maxUs);
-          cell.sumUs += c.sumUs;
-          const histogram = decodeHistogram(c.histogram);
-          current.histogram.add(histogram);
-          if (cell.histogram) cell.histogram.add(histogram);
-          else cell.histogram = histogram;
-        }
+        part.counts.addCell(c);
+        total.counts.addCell(c);
+        this.#addCell(interval, series, c);
+        if (c.histogram !== null) part.encoded.push(c.histogram);
       }
-      if (e.errors.length > 0) {
-        let errors = this.#errors.get(key);
-        if (!errors) this.#errors.set(key, errors = new Map());
-        for (const [error, n] of e.errors) errors.set(error, (errors.get(error) ?? 0) + n);
-      }
+      if (e.errors.length > 0) this.#addErrors(series, e.errors);
+    }
+  }
+
+  #addCell(interval: Interval, series: Series, c: CellDelta): void {
+    const key = `${endpointKey(series.method, series.name)}\u0000${c.status}\u0000${c.failed}`;
+    let cell = interval.cells.get(key);
+    if (!cell) {
+      cell = {
+        method: series.method,
+        name: series.name,
+        status: c.status,
+        failed: c.failed,
+        requests: 0,
+        bytes: 0,
+        histogram: null,
+        sumUs: 0,
+      };
+      interval.cells.set(key, cell);
+    }
+    cell.requests += c.requests;
+    cell.bytes += c.bytes;
+    if (c.histogram === null) return;
+    cell.sumUs += c.sumUs;
+    const histogram = decodeHistogram(c.histogram);
+    if (cell.histogram) cell.histogram.add(histogram);
+    else cell.histogram = histogram;
+  }
+
+  #addErrors(series: Series, errors: [string, number][]): void {
+    let texts = this.#errors.get(series);
+    if (!texts) this.#errors.set(series, texts = new Map());
+    for (const [text, n] of errors) {
+      const kept = texts.has(text) || texts.size < MAX_FAILURE_TEXTS ? text : OTHER_FAILURES;
+      texts.set(kept, (texts.get(kept) ?? 0) + n);
     }
   }
 
@@ -165,74 +219,127 @@ export class StatsAggregator {
     const closed = this.#current;
     const nowMs = this.#now();
     closed.endMs = nowMs;
-    for (const [key, aggregate] of closed.endpoints) {
-      let cumulative = this.#cumulative.get(key);
-      if (!cumulative) {
-        cumulative = new Aggregate(aggregate.method, aggregate.name);
-        this.#cumulative.set(key, cumulative);
-      }
-      cumulative.merge(aggregate);
-      closed.total.merge(aggregate);
+    const cells = [...closed.cells.values()];
+    for (const cell of cells) {
+      if (cell.histogram === null) continue;
+      this.#series.get(endpointKey(cell.method, cell.name))!.addLatencies(cell.histogram);
+      this.#total.addLatencies(cell.histogram);
     }
-    this.#total.merge(closed.total);
+    for (const [series, part] of closed.parts) series.cumulative.add(part.counts);
+    closed.cells.clear(); // the recorders hold them now; the window keeps counts only
     this.#ring.push(closed);
     while (this.#ring.length > 1 && nowMs - this.#ring[1].startMs >= this.#windowMs) {
-      this.#ring.shift();
+      this.#expire(this.#ring.shift()!);
     }
     this.#current = new Interval(nowMs);
-    return [...closed.cells.values()];
+    return cells;
+  }
+
+  /** Takes an interval that left the window out of the window's histograms. */
+  #expire(interval: Interval): void {
+    for (const [series, part] of interval.parts) {
+      for (const encoded of part.encoded) {
+        const histogram = decodeHistogram(encoded);
+        series.windowHistogram?.subtract(histogram);
+        this.#total.windowHistogram?.subtract(histogram);
+      }
+    }
   }
 
   /** Everything since the start, over `durationMs` of run time. */
   cumulative(durationMs: number): StatsView {
-    return {
-      durationMs,
-      total: this.#total.view(this.#percentiles, durationMs),
-      endpoints: [...this.#cumulative.values()]
-        .map((a) => a.view(this.#percentiles, durationMs))
-        .sort(byName),
+    const view = (series: Series) => {
+      series.cachedPercentilesMs ??= this.#percentilesMs(series.cumulativeHistogram);
+      return this.#view(series, series.cumulative, series.cachedPercentilesMs, durationMs);
     };
+    const endpoints: EndpointStats[] = [];
+    for (const series of this.#series.values()) {
+      if (series.cumulative.requests + series.cumulative.aborted > 0) endpoints.push(view(series));
+    }
+    return { durationMs, total: view(this.#total), endpoints: endpoints.sort(byName) };
   }
 
   /** The rolling window: the closed intervals of the last `windowMs`. */
   window(): StatsView {
     const ring = this.#ring;
     const durationMs = ring.length > 0 ? ring[ring.length - 1].endMs - ring[0].startMs : 0;
-    const endpoints = new Map<string, Aggregate>();
-    const total = new Aggregate("", TOTAL_NAME);
+    const counts = new Map<Series, Counts>();
     for (const interval of ring) {
-      total.merge(interval.total);
-      for (const [key, aggregate] of interval.endpoints) {
-        let sum = endpoints.get(key);
-        if (!sum) endpoints.set(key, sum = new Aggregate(aggregate.method, aggregate.name));
-        sum.merge(aggregate);
+      for (const [series, part] of interval.parts) {
+        let sum = counts.get(series);
+        if (!sum) counts.set(series, sum = new Counts());
+        sum.add(part.counts);
       }
+    }
+    const view = (series: Series, sum: Counts) =>
+      this.#view(series, sum, this.#percentilesMs(series.windowHistogram), durationMs);
+    const endpoints: EndpointStats[] = [];
+    for (const [series, sum] of counts) {
+      if (series !== this.#total) endpoints.push(view(series, sum));
     }
     return {
       durationMs,
-      total: total.view(this.#percentiles, durationMs),
-      endpoints: [...endpoints.values()].map((a) => a.view(this.#percentiles, durationMs)).sort(
-        byName,
-      ),
+      total: view(this.#total, counts.get(this.#total) ?? new Counts()),
+      endpoints: endpoints.sort(byName),
+    };
+  }
+
+  /** The histogram's percentiles in ms by percentile (`"50"`, `"99.9"`). */
+  #percentilesMs(histogram: Histogram | null): Record<string, number> {
+    const out: Record<string, number> = {};
+    const values = histogram ? percentilesUs(histogram, this.#percentiles) : [];
+    this.#percentiles.forEach((p, i) => out[String(p)] = (values[i] ?? 0) / 1000);
+    return out;
+  }
+
+  #view(
+    series: Series,
+    counts: Counts,
+    percentilesMs: Record<string, number>,
+    durationMs: number,
+  ): EndpointStats {
+    const seconds = durationMs > 0 ? durationMs / 1000 : 0;
+    // HDR reports the top of a value's bucket; the exact min and max bound what is true.
+    const minMs = counts.minUs === Infinity ? 0 : counts.minUs / 1000;
+    const maxMs = counts.maxUs / 1000;
+    const bounded: Record<string, number> = {};
+    for (const [p, ms] of Object.entries(percentilesMs)) {
+      bounded[p] = counts.measured > 0 ? Math.min(maxMs, Math.max(minMs, ms)) : 0;
+    }
+    return {
+      method: series.method,
+      name: series.name,
+      requests: counts.requests,
+      failures: counts.failures,
+      aborted: counts.aborted,
+      bytes: counts.bytes,
+      rps: seconds > 0 ? counts.requests / seconds : 0,
+      failuresPerSec: seconds > 0 ? counts.failures / seconds : 0,
+      minMs,
+      maxMs,
+      meanMs: counts.measured > 0 ? counts.sumUs / counts.measured / 1000 : 0,
+      percentilesMs: bounded,
+      statuses: Object.fromEntries([...counts.statuses].map(([s, n]) => [String(s), n])),
     };
   }
 
   /** Failures by endpoint and error text, most frequent first. */
   failures(): FailureStats[] {
     const rows: FailureStats[] = [];
-    for (const [key, errors] of this.#errors) {
-      const [method, name] = key.split("\u0000");
-      for (const [error, occurrences] of errors) rows.push({ method, name, error, occurrences });
+    for (const [series, texts] of this.#errors) {
+      for (const [error, occurrences] of texts) {
+        rows.push({ method: series.method, name: series.name, error, occurrences });
+      }
     }
     return rows.sort((a, b) => b.occurrences - a.occurrences || (a.name < b.name ? -1 : 1));
   }
 
   /** The cumulative histogram of every endpoint and of the total, for exact offline merges. */
   cumulativeHistograms(): EndpointHistogram[] {
-    return [...this.#cumulative.values(), this.#total].map((a) => ({
-      method: a.method,
-      name: a.name,
-      histogram: a.histogram,
+    return [...this.#series.values(), this.#total].map((s) => ({
+      method: s.method,
+      name: s.name,
+      histogram: s.cumulativeHistogram ?? createHistogram(),
     }));
   }
 }

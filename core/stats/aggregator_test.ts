@@ -106,3 +106,58 @@ Deno.test("percentiles never pass the exact max or min", () => {
   assert.equal(total.percentilesMs["50"], 60.101);
   assert.equal(aggregator.cumulative(1000).endpoints[0].percentilesMs["50"], 60.101);
 });
+
+Deno.test("the window's percentiles are those of the intervals still in it (added, then subtracted)", () => {
+  let now = 0;
+  const aggregator = new StatsAggregator({ windowMs: 3000, now: () => now, percentiles: [50, 99] });
+  const worker = new RequestStats();
+  const inWindow = createHistogram();
+  for (let second = 0; second < 8; second++) {
+    for (let i = 0; i < 200; i++) {
+      const us = (second + 1) * 1000 + i * 37; // each interval in a range of its own
+      worker.record("GET", "/", 200, us, 0, null);
+      if (second >= 5) recordLatencyUs(inWindow, us);
+    }
+    aggregator.add(worker.takeDelta());
+    now += 1000;
+    aggregator.closeInterval();
+  }
+  const window = aggregator.window();
+  assert.equal(window.total.requests, 600);
+  for (const p of [50, 99]) {
+    assert.equal(window.total.percentilesMs[String(p)], percentileMs(inWindow, p), `p${p}`);
+    assert.equal(window.endpoints[0].percentilesMs[String(p)], percentileMs(inWindow, p));
+  }
+});
+
+Deno.test("names past the limit share one (other) row per method; every request is still counted", () => {
+  const aggregator = new StatsAggregator({ maxNames: 3 });
+  const worker = new RequestStats();
+  for (let n = 0; n < 10; n++) worker.record("GET", `/item/${n}`, 200, 1000 + n, 1, null);
+  worker.record("POST", "/cart", 201, 500, 0, null);
+  aggregator.add(worker.takeDelta());
+  const cells = aggregator.closeInterval();
+  const view = aggregator.cumulative(1000);
+  assert.deepEqual(view.endpoints.map((e) => [e.method, e.name, e.requests]), [
+    ["GET", "(other)", 7],
+    ["POST", "/cart", 1],
+    ["GET", "/item/0", 1],
+    ["GET", "/item/1", 1],
+    ["GET", "/item/2", 1],
+  ]);
+  assert.equal(view.total.requests, 11);
+  assert.equal(cells.find((c) => c.name === "(other)")!.requests, 7);
+});
+
+Deno.test("failure texts past the limit per endpoint are counted under one text", () => {
+  const aggregator = new StatsAggregator({});
+  const worker = new RequestStats();
+  for (let n = 0; n < 150; n++) worker.record("GET", "/a", 500, 1000, 0, `HTTP 500 #${n}`);
+  aggregator.add(worker.takeDelta());
+  aggregator.closeInterval();
+  const failures = aggregator.failures();
+  assert.equal(failures.length, 101);
+  assert.equal(failures.reduce((n, f) => n + f.occurrences, 0), 150);
+  assert.equal(failures[0].error, "(other failure texts)");
+  assert.equal(failures[0].occurrences, 50);
+});

@@ -89,3 +89,39 @@ export function bucketCounts(histogram: Histogram, boundsUs: readonly number[]):
   });
   return counts;
 }
+
+interface CountsIndex {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  highestEquivalentValue(value: number): number;
+  lowestEquivalentValue(value: number): number;
+}
+
+/**
+ * The values at several percentiles (0–100) in µs, in one pass over the counts: the same values
+ * `getValueAtPercentile` gives one at a time (each of those calls walks the counts again).
+ */
+export function percentilesUs(histogram: Histogram, percentiles: readonly number[]): number[] {
+  const out = new Array<number>(percentiles.length).fill(0);
+  const total = histogram.totalCount;
+  if (total === 0) return out;
+  // The count each percentile needs, as getValueAtPercentile computes it, smallest first.
+  const wanted = percentiles.map((p, at) => {
+    const fp = (Math.min(p, 100) / 100) * total;
+    const ulp = fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0;
+    return { at, p, count: Math.max(Math.ceil(fp - ulp), 1) };
+  }).sort((a, b) => a.count - b.count);
+  const h = histogram as unknown as CountsIndex;
+  let next = 0;
+  let sum = 0;
+  for (let i = 0; i < h.countsArrayLength && next < wanted.length; i++) {
+    sum += h.getCountAtIndex(i);
+    while (next < wanted.length && sum >= wanted[next].count) {
+      const value = h.valueFromIndex(i);
+      const { at, p } = wanted[next++];
+      out[at] = p === 0 ? h.lowestEquivalentValue(value) : h.highestEquivalentValue(value);
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bucketCounts, createHistogram, recordLatencyUs } from "./histogram.ts";
+import { bucketCounts, createHistogram, percentilesUs, recordLatencyUs } from "./histogram.ts";
 
 Deno.test("bucketCounts splits a histogram at explicit bounds and keeps every count", () => {
   const histogram = createHistogram();
@@ -7,4 +7,20 @@ Deno.test("bucketCounts splits a histogram at explicit bounds and keeps every co
   const counts = bucketCounts(histogram, [1000, 5000, 10_000, 1_000_000]);
   assert.deepEqual(counts, [2, 2, 1, 1, 1]);
   assert.equal(counts.reduce((a, b) => a + b, 0), histogram.totalCount);
+});
+
+Deno.test("percentiles in one pass equal getValueAtPercentile one at a time", () => {
+  let seed = 11;
+  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  for (const size of [1, 7, 1000, 50_000]) {
+    const histogram = createHistogram();
+    for (let i = 0; i < size; i++) recordLatencyUs(histogram, Math.round(1 + random() ** 3 * 5e6));
+    const ps = [99.9, 0, 50, 90, 95, 99, 100, 33.3];
+    assert.deepEqual(
+      percentilesUs(histogram, ps),
+      ps.map((p) => histogram.getValueAtPercentile(p)),
+      `${size} values`,
+    );
+  }
+  assert.deepEqual(percentilesUs(createHistogram(), [50, 99]), [0, 0]);
 });
