@@ -9,7 +9,14 @@
 export {
   between,
   constant,
+  csv,
+  type DataFeed,
+  type DataOptions,
+  type DataOrder,
+  type DataSource,
   definePlan,
+  type Duration,
+  json,
   type LoadSpec,
   type Plan,
   type PlanHttpOptions,
@@ -22,6 +29,7 @@ export {
   type WaitTime,
 } from "./core/plan/plan.ts";
 export {
+  DataExhausted,
   ExitCode,
   PlanError,
   RunError,

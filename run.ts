@@ -26,6 +26,7 @@ import {
   type RunOutcome,
   signalReason,
 } from "./core/run/coordinator.ts";
+import { loadTable, type SharedTable } from "./core/run/data_table.ts";
 import { inlineTransport } from "./core/run/inline_transport.ts";
 import type { HttpSettings } from "./core/run/protocol.ts";
 import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
@@ -162,7 +163,16 @@ function resolveHttp(options: RunOptions, plan: Plan, host: string): HttpSetting
 }
 
 /** The run's settings without its recorders: every flag, env var and plan default, once. */
-type RunSettings = Omit<CoordinatorOptions, "run" | "recorders" | "signal" | "cutOff">;
+type RunSettings = Omit<CoordinatorOptions, "run" | "recorders" | "signal" | "cutOff" | "data">;
+
+/** Reads the plan's data files, once, into memory its workers share. */
+async function loadData(plan: Plan, planUrl: string | null): Promise<SharedTable[]> {
+  const tables: SharedTable[] = [];
+  for (const [name, source] of Object.entries(plan.data ?? {})) {
+    tables.push(await loadTable(name, source, planUrl ?? "inline:"));
+  }
+  return tables;
+}
 
 function resolveSettings(
   plan: Plan,
@@ -282,6 +292,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
   const host = checkHost(hostInput, "host");
   const settings = resolveSettings(loaded.plan, loaded.planUrl, host, options);
+  const data = await loadData(loaded.plan, loaded.planUrl);
   const registry = options.registry ?? builtinRegistry();
   const plugins = await registry.loadAll(options.recorders ?? ["console"]);
   const metadata: Record<string, string> = {};
@@ -302,6 +313,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   try {
     outcome = await coordinate({
       ...settings,
+      data,
       run: runInfo,
       recorders,
       signal: options.signal,

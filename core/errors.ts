@@ -59,6 +59,17 @@ export class StopUser extends Error {
   }
 }
 
+/**
+ * Thrown by a `unique` data feed that has no rows left: it ends the user that asked, like
+ * {@link StopUser}, and is not a failure.
+ */
+export class DataExhausted extends StopUser {
+  constructor(readonly feed: string) {
+    super(`data "${feed}" has no rows left: each row of a unique feed is given out once`);
+    this.name = "DataExhausted";
+  }
+}
+
 /** Thrown out of a request or a sleep when the run stops; ends the task, is not a failure. */
 export class RunStopped extends Error {
   constructor() {

@@ -212,6 +212,7 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
       engine: "h1",
       insecure: false,
     }),
+    data: {},
     yieldIfStarved: () =>
       performance.now() - lastTickMs > 50
         ? new Promise<void>((resolve) => setTimeout(resolve, 0))
@@ -261,6 +262,7 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
     run: createRunInfo({ testplan: "layered", host: url.origin }),
     statsIntervalMs: 1000,
     http: { host: url.origin, engine: "h1", insecure: false, timeoutMs: 60_000, headers: {} },
+    data: [],
   });
   await w.handle({ type: "users", counts: { u: connections } });
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS + seconds * 1000 + 50));

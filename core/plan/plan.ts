@@ -3,10 +3,19 @@
 import type { HttpClient } from "../http/client.ts";
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
+import type { DataFeed, DataSource } from "./data.ts";
 import { normalizeUsers, validatePlan } from "./validate.ts";
 import type { Duration, WaitTime } from "./wait.ts";
 
 export { between, constant, type Duration, type WaitTime } from "./wait.ts";
+export {
+  csv,
+  type DataFeed,
+  type DataOptions,
+  type DataOrder,
+  type DataSource,
+  json,
+} from "./data.ts";
 export { checkHost, MAX_USERS, MAX_WEIGHT, normalizeUsers, planTimeoutMs } from "./validate.ts";
 
 /** A non-HTTP request reported by a task through `ctx.record(...)`. */
@@ -37,6 +46,8 @@ export interface TaskContext {
   readonly state: Record<string, unknown>;
   /** Aborted when the run stops; pass it to your own clients. */
   readonly signal: AbortSignal;
+  /** The plan's data feeds by name: `ctx.data.accounts.next()`. */
+  readonly data: Readonly<Record<string, DataFeed>>;
   /** Sleeps `seconds`, waking early (and throwing) when the run stops. */
   sleep(seconds: number): Promise<void>;
 }
@@ -88,6 +99,8 @@ export interface PlanSpec {
   load?: LoadSpec;
   /** HTTP defaults for every request. */
   http?: PlanHttpOptions;
+  /** Data files by name (`csv(...)`, `json(...)`): read once, rows in `ctx.data.<name>`. */
+  data?: Record<string, DataSource>;
 }
 
 /** A plan's HTTP defaults; `--http-engine` and `--insecure` win over `engine` and `insecure`. */

@@ -3,6 +3,7 @@
 import { PlanError } from "../errors.ts";
 import { HTTP_ENGINES } from "../http/engine.ts";
 import { MAX_TIMER_MS } from "../timers.ts";
+import { DATA_ORDERS, isDataSource } from "./data.ts";
 import { checkKnownKeys } from "./keys.ts";
 import type {
   LoadSpec,
@@ -16,7 +17,7 @@ import type {
 import { durationSeconds, normalizeWait } from "./wait.ts";
 
 /** The keys a plan knows, at each level. Keys that later features add are listed here. */
-const PLAN_KEYS = ["name", "host", "users", "load", "http"] as const;
+const PLAN_KEYS = ["name", "host", "users", "load", "http", "data"] as const;
 const USER_KEYS = ["weight", "wait", "tasks", "onStart", "onStop"] as const;
 const TASK_KEYS = ["weight", "run"] as const;
 const LOAD_KEYS = ["users", "spawnRate", "duration"] as const;
@@ -37,6 +38,7 @@ export function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
   if (spec.host !== undefined) checkHost(spec.host, "plan host");
   checkHttp(spec.http);
   checkLoad(spec.load);
+  checkData(spec.data);
   const users = spec.users;
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
@@ -151,6 +153,27 @@ function checkHttp(http: PlanHttpOptions | undefined): void {
 export function planTimeoutMs(http: PlanHttpOptions | undefined): number | undefined {
   if (http?.timeout !== undefined) return durationSeconds(http.timeout, "http.timeout") * 1000;
   return http?.timeoutMs;
+}
+
+function checkData(data: Record<string, unknown> | undefined): void {
+  if (data === undefined) return;
+  if (typeof data !== "object" || data === null) {
+    throw new PlanError("Cannot use plan: data must map names to csv(...) or json(...)");
+  }
+  for (const [name, source] of Object.entries(data)) {
+    if (!isDataSource(source)) {
+      throw new PlanError(
+        `Cannot use plan: data.${name} must be csv("file.csv") or json("file.json")`,
+      );
+    }
+    if (!DATA_ORDERS.includes(source.order)) {
+      throw new PlanError(
+        `Cannot use plan: data.${name} has order "${source.order}"; use one of ${
+          DATA_ORDERS.join(", ")
+        }`,
+      );
+    }
+  }
 }
 
 function checkLoad(load: LoadSpec | undefined): void {

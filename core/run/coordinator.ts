@@ -10,6 +10,7 @@ import { OTHER_NAME, StatsAggregator } from "../stats/aggregator.ts";
 import type { GeneratorHealth } from "../stats/summary.ts";
 import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
+import type { SharedTable } from "./data_table.ts";
 import type { HttpSettings } from "./protocol.ts";
 import { UserRamp } from "./ramp.ts";
 import { SystemReport } from "./system_report.ts";
@@ -41,6 +42,8 @@ export interface CoordinatorOptions {
   /** The run's recorders; the caller that created them stops them. */
   recorders: RecorderSet;
   http: HttpSettings;
+  /** The plan's data files, read once (`loadTable`), shared with every worker. */
+  data: SharedTable[];
   /** Where load workers run: Web Workers, or the coordinator's own thread. */
   transport: WorkerTransport;
   /** Aborting it stops the run gracefully; a reason of `"terminated"` marks a SIGTERM. */
@@ -132,6 +135,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       run: options.run,
       statsIntervalMs: options.statsIntervalMs,
       http: options.http,
+      data: options.data,
     },
     options.loadTimeoutMs,
     options.signal,

@@ -116,6 +116,7 @@ function options(
         timeoutMs: 1000,
         headers: {},
       },
+      data: [],
       transport,
       ...more,
     },

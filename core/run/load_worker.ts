@@ -6,6 +6,7 @@ import { createHttpClientFactory } from "../http/client.ts";
 import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
 import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
 import { importPlan } from "../plan/plan_loader.ts";
+import { TableFeed } from "./data_table.ts";
 import { setLongTimeout } from "../timers.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { LagMonitor, SystemSampler } from "./system_metrics.ts";
@@ -98,6 +99,18 @@ export class LoadWorker {
     this.#env = {
       stats,
       run,
+      data: Object.fromEntries(
+        init.data.map((table) => [
+          table.name,
+          new TableFeed(table, (name) =>
+            this.#send({
+              type: "warning",
+              workerId,
+              message:
+                `data "${name}" has no rows left: users that ask for one end (order "unique" gives each row once)`,
+            })),
+        ]),
+      ),
       createHttpClient,
       yieldIfStarved: () =>
         performance.now() - this.#lastTickMs > STARVED_MS

@@ -49,6 +49,7 @@ Deno.test("a user running synchronous tasks back to back does not starve its wor
       timeoutMs: 1000,
       headers: {},
     },
+    data: [],
   });
   await worker.handle({ type: "users", counts: { spinner: 1 } });
   await done;

@@ -3,6 +3,7 @@
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
+import type { SharedTable } from "./data_table.ts";
 import type { SystemReadings } from "./system_metrics.ts";
 
 /** The HTTP settings of every user, resolved once on the coordinator (flags > env > plan). */
@@ -28,6 +29,8 @@ export type ToWorker =
     run: RunInfo;
     statsIntervalMs: number;
     http: HttpSettings;
+    /** The plan's data files, read once by the coordinator, in memory every worker shares. */
+    data: SharedTable[];
   }
   /** How many users of each kind this worker should run now. */
   | { type: "users"; counts: Record<string, number> }

@@ -8,12 +8,15 @@ import type {
   TaskContext,
 } from "../plan/plan.ts";
 import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
+import type { DataFeed } from "../plan/data.ts";
 import type { RunInfo } from "../run_info.ts";
 
 /** What every user of a load worker shares. */
 export interface UserEnvironment {
   stats: RequestSink;
   run: RunInfo;
+  /** The plan's data feeds, shared by every user of the worker. */
+  data: Readonly<Record<string, DataFeed>>;
   createHttpClient(signal: AbortSignal): HttpClient;
   /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
   yieldIfStarved(): Promise<void> | undefined;
@@ -69,6 +72,7 @@ export class VirtualUser {
       },
       user: Object.freeze({ id, kind: kind.kind }),
       run: env.run,
+      data: env.data,
       state: {},
       signal,
       sleep: (seconds: number) => this.#sleep(seconds),
