@@ -133,6 +133,12 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     parse: positiveNumber,
   },
   {
+    flags: "--stages <list>",
+    help:
+      'linear ramps one after another, duration:users, e.g. "30s:50,1m:50,20s:0" (instead of --users)',
+    env: "STAMPEDE_STAGES",
+  },
+  {
     flags: "-t, --run-time <duration>",
     help: "stop after this long: 30s, 5m, 1h30m (default: plan's, else until Ctrl-C)",
     env: "STAMPEDE_RUN_TIME",
@@ -374,6 +380,7 @@ async function main(args: string[]): Promise<number> {
       const summary = await run(parsed.planPath, {
         users: opts.users,
         spawnRate: opts.spawnRate,
+        stages: opts.stages,
         runTime: opts.runTime,
         host: opts.host,
         workers: opts.workers,

@@ -10,11 +10,16 @@ import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/h
 import {
   checkHost,
   isPlan,
+  type LoadSpec,
   MAX_USERS,
   type Plan,
   planTimeoutMs,
+  type StageSpec,
   userKindsOf,
 } from "./core/plan/plan.ts";
+import { checkStages } from "./core/plan/validate.ts";
+import { rampProfile, shapeProfile, stagesProfile } from "./core/run/load_profile.ts";
+import type { LoadProfile } from "./core/run/ramp.ts";
 import { importPlan } from "./core/plan/plan_loader.ts";
 import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
@@ -44,6 +49,8 @@ export interface RunOptions {
   users?: number;
   /** Users started per second (default: the plan's, else all at once). */
   spawnRate?: number;
+  /** Stages instead of a ramp: `"30s:50,1m:50,20s:0"` or `[{ duration, users }]`. */
+  stages?: string | StageSpec[];
   /** Run time: `30s`, `5m`, `1h30m` or seconds (default: the plan's, else until stopped). */
   runTime?: string | number;
   /** Target base URL (default: the plan's). */
@@ -174,6 +181,60 @@ async function loadData(plan: Plan, planUrl: string | null): Promise<SharedTable
   return tables;
 }
 
+/**
+ * How many users run when: `--stages`, else `--users`/`--spawn-rate` (a ramp), else the plan's
+ * stages, shape, or users and spawn rate. Flags win over the plan's whole load model.
+ */
+function resolveProfile(
+  options: RunOptions,
+  load: LoadSpec,
+): { profile: LoadProfile; users: number; spawnRate: number } {
+  const rampFlags = options.users !== undefined || options.spawnRate !== undefined;
+  const stages = options.stages !== undefined
+    ? parseStages(options.stages)
+    : rampFlags
+    ? undefined
+    : load.stages;
+  if (stages !== undefined) {
+    const profile = stagesProfile(stages.map((s) => ({
+      durationMs: parseDuration(s.duration, "stage duration"),
+      users: s.users,
+    })));
+    return { profile, users: profile.peak ?? 0, spawnRate: Infinity };
+  }
+  if (!rampFlags && load.shape !== undefined) {
+    return { profile: shapeProfile(load.shape), users: 0, spawnRate: Infinity };
+  }
+  const users = wholeCount(options.users ?? load.users ?? 1, "users", MAX_USERS);
+  const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
+  if (!(spawnRate > 0)) {
+    throw new UsageError(`Cannot use spawn rate "${spawnRate}": it must be a number > 0`);
+  }
+  return { profile: rampProfile(users, spawnRate), users, spawnRate };
+}
+
+/** `--stages "30s:50,1m:50,20s:0"`: duration:users pairs, or stages as a plan writes them. */
+export function parseStages(input: string | StageSpec[]): StageSpec[] {
+  if (typeof input !== "string") return checkStages(input, "stages");
+  const stages = input.split(",").map((part) => part.trim()).filter((p) => p !== "").map((part) => {
+    const [duration, users, extra] = part.split(":");
+    if (extra !== undefined || users === undefined || !/^\d+$/.test(users.trim())) {
+      throw new UsageError(
+        `Cannot use stages "${input}": each stage is duration:users, such as 30s:50`,
+      );
+    }
+    parseDuration(duration.trim(), `stage "${part}"`);
+    return {
+      duration: duration.trim(),
+      users: wholeCount(Number(users), "stage users", MAX_USERS),
+    };
+  });
+  if (stages.length === 0) {
+    throw new UsageError(`Cannot use stages "${input}": give at least one, such as 30s:50`);
+  }
+  return stages;
+}
+
 function resolveSettings(
   plan: Plan,
   planUrl: string | null,
@@ -181,11 +242,7 @@ function resolveSettings(
   options: RunOptions,
 ): RunSettings {
   const load = plan.load ?? {};
-  const users = wholeCount(options.users ?? load.users ?? 1, "users", MAX_USERS);
-  const spawnRate = options.spawnRate ?? load.spawnRate ?? Infinity;
-  if (!(spawnRate > 0)) {
-    throw new UsageError(`Cannot use spawn rate "${spawnRate}": it must be a number > 0`);
-  }
+  const { profile, users, spawnRate } = resolveProfile(options, load);
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
   const http = resolveHttp(options, plan, host);
@@ -211,6 +268,7 @@ function resolveSettings(
   return {
     kinds: userKindsOf(plan),
     planUrl: planUrl ?? "inline:",
+    profile,
     users,
     spawnRate,
     runTimeMs,

@@ -27,6 +27,7 @@ import {
 export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
   test_start: "stampede.event.test.start",
   spawning_complete: "stampede.event.spawn.complete",
+  stage_started: "stampede.event.stage.started",
   test_stop: "stampede.event.test.stop",
   cpu_warning: "stampede.event.cpu.warning",
   event_loop_lag_warning: "stampede.event.event_loop_lag.warning",

@@ -68,6 +68,8 @@ export interface TaskSpec {
 export interface UserSpec {
   /** Share of the users that are of this kind (default 1). */
   weight?: number;
+  /** Exactly this many users of this kind, whatever the total (instead of a weight). */
+  fixed?: number;
   /** Think time after each task: `between(a, b)`, `constant(d)`, a duration (`"2s"`) or seconds. */
   wait?: WaitTime | Duration;
   /** The tasks, by name: a spec, or a bare function of weight 1. */
@@ -78,7 +80,19 @@ export interface UserSpec {
   onStop?: TaskFn;
 }
 
-/** The plan's default load; flags and env vars override it. */
+/** One stage of a load profile: a linear ramp to `users` over `duration`. */
+export interface StageSpec {
+  duration: Duration;
+  users: number;
+}
+
+/** What a shape returns each second: the users to reach and how fast, or null to stop. */
+export type ShapeTick = { users: number; spawnRate?: number } | null;
+
+/**
+ * The plan's default load; flags and env vars override it. One of: `users` (with `spawnRate`),
+ * `stages`, or `shape`.
+ */
 export interface LoadSpec {
   /** Peak number of concurrent users. */
   users?: number;
@@ -86,6 +100,10 @@ export interface LoadSpec {
   spawnRate?: number;
   /** How long the run lasts: `30s`, `5m`, `1h30m` or seconds. */
   duration?: Duration;
+  /** Linear ramps one after another, from 0 users; the run ends after the last. */
+  stages?: StageSpec[];
+  /** A function of the elapsed seconds, asked once a second; null ends the run. */
+  shape?: (elapsedS: number) => ShapeTick;
 }
 
 /** A load test plan, as written by its author. */
@@ -138,6 +156,8 @@ export interface NormalizedTask {
 export interface NormalizedUserKind {
   kind: string;
   weight: number;
+  /** Exactly this many users of the kind, placed before weighted kinds. */
+  fixed?: number;
   wait: WaitTime;
   tasks: NormalizedTask[];
   onStart?: TaskFn;

@@ -67,6 +67,35 @@ Deno.test("definePlan names what is wrong", () => {
     [{ users: { u: { tasks: { t: task } } }, http: { timeout: "5s", timeoutMs: 5 } }, /keep one/],
     [{ users: { u: { tasks: { t: task } } }, http: { timeout: "30d" } }, /at most 24 days/],
     [{ users: { u: { wait: "soon", tasks: { t: task } } } }, /users\.u\.wait "soon"/],
+    [
+      { users: { u: { tasks: { t: task } } }, load: { stages: [{ duration: "1s", users: -1 }] } },
+      /load\.stages\[0\]\.users is -1/,
+    ],
+    [{ users: { u: { tasks: { t: task } } }, load: { stages: [] } }, /load\.stages must be a list/],
+    [
+      {
+        users: { u: { tasks: { t: task } } },
+        load: {
+          shape: () => {
+            throw new Error("boom");
+          },
+        },
+      },
+      /load\.shape\(0\) failed: Error: boom/,
+    ],
+    [
+      { users: { u: { tasks: { t: task } } }, load: { shape: () => ({ users: 1.5 }) } },
+      /load\.shape\(0\) failed: .*whole users/,
+    ],
+    [
+      {
+        users: { u: { tasks: { t: task } } },
+        load: { users: 5, stages: [{ duration: 1, users: 1 }] },
+      },
+      /load has users and stages; give one of users, stages or shape/,
+    ],
+    [{ users: { u: { fixed: 2, weight: 3, tasks: { t: task } } } }, /both weight and fixed/],
+    [{ users: { u: { fixed: -2, tasks: { t: task } } } }, /users\.u\.fixed is -2/],
   ];
   for (const [spec, message] of bad) {
     assert.throws(() => definePlan(spec as never), (e: unknown) => {

@@ -1,16 +1,18 @@
 // Checking a plan before anything runs: every key known, every value in range, the users
 // normalized once. Errors name the path of what is wrong and say what would be right.
-import { PlanError } from "../errors.ts";
+import { describeError, PlanError } from "../errors.ts";
 import { HTTP_ENGINES } from "../http/engine.ts";
 import { MAX_TIMER_MS } from "../timers.ts";
 import { DATA_ORDERS, isDataSource } from "./data.ts";
 import { checkKnownKeys } from "./keys.ts";
+import { checkTick } from "./shape.ts";
 import type {
   LoadSpec,
   NormalizedTask,
   NormalizedUserKind,
   PlanHttpOptions,
   PlanSpec,
+  StageSpec,
   TaskFn,
   UserSpec,
 } from "./plan.ts";
@@ -18,9 +20,10 @@ import { durationSeconds, normalizeWait } from "./wait.ts";
 
 /** The keys a plan knows, at each level. Keys that later features add are listed here. */
 const PLAN_KEYS = ["name", "host", "users", "load", "http", "data"] as const;
-const USER_KEYS = ["weight", "wait", "tasks", "onStart", "onStop"] as const;
+const USER_KEYS = ["weight", "fixed", "wait", "tasks", "onStart", "onStop"] as const;
 const TASK_KEYS = ["weight", "run"] as const;
-const LOAD_KEYS = ["users", "spawnRate", "duration"] as const;
+const LOAD_KEYS = ["users", "spawnRate", "duration", "stages", "shape"] as const;
+const STAGE_KEYS = ["duration", "users"] as const;
 const HTTP_KEYS = ["timeout", "timeoutMs", "headers", "engine", "insecure"] as const;
 
 /**
@@ -56,6 +59,7 @@ export function normalizeUsers(users: Record<string, UserSpec>): NormalizedUserK
     }
     checkKnownKeys(user, USER_KEYS, where);
     const weight = checkWeight(user.weight, where);
+    const fixed = checkFixed(user, where);
     const tasks: NormalizedTask[] = [];
     if (typeof user.tasks !== "object" || user.tasks === null) {
       throw new PlanError(`Cannot use plan: ${where}.tasks is missing`);
@@ -78,13 +82,14 @@ export function normalizeUsers(users: Record<string, UserSpec>): NormalizedUserK
     kinds.push({
       kind,
       weight,
+      ...(fixed === undefined ? {} : { fixed }),
       wait: normalizeWait(user.wait, where),
       tasks,
       onStart: checkHook(user.onStart, `${where}.onStart`),
       onStop: checkHook(user.onStop, `${where}.onStop`),
     });
   }
-  if (!kinds.some((k) => k.weight > 0)) {
+  if (!kinds.some((k) => k.weight > 0 || (k.fixed ?? 0) > 0)) {
     throw new PlanError("Cannot use plan: every user kind has weight 0");
   }
   return kinds;
@@ -190,6 +195,63 @@ function checkLoad(load: LoadSpec | undefined): void {
     throw new PlanError(`Cannot use plan: load.spawnRate is ${rate}; it must be a number > 0`);
   }
   if (load.duration !== undefined) durationSeconds(load.duration, "load.duration");
+  const models = ["users", "stages", "shape"].filter((k) =>
+    load[k as keyof LoadSpec] !== undefined
+  );
+  if (models.length > 1) {
+    throw new PlanError(
+      `Cannot use plan: load has ${models.join(" and ")}; give one of users, stages or shape`,
+    );
+  }
+  if (load.stages !== undefined) checkStages(load.stages, "load.stages");
+  if (load.shape !== undefined) {
+    if (typeof load.shape !== "function") {
+      throw new PlanError("Cannot use plan: load.shape must be a function of the elapsed seconds");
+    }
+    try {
+      checkTick(load.shape(0));
+    } catch (cause) {
+      throw new PlanError(`Cannot use plan: load.shape(0) failed: ${describeError(cause)}`, {
+        cause,
+      });
+    }
+  }
+}
+
+/** Checks stages (from a plan or --stages): durations, and whole users within the limit. */
+export function checkStages(stages: unknown, where: string): StageSpec[] {
+  if (!Array.isArray(stages) || stages.length === 0) {
+    throw new PlanError(`Cannot use plan: ${where} must be a list of { duration, users }`);
+  }
+  stages.forEach((stage, i) => {
+    const at = `${where}[${i}]`;
+    if (typeof stage !== "object" || stage === null) {
+      throw new PlanError(`Cannot use plan: ${at} must be { duration, users }`);
+    }
+    checkKnownKeys(stage, STAGE_KEYS, at);
+    durationSeconds(stage.duration, `${at}.duration`);
+    if (!Number.isInteger(stage.users) || stage.users < 0 || stage.users > MAX_USERS) {
+      throw new PlanError(
+        `Cannot use plan: ${at}.users is ${stage.users}; it must be a whole number from 0 to ${MAX_USERS}`,
+      );
+    }
+  });
+  return stages;
+}
+
+function checkFixed(user: UserSpec, where: string): number | undefined {
+  if (user.fixed === undefined) return undefined;
+  if (!Number.isInteger(user.fixed) || user.fixed < 0 || user.fixed > MAX_USERS) {
+    throw new PlanError(
+      `Cannot use plan: ${where}.fixed is ${user.fixed}; it must be a whole number from 0 to ${MAX_USERS}`,
+    );
+  }
+  if (user.weight !== undefined) {
+    throw new PlanError(
+      `Cannot use plan: ${where} has both weight and fixed; a fixed kind has exactly its users`,
+    );
+  }
+  return user.fixed;
 }
 
 function checkHook(hook: unknown, where: string): TaskFn | undefined {

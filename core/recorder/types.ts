@@ -20,8 +20,10 @@ export interface LifecycleEventData {
     workers: number;
     host: string;
   };
-  /** Every planned user has been started. */
+  /** Every planned user has been started (for stages: the peak reached; a shape: its first target). */
   spawning_complete: { users: number; users_by_kind: Record<string, number> };
+  /** A stage of the load profile began: a linear ramp to `users` over `duration_ms`. */
+  stage_started: { stage: number; users: number; duration_ms: number };
   /** The run is over; the final stats were handed out just before. */
   test_stop: { reason: StopReason; ended_at: string; duration_ms: number };
   /** A load-generating thread has been busy above the threshold for `duration_ms`. */

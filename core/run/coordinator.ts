@@ -12,7 +12,7 @@ import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
 import type { SharedTable } from "./data_table.ts";
 import type { HttpSettings } from "./protocol.ts";
-import { UserRamp } from "./ramp.ts";
+import { type LoadProfile, UserSchedule } from "./ramp.ts";
 import { SystemReport } from "./system_report.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import type { WorkerTransport } from "./worker_transport.ts";
@@ -24,8 +24,11 @@ export interface CoordinatorOptions {
   /** URL of the plan module that load workers import. */
   planUrl: string;
   run: RunInfo;
+  /** How many users run at each moment: a ramp, stages or a shape. */
+  profile: LoadProfile;
+  /** The users the run is for (the peak, when known), and their spawn rate, as reported. */
   users: number;
-  /** Users started per second (Infinity: all at once). */
+  /** Users started per second (Infinity: all at once, or set by the profile). */
   spawnRate: number;
   /** Run time in ms; null runs until stopped. */
   runTimeMs: number | null;
@@ -90,7 +93,7 @@ class StopLatch {
 interface Run {
   options: CoordinatorOptions;
   pool: WorkerPool;
-  ramp: UserRamp;
+  ramp: UserSchedule;
   aggregator: StatsAggregator;
   system: SystemReport;
   stop: StopLatch;
@@ -103,7 +106,8 @@ interface Run {
  */
 export async function coordinate(options: CoordinatorOptions): Promise<RunOutcome> {
   const { recorders } = options;
-  const workerCount = Math.max(1, Math.min(options.workers, Math.max(1, options.users)));
+  const peak = options.profile.peak;
+  const workerCount = Math.max(1, Math.min(options.workers, peak === null ? Infinity : peak));
   const aggregator = new StatsAggregator({
     percentiles: options.percentiles,
     maxNames: options.maxNames,
@@ -113,7 +117,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         { limit: options.maxNames, method, other: OTHER_NAME, hint: '{ name: "/item/:id" }' },
       ),
   });
-  const ramp = new UserRamp(options.kinds, workerCount, options.users, options.spawnRate);
+  const ramp = new UserSchedule(options.kinds, workerCount, options.profile);
   const system = new SystemReport(recorders, options.cpuWarning);
   const stop = new StopLatch();
   const pool = new WorkerPool(options.transport, workerCount, recorders, {
@@ -123,7 +127,9 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     },
     // Every user has ended by itself (StopUser): nothing is left to run.
     users: () => {
-      if (ramp.complete && options.users > 0 && pool.usersDone()) stop.request("all_users_stopped");
+      if (ramp.profile.endsWithItsUsers && ramp.target > 0 && pool.usersDone()) {
+        stop.request("all_users_stopped");
+      }
     },
     allFailed: () => stop.request("failed"),
   });
@@ -170,8 +176,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     at: endedAt.toISOString(),
     elapsedMs: durationMs,
     reason,
-    users: ramp.target,
-    usersByKind: ramp.usersByKind(),
+    users: ramp.peak,
+    usersByKind: ramp.peakByKind(),
     cells: aggregator.closeInterval(),
     cumulative: aggregator.cumulative(durationMs),
     failures: aggregator.failures(),
@@ -209,18 +215,28 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
   const cancelRunTimer = options.runTimeMs === null
     ? () => {}
     : setLongTimeout(() => stop.request("completed"), options.runTimeMs);
-  if (options.users === 0 && options.runTimeMs === null) stop.request("completed");
+  if (ramp.profile.peak === 0 && options.runTimeMs === null) stop.request("completed");
 
+  let stage = 0;
   const schedule = () => {
-    const perWorker = ramp.step(elapsedMs());
-    if (perWorker === null) return;
-    pool.assign(perWorker);
-    if (ramp.complete) {
+    const elapsed = elapsedMs();
+    const step = ramp.step(elapsed);
+    if (step.over) return stop.request("completed");
+    const now = ramp.profile.stageAt?.(elapsed);
+    if (now && now.stage !== stage) {
+      stage = now.stage;
+      options.recorders.event("stage_started", "coordinator", {
+        stage: now.stage,
+        users: now.users,
+        duration_ms: now.durationMs,
+      });
+    }
+    if (step.perWorker !== null) pool.assign(step.perWorker);
+    if (step.firstTargetReached) {
       options.recorders.event("spawning_complete", "coordinator", {
         users: ramp.target,
         users_by_kind: ramp.usersByKind(),
       });
-      clearInterval(scheduleTimer);
     }
   };
   const scheduleTimer = setInterval(schedule, SCHEDULE_TICK_MS);

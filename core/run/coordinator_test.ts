@@ -5,6 +5,7 @@ import type { FinalSnapshot, IntervalSnapshot, LifecycleEvent } from "../recorde
 import { createRunInfo } from "../run_info.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { coordinate, type CoordinatorOptions } from "./coordinator.ts";
+import { rampProfile } from "./load_profile.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import type { WorkerEvents, WorkerTransport } from "./worker_transport.ts";
 
@@ -99,6 +100,7 @@ function options(
       kinds: [{ kind: "a", weight: 1, wait: () => 0, tasks: [] }],
       planUrl: "inline:",
       run: createRunInfo({ testplan: "fake", host: "http://127.0.0.1:1" }),
+      profile: rampProfile(4, Infinity),
       users: 4,
       spawnRate: Infinity,
       runTimeMs: 350,

@@ -1,42 +1,65 @@
-// Ramping users up: how many should run at each moment (spawn rate), which kind each one is,
-// and on which load worker it runs.
+// Which users run where: how many at each moment (a load profile: ramp.ts's callers), which
+// kind each one is, and on which load worker it runs.
 
-/** A user kind's share of the users. */
+/** A user kind's share of the users: a weight, or a fixed number of users. */
 export interface KindWeight {
   kind: string;
   weight: number;
+  /** Exactly this many users of the kind (Locust's fixed_count), placed before weighted ones. */
+  fixed?: number;
 }
 
 /**
- * Places users on kinds and workers. The n-th user's kind comes from a smooth weighted
- * round-robin, so every prefix of users (and so every moment of a ramp) keeps the kinds' ratio;
- * users go to workers in turn, so each worker gets a fair share of each kind.
+ * Places users on kinds and workers. Users of fixed-count kinds come first; after them, the n-th
+ * user's kind comes from a smooth weighted round-robin, so every prefix of users (and so every
+ * moment of a ramp) keeps the kinds' ratio; users go to workers in turn, so each worker gets a
+ * fair share of each kind.
  */
 export class UserAllocator {
   readonly #kinds: KindWeight[];
   readonly #workers: number;
   readonly #sequence: number[] = [];
+  /** Indices (into #kinds) of the weighted kinds, and the fixed users in placement order. */
+  readonly #weighted: number[];
+  readonly #fixed: number[] = [];
   readonly #credit: number[];
   readonly #weightSum: number;
 
   constructor(kinds: readonly KindWeight[], workers: number) {
-    this.#kinds = kinds.filter((k) => k.weight > 0);
+    this.#kinds = kinds.filter((k) => k.weight > 0 || (k.fixed ?? 0) > 0);
     this.#workers = Math.max(1, workers);
+    this.#weighted = this.#kinds.flatMap((k, i) => k.fixed === undefined ? [i] : []);
+    // Fixed kinds take turns, so a ramp through them starts some of each.
+    const left = this.#kinds.map((k) => k.fixed ?? 0);
+    while (left.some((n) => n > 0)) {
+      left.forEach((n, i) => {
+        if (n === 0) return;
+        this.#fixed.push(i);
+        left[i]--;
+      });
+    }
     this.#credit = this.#kinds.map(() => 0);
-    this.#weightSum = this.#kinds.reduce((sum, k) => sum + k.weight, 0);
+    this.#weightSum = this.#weighted.reduce((sum, k) => sum + this.#kinds[k].weight, 0);
   }
 
   #kindAt(index: number): number {
-    while (this.#sequence.length <= index) {
-      let best = 0;
-      for (let k = 0; k < this.#kinds.length; k++) {
+    if (index < this.#fixed.length) return this.#fixed[index];
+    if (this.#weighted.length === 0) return this.#fixed[this.#fixed.length - 1];
+    while (this.#sequence.length <= index - this.#fixed.length) {
+      let best = this.#weighted[0];
+      for (const k of this.#weighted) {
         this.#credit[k] += this.#kinds[k].weight;
         if (this.#credit[k] > this.#credit[best]) best = k;
       }
       this.#credit[best] -= this.#weightSum;
       this.#sequence.push(best);
     }
-    return this.#sequence[index];
+    return this.#sequence[index - this.#fixed.length];
+  }
+
+  /** The most users the plan can place: the fixed ones only, when no kind has a weight. */
+  get capacity(): number {
+    return this.#weighted.length > 0 ? Infinity : this.#fixed.length;
   }
 
   /** Users per kind on each worker when `total` users run. */
@@ -46,7 +69,7 @@ export class UserAllocator {
       for (const k of this.#kinds) counts[k.kind] = 0;
       return counts;
     });
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < Math.min(total, this.capacity); i++) {
       perWorker[i % this.#workers][this.#kinds[this.#kindAt(i)].kind]++;
     }
     return perWorker;
@@ -56,7 +79,9 @@ export class UserAllocator {
   totals(total: number): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const k of this.#kinds) counts[k.kind] = 0;
-    for (let i = 0; i < total; i++) counts[this.#kinds[this.#kindAt(i)].kind]++;
+    for (let i = 0; i < Math.min(total, this.capacity); i++) {
+      counts[this.#kinds[this.#kindAt(i)].kind]++;
+    }
     return counts;
   }
 }
@@ -68,19 +93,38 @@ export function rampTarget(elapsedMs: number, users: number, spawnRate: number):
   return Math.min(users, Math.max(1, Math.ceil((spawnRate * elapsedMs) / 1000)));
 }
 
-/** A ramp from 0 to `users` at `spawnRate` users/s, spread over the workers by kind. */
-export class UserRamp {
-  readonly #allocator: UserAllocator;
-  #target = 0;
-  #started = false;
+/** How many users should run at each moment of a run. */
+export interface LoadProfile {
+  /** Users that should run `elapsedMs` into the run; null when the profile is over. */
+  usersAt(elapsedMs: number): number | null;
+  /** The most users the profile asks for, when it is known in advance. */
+  readonly peak: number | null;
+  /** The stage (1, 2, …) at `elapsedMs`, for profiles made of stages. */
+  stageAt?(elapsedMs: number): { stage: number; users: number; durationMs: number } | null;
+  /** A run whose users all ended by themselves is over (a plain ramp; not stages or shapes). */
+  readonly endsWithItsUsers: boolean;
+}
 
-  constructor(
-    kinds: readonly KindWeight[],
-    workers: number,
-    readonly users: number,
-    readonly spawnRate: number,
-  ) {
+/** What one step of a {@link UserSchedule} changes. */
+export interface ScheduleStep {
+  /** Users per kind on each worker, when the target changed (or on the first step). */
+  perWorker: Record<string, number>[] | null;
+  /** The profile is over: the run should stop. */
+  over: boolean;
+}
+
+/** A load profile placed on kinds and workers, step by step. */
+export class UserSchedule {
+  readonly #allocator: UserAllocator;
+  readonly profile: LoadProfile;
+  #target = 0;
+  #peak = 0;
+  #started = false;
+  #reachedFirstTarget = false;
+
+  constructor(kinds: readonly KindWeight[], workers: number, profile: LoadProfile) {
     this.#allocator = new UserAllocator(kinds, workers);
+    this.profile = profile;
   }
 
   /** Users that should run now (the last step's target). */
@@ -88,25 +132,46 @@ export class UserRamp {
     return this.#target;
   }
 
-  /** Every planned user has been placed. */
-  get complete(): boolean {
-    return this.#started && this.#target >= this.users;
+  /** The most users any step asked for. */
+  get peak(): number {
+    return this.#peak;
   }
 
   /**
-   * Moves the ramp to `elapsedMs`: the users per kind on each worker when the target changed
-   * (or on the first step), else null.
+   * Moves the schedule to `elapsedMs`. `firstTargetReached` turns true once, on the step that
+   * first reaches the profile's peak (or, without a known peak, its first steady target).
    */
-  step(elapsedMs: number): Record<string, number>[] | null {
-    const next = rampTarget(elapsedMs, this.users, this.spawnRate);
-    if (this.#started && next === this.#target) return null;
+  step(elapsedMs: number): ScheduleStep & { firstTargetReached: boolean } {
+    const wanted = this.profile.usersAt(elapsedMs);
+    if (wanted === null) return { perWorker: null, over: true, firstTargetReached: false };
+    const next = Math.min(wanted, this.#allocator.capacity);
+    const changed = !this.#started || next !== this.#target;
+    const previous = this.#target;
     this.#started = true;
     this.#target = next;
-    return this.#allocator.allocate(next);
+    this.#peak = Math.max(this.#peak, next);
+    let firstTargetReached = false;
+    if (!this.#reachedFirstTarget) {
+      const peak = this.profile.peak;
+      const reached = peak !== null
+        ? next >= Math.min(peak, this.#allocator.capacity)
+        : !changed && previous === next;
+      if (reached) firstTargetReached = this.#reachedFirstTarget = true;
+    }
+    return {
+      perWorker: changed ? this.#allocator.allocate(next) : null,
+      over: false,
+      firstTargetReached,
+    };
   }
 
   /** Users per kind at the current target. */
   usersByKind(): Record<string, number> {
     return this.#allocator.totals(this.#target);
+  }
+
+  /** Users per kind at the peak. */
+  peakByKind(): Record<string, number> {
+    return this.#allocator.totals(this.#peak);
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { rampTarget, UserAllocator, UserRamp } from "./ramp.ts";
+import { rampProfile, shapeProfile, stagesProfile } from "./load_profile.ts";
+import { rampTarget, UserAllocator, UserSchedule } from "./ramp.ts";
 
 Deno.test("users are split across kinds by weight and across workers evenly", () => {
   const allocator = new UserAllocator(
@@ -32,17 +33,65 @@ Deno.test("the ramp starts one user at once and reaches the target at users/spaw
   assert.equal(rampTarget(100, 0, 10), 0);
 });
 
-Deno.test("the user ramp steps only when its target changes and says when it is complete", () => {
-  const ramp = new UserRamp([{ kind: "a", weight: 1 }], 2, 4, 2);
-  assert.deepEqual(ramp.step(0), [{ a: 1 }, { a: 0 }]);
-  assert.equal(ramp.complete, false);
-  assert.equal(ramp.step(100), null);
-  assert.deepEqual(ramp.step(1000), [{ a: 1 }, { a: 1 }]);
-  assert.deepEqual(ramp.step(2000), [{ a: 2 }, { a: 2 }]);
-  assert.equal(ramp.complete, true);
+Deno.test("the schedule steps only when its target changes and says when it first reached it", () => {
+  const ramp = new UserSchedule([{ kind: "a", weight: 1 }], 2, rampProfile(4, 2));
+  const step = (ms: number) => {
+    const { perWorker, firstTargetReached } = ramp.step(ms);
+    return [perWorker, firstTargetReached];
+  };
+  assert.deepEqual(step(0), [[{ a: 1 }, { a: 0 }], false]);
+  assert.deepEqual(step(100), [null, false]);
+  assert.deepEqual(step(1000), [[{ a: 1 }, { a: 1 }], false]);
+  assert.deepEqual(step(2000), [[{ a: 2 }, { a: 2 }], true]);
+  assert.deepEqual(step(3000), [null, false]);
   assert.deepEqual(ramp.usersByKind(), { a: 4 });
-  const none = new UserRamp([{ kind: "a", weight: 1 }], 1, 0, 10);
-  assert.equal(none.complete, false);
-  assert.deepEqual(none.step(0), [{ a: 0 }]);
-  assert.equal(none.complete, true);
+  const none = new UserSchedule([{ kind: "a", weight: 1 }], 1, rampProfile(0, 10));
+  assert.deepEqual(none.step(0), { perWorker: [{ a: 0 }], over: false, firstTargetReached: true });
+});
+
+Deno.test("fixed-count kinds get exactly their users first; the rest go by weight", () => {
+  const allocator = new UserAllocator([
+    { kind: "admin", weight: 1, fixed: 2 },
+    { kind: "shopper", weight: 3 },
+    { kind: "bot", weight: 1 },
+  ], 2);
+  assert.deepEqual(allocator.totals(1), { admin: 1, shopper: 0, bot: 0 });
+  assert.deepEqual(allocator.totals(10), { admin: 2, shopper: 6, bot: 2 });
+  assert.deepEqual(allocator.totals(102), { admin: 2, shopper: 75, bot: 25 });
+  const onlyFixed = new UserAllocator([{ kind: "a", weight: 1, fixed: 3 }], 1);
+  assert.equal(onlyFixed.capacity, 3);
+  assert.deepEqual(onlyFixed.totals(10), { a: 3 });
+});
+
+Deno.test("stages ramp linearly from one target to the next, then the profile is over", () => {
+  const profile = stagesProfile([
+    { durationMs: 10_000, users: 50 },
+    { durationMs: 10_000, users: 50 },
+    { durationMs: 5_000, users: 0 },
+  ]);
+  assert.deepEqual([0, 5_000, 10_000, 15_000, 22_500, 24_999].map((t) => profile.usersAt(t)), [
+    0,
+    25,
+    50,
+    50,
+    25,
+    0,
+  ]);
+  assert.equal(profile.usersAt(25_000), null);
+  assert.equal(profile.peak, 50);
+  assert.deepEqual(profile.stageAt!(12_000), { stage: 2, users: 50, durationMs: 10_000 });
+});
+
+Deno.test("a shape is asked once a second and its users move at its spawn rate", () => {
+  const asked: number[] = [];
+  const profile = shapeProfile((s) => {
+    asked.push(s);
+    return s < 3 ? { users: 10, spawnRate: 5 } : s < 4 ? { users: 4 } : null;
+  });
+  assert.deepEqual([0, 500, 1000, 1500, 2000].map((t) => profile.usersAt(t)), [0, 3, 5, 8, 10]);
+  assert.equal(profile.usersAt(3000), 4, "down at once: no spawn rate is all at once");
+  assert.equal(profile.usersAt(4000), null);
+  assert.deepEqual(asked, [0, 1, 2, 3, 4]);
+  assert.throws(() => shapeProfile(() => ({ users: -1 })).usersAt(0), /whole users >= 0/);
+  assert.throws(() => shapeProfile(() => ({ users: 1, spawnRate: 0 })).usersAt(0), /spawnRate 0/);
 });

@@ -67,7 +67,13 @@ export type RunState = "spawning" | "running" | "stopped";
 const RUN_STATES: readonly RunState[] = ["spawning", "running", "stopped"];
 
 /** Events whose counters exist from the start, so the first `increase()` sees 0 → 1. */
-const COORDINATOR_EVENTS = ["test_start", "spawning_complete", "test_stop", "cpu_warning"];
+const COORDINATOR_EVENTS = [
+  "test_start",
+  "spawning_complete",
+  "stage_started",
+  "test_stop",
+  "cpu_warning",
+];
 
 /** Labels of the run info metric that tags may not take over. */
 const RESERVED_LABELS = new Set([
