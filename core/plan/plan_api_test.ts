@@ -19,7 +19,10 @@ Deno.test("run() inside a bundled plan says why it cannot run", async () => {
   const run = PLAN_API.run as () => Promise<unknown>;
   await assert.rejects(run(), (error) => {
     assert.ok(error instanceof UsageError);
-    assert.match(error.message, /^Cannot call run\(\) from a plan loaded by the bundle plan loader/);
+    assert.match(
+      error.message,
+      /^Cannot call run\(\) from a plan loaded by the bundle plan loader/,
+    );
     return true;
   });
 });
