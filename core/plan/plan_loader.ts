@@ -64,7 +64,9 @@ export async function loadPlanModule(
 export async function importPlan(planUrl: string, planCode?: string): Promise<Plan> {
   let module: Record<string, unknown>;
   try {
-    module = planCode === undefined ? await import(planUrl) : await evaluateBundle(planCode);
+    module = planCode === undefined
+      ? await import(planUrl)
+      : await evaluateBundle(planCode, planUrl);
   } catch (cause) {
     throw new PlanError(`Cannot load plan "${planUrl}": ${describeError(cause)}`, { cause });
   }
@@ -89,11 +91,13 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
 
 /**
  * Runs a bundle as the body of an async function (top-level await keeps working) in strict mode,
- * as a module would run, and returns the plan module's namespace.
+ * as a module would run, and returns the plan module's namespace. Stack traces name the bundle
+ * after the plan (its lines are the bundle's).
  */
-async function evaluateBundle(code: string): Promise<Record<string, unknown>> {
+async function evaluateBundle(code: string, planUrl: string): Promise<Record<string, unknown>> {
   let module: Record<string, unknown> | undefined;
-  const body = new AsyncFunction(...Object.values(BUNDLE_PARAMS), `"use strict";${code}`);
+  const source = `"use strict";${code}\n//# sourceURL=${planUrl}.bundle.js`;
+  const body = new AsyncFunction(...Object.values(BUNDLE_PARAMS), source);
   await body(
     (namespace: Record<string, unknown>) => module = namespace,
     PLAN_API,
