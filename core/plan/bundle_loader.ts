@@ -89,7 +89,7 @@ export async function bundlePlan(planUrl: string): Promise<string> {
       format: "esm",
       platform: "neutral",
       target: "esnext",
-      // Class and function names survive renaming: failures are grouped by error names.
+      // Names survive esbuild's renaming of clashes: an error class's name can be a failure's text.
       keepNames: true,
       logLevel: "silent",
       define: { "import.meta": IMPORT_META },
