@@ -11,6 +11,7 @@ import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
 import { HTTP_ENGINES } from "./core/http/engine.ts";
 import { parseBoolean } from "./core/option_values.ts";
+import { PLAN_LOADERS } from "./core/plan/plan_loader.ts";
 import type { RecorderPlugin } from "./core/recorder/types.ts";
 import type { StopReason } from "./core/run_info.ts";
 import { fileSink } from "./core/sink.ts";
@@ -173,6 +174,12 @@ const RUN_FLAGS: readonly FlagSpec[] = [
       "distinct request names per method kept as rows; the rest are counted as (other) (default 500)",
     env: "STAMPEDE_MAX_NAMES",
     parse: wholeNumber,
+  },
+  {
+    flags: "--plan-loader <loader>",
+    help: "load the plan by import, or bundle it with esbuild (default: bundle when compiled)",
+    env: "STAMPEDE_PLAN_LOADER",
+    choices: PLAN_LOADERS,
   },
   {
     flags: "--stats-interval <duration>",
@@ -387,6 +394,7 @@ async function main(args: string[]): Promise<number> {
         stopTimeout: opts.stopTimeout,
         loadTimeout: opts.loadTimeout,
         maxNames: opts.maxNames,
+        planLoader: opts.planLoader,
         statsInterval: opts.statsInterval,
         recorders: plugins,
         recorderOptions: opts,

@@ -20,7 +20,12 @@ import {
 import { checkStages } from "./core/plan/validate.ts";
 import { rampProfile, shapeProfile, stagesProfile } from "./core/run/load_profile.ts";
 import type { LoadProfile } from "./core/run/ramp.ts";
-import { importPlan } from "./core/plan/plan_loader.ts";
+import {
+  defaultPlanLoader,
+  loadPlanModule,
+  PLAN_LOADERS,
+  type PlanLoaderName,
+} from "./core/plan/plan_loader.ts";
 import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
 import type { Recorder, RecorderPlugin } from "./core/recorder/types.ts";
@@ -33,8 +38,10 @@ import {
 } from "./core/run/coordinator.ts";
 import { loadTable, type SharedTable } from "./core/run/data_table.ts";
 import { inlineTransport } from "./core/run/inline_transport.ts";
+import { withPlanCode } from "./core/run/plan_code_transport.ts";
 import type { HttpSettings } from "./core/run/protocol.ts";
 import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
+import type { WorkerTransport } from "./core/run/worker_transport.ts";
 import { redactUrls } from "./core/redact.ts";
 import { checkWritable, fileSink, type TextSink, writeFileAtomic } from "./core/sink.ts";
 import { DEFAULT_MAX_NAMES, StatsAggregator } from "./core/stats/aggregator.ts";
@@ -63,6 +70,11 @@ export interface RunOptions {
   loadTimeout?: string | number;
   /** Distinct request names per method kept as rows; the rest count as `(other)` (default 500). */
   maxNames?: number;
+  /**
+   * How a plan module is loaded: `import` (Deno's import) or `bundle` (bundled with esbuild and
+   * evaluated; docs/compile.md). Default: `bundle` in a compiled stampede, else `import`.
+   */
+  planLoader?: PlanLoaderName;
   /** How often workers report and recorders get a snapshot (default 1 s). */
   statsInterval?: string | number;
   /** Recorders: built-in ids, module paths or plugin objects (default `["console"]`). */
@@ -118,22 +130,36 @@ function wholeCount(value: number, what: string, max: number): number {
 /** How long a plan may take to load when nothing says otherwise. */
 export const DEFAULT_LOAD_TIMEOUT = "60s";
 
+/** The plan loader asked for, else the default (`bundle` in a compiled stampede). */
+function resolvePlanLoader(options: RunOptions): PlanLoaderName {
+  const loader = options.planLoader ?? defaultPlanLoader();
+  if (!(PLAN_LOADERS as readonly string[]).includes(loader)) {
+    throw new UsageError(
+      `Cannot use plan loader "${loader}": it is not one of ${PLAN_LOADERS.join(", ")}`,
+    );
+  }
+  return loader;
+}
+
 /**
- * The plan object and, when it came from (or names) a module, that module's URL. A module that
- * does not finish loading within `loadTimeoutMs` fails; `plan` is null when a signal came first.
+ * The plan object and, when it came from (or names) a module, that module's URL and (bundle
+ * loader) its bundled code. A module that does not finish loading within `loadTimeoutMs` fails;
+ * `plan` is null when a signal came first.
  */
 async function loadPlan(
   plan: Plan | string | URL,
   options: RunOptions,
   loadTimeoutMs: number,
-): Promise<{ plan: Plan | null; planUrl: string | null }> {
+): Promise<{ plan: Plan | null; planUrl: string | null; planCode?: string }> {
   if (isPlan(plan)) return { plan, planUrl: options.planUrl ? planUrlOf(options.planUrl) : null };
   if (typeof plan !== "string" && !(plan instanceof URL)) {
     throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
   }
   const planUrl = planUrlOf(plan);
+  const loader = resolvePlanLoader(options);
+  // With the bundle loader, the wait includes bundling (about 1-2 s for esbuild to start).
   const loaded = await settleWithin(
-    importPlan(planUrl),
+    loadPlanModule(planUrl, loader),
     loadTimeoutMs,
     () =>
       new PlanError(
@@ -143,7 +169,8 @@ async function loadPlan(
       ),
     options.signal,
   );
-  return { plan: loaded === ABORTED ? null : loaded, planUrl };
+  if (loaded === ABORTED) return { plan: null, planUrl };
+  return { plan: loaded.plan, planUrl, planCode: loaded.planCode };
 }
 
 /** The HTTP settings of every user: run options win over the plan's `http`. */
@@ -238,6 +265,7 @@ export function parseStages(input: string | StageSpec[]): StageSpec[] {
 function resolveSettings(
   plan: Plan,
   planUrl: string | null,
+  planCode: string | undefined,
   host: string,
   options: RunOptions,
 ): RunSettings {
@@ -279,8 +307,17 @@ function resolveSettings(
     statsIntervalMs,
     percentiles,
     http,
-    transport: workers === 0 ? inlineTransport(plan) : webWorkerTransport,
+    transport: transportFor(plan, workers, planCode),
   };
+}
+
+/**
+ * Where the load workers run: on this thread (0 workers), else in Web Workers, which get a
+ * bundled plan as code to evaluate instead of a module to import.
+ */
+function transportFor(plan: Plan, workers: number, planCode: string | undefined): WorkerTransport {
+  if (workers === 0) return inlineTransport(plan);
+  return planCode === undefined ? webWorkerTransport : withPlanCode(webWorkerTransport, planCode);
 }
 
 /** Creates every plugin's recorder; those made before one fails are stopped again. */
@@ -349,7 +386,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     );
   }
   const host = checkHost(hostInput, "host");
-  const settings = resolveSettings(loaded.plan, loaded.planUrl, host, options);
+  const settings = resolveSettings(loaded.plan, loaded.planUrl, loaded.planCode, host, options);
   const data = await loadData(loaded.plan, loaded.planUrl);
   const registry = options.registry ?? builtinRegistry();
   const plugins = await registry.loadAll(options.recorders ?? ["console"]);

@@ -76,7 +76,7 @@ export class LoadWorker {
     const { workerId, run, statsIntervalMs } = init;
     this.#workerId = workerId;
     try {
-      const plan = this.#plan ?? await importPlan(init.planUrl);
+      const plan = this.#plan ?? await importPlan(init.planUrl, init.planCode);
       for (const kind of userKindsOf(plan)) this.#kinds.set(kind.kind, kind);
     } catch (error) {
       this.#send({ type: "failed", workerId, message: describeError(error) });

@@ -26,6 +26,11 @@ export type ToWorker =
     workerId: number;
     /** URL of the plan module the worker imports. */
     planUrl: string;
+    /**
+     * The plan bundled by the bundle plan loader (a compiled stampede): the worker evaluates it
+     * instead of importing `planUrl`.
+     */
+    planCode?: string;
     run: RunInfo;
     statsIntervalMs: number;
     http: HttpSettings;
