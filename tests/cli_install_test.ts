@@ -26,7 +26,7 @@ Deno.test("the installed stampede command shows its help and runs a plan from an
     assert.match(new TextDecoder().decode(help.stdout), /^Usage: stampede \[options\] <plan>/);
     const summaryPath = `${root.path}/summary.json`;
     const result = await stampede(
-      argv`${ROOT}tests/plans/counting.plan.ts --host ${server.url} --run-time 1s --workers 1 --summary ${summaryPath}`,
+      argv`${ROOT}tests/plans/counting.plan.ts --host ${server.url} --run-time 1s --workers 1 --stop-timeout 5s --summary ${summaryPath}`,
     );
     assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
     const summary = await readSummary(summaryPath);
