@@ -18,6 +18,9 @@ import { fileSink } from "./core/sink.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 import { signalReason } from "./core/run/coordinator.ts";
+import { compareSummaries, comparisonTable, regressed } from "./core/stats/compare.ts";
+import type { Summary } from "./core/stats/summary.ts";
+import { readSummaryFile } from "./core/stats/summary_file.ts";
 import { run } from "./run.ts";
 
 const stderr = fileSink(Deno.stderr);
@@ -202,6 +205,33 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     env: "STAMPEDE_RECORDER",
   },
   {
+    flags: "--threshold <threshold>",
+    help:
+      "a service objective (repeatable), k6's language: 'http.duration: p(95)<200', 'http.failures: rate<0.01'; one crossed exits 99",
+    env: "STAMPEDE_THRESHOLDS",
+    parse: (value, previous) => [
+      ...(previous as string[] | undefined ?? []),
+      ...value.split(";").map((t) => t.trim()).filter((t) => t !== ""),
+    ],
+  },
+  {
+    flags: "--baseline <summary.json>",
+    help:
+      "the summary of an earlier run, for thresholds such as 'http.duration: p(95) < baseline * 1.10'",
+    env: "STAMPEDE_BASELINE",
+  },
+  {
+    flags: "--exit-code-on-error <n>",
+    help: "exit code of a run without thresholds that had failed requests (default 1; 0: off)",
+    env: "STAMPEDE_EXIT_CODE_ON_ERROR",
+    parse: wholeNumber,
+  },
+  {
+    flags: "--junit <path>",
+    help: "write JUnit XML (a test case per threshold) to this file at the end",
+    env: "STAMPEDE_JUNIT",
+  },
+  {
     flags: "--summary <path>",
     help: "write the final stats as JSON to this file",
     env: "STAMPEDE_SUMMARY",
@@ -234,10 +264,14 @@ const RUN_FLAGS: readonly FlagSpec[] = [
 const HELP_AFTER = `
 Examples:
   deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000 -u 50 -r 10 -t 1m
+  deno run -A cli.ts plan.ts --threshold 'http.duration: p(95)<200' --junit results.xml
+  deno run -A cli.ts compare base.json new.json     (compare two runs' --summary files)
   STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
 
-Exit codes: 0 completed, 1 internal error, 2 bad flag or value, 3 bad plan,
-4 a load worker failed or was lost, 130 stopped by SIGINT, 143 stopped by SIGTERM.`;
+Exit codes: 0 completed (every threshold held), 1 failed requests in a run without
+thresholds (--exit-code-on-error) or an internal error, 2 bad flag or value, 3 bad plan,
+4 a load worker failed or was lost, 99 a threshold was crossed, 130 stopped by SIGINT,
+143 stopped by SIGTERM.`;
 
 function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: BooleanEnv[] } {
   const booleans: BooleanEnv[] = [];
@@ -304,14 +338,19 @@ function configureLogging(level: LogLevel): void {
  * The exit code of a finished run. A signal that came after the run itself ended (while
  * recorders lingered or exported) still says the process was stopped by it.
  */
-function exitCodeOf(reason: StopReason, workersFailed: number, signal: AbortSignal): number {
-  if (reason === "failed" || workersFailed > 0) return ExitCode.run;
+function exitCodeOf(summary: Summary, signal: AbortSignal, exitCodeOnError: number): number {
+  let reason: StopReason = summary.stop_reason;
+  if (reason === "failed" || summary.workers_failed > 0) return ExitCode.run;
   if (signal.aborted && reason !== "interrupted" && reason !== "terminated") {
     reason = signalReason(signal);
   }
   if (reason === "interrupted") return ExitCode.interrupted;
   if (reason === "terminated") return ExitCode.terminated;
-  return ExitCode.ok;
+  // Thresholds are the verdict when a run has them; without, failed requests are (Locust's rule).
+  if (summary.thresholds.length > 0) {
+    return summary.thresholds.every((t) => t.ok) ? ExitCode.ok : ExitCode.threshold;
+  }
+  return summary.totals.failures > 0 ? exitCodeOnError : ExitCode.ok;
 }
 
 /** Parses argv (and the env vars of boolean flags, read by hand: commander takes any value as on). */
@@ -372,9 +411,64 @@ function listenForSignals(): { signal: AbortSignal; cutOff: AbortSignal; close()
   };
 }
 
+/** A tolerance as `10%` or `0.1`. */
+function tolerance(value: string): number {
+  const percent = value.trim().endsWith("%");
+  const n = Number(percent ? value.trim().slice(0, -1) : value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError("expected a tolerance such as 10% or 0.1.");
+  }
+  return percent ? n / 100 : n;
+}
+
+/** `stampede compare BASE.json NEW.json [--tolerance 10%]`: exits 99 when NEW regressed. */
+async function compare(args: string[]): Promise<number> {
+  const program = new Command("stampede compare")
+    .description(
+      "Compare two runs' summaries (--summary) endpoint by endpoint: throughput, failure rate and\n" +
+        "p50/p95/p99 (exact from their HDR histograms). Exits 99 when NEW is worse than BASE by\n" +
+        "more than the tolerance (latency up, throughput down; failure rate up by 1 point).",
+    )
+    .argument("<base>", "the summary of the baseline run")
+    .argument("<new>", "the summary of the run to judge")
+    .addOption(
+      new Option("--tolerance <fraction>", "allowed change: 10% or 0.1 (default 10%)")
+        .argParser(tolerance).default(0.1),
+    )
+    .helpOption("-h, --help", "show this help")
+    .exitOverride();
+  program.configureOutput({
+    writeOut: (text) => fileSink(Deno.stdout).write(text),
+    writeErr: () => {},
+  });
+  try {
+    program.parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return ExitCode.ok;
+    throw new UsageError(`${error.message.replace(/^error: /, "").trim()}; see compare --help`);
+  }
+  const [basePath, currentPath] = program.args;
+  const base = await readSummaryFile(basePath, "baseline summary");
+  const current = await readSummaryFile(currentPath, "summary");
+  const rows = compareSummaries(base, current, program.opts().tolerance);
+  const out = fileSink(Deno.stdout);
+  out.write(
+    `Comparing ${base.testplan} ${base.started_at} (base) with ${current.testplan} ${current.started_at}\n` +
+      comparisonTable(rows) + "\n",
+  );
+  if (!regressed(rows)) {
+    out.write("No change beyond the tolerance.\n");
+    return ExitCode.ok;
+  }
+  out.write("Regressed beyond the tolerance (marked !).\n");
+  return ExitCode.threshold;
+}
+
 async function main(args: string[]): Promise<number> {
   let debug = logLevelOf(args) === "debug";
   try {
+    if (args[0] === "compare") return await compare(args.slice(1));
     const plugins = await builtinRegistry().loadAll(recorderSpecs(args));
     const parsed = parseArgs(args, plugins);
     if (parsed === null) return ExitCode.ok;
@@ -394,6 +488,9 @@ async function main(args: string[]): Promise<number> {
         stopTimeout: opts.stopTimeout,
         loadTimeout: opts.loadTimeout,
         maxNames: opts.maxNames,
+        thresholds: opts.threshold,
+        baseline: opts.baseline,
+        junitPath: opts.junit,
         planLoader: opts.planLoader,
         statsInterval: opts.statsInterval,
         recorders: plugins,
@@ -407,7 +504,7 @@ async function main(args: string[]): Promise<number> {
         signal: signals.signal,
         cutOff: signals.cutOff,
       });
-      return exitCodeOf(summary.stop_reason, summary.workers_failed, signals.signal);
+      return exitCodeOf(summary, signals.signal, opts.exitCodeOnError ?? ExitCode.failures);
     } finally {
       signals.close();
     }

@@ -17,7 +17,10 @@ import {
   type StageSpec,
   userKindsOf,
 } from "./core/plan/plan.ts";
-import { checkStages } from "./core/plan/validate.ts";
+import { checkStages, planThresholds } from "./core/plan/validate.ts";
+import { readSummaryFile } from "./core/stats/summary_file.ts";
+import { ThresholdEvaluator } from "./core/stats/thresholds.ts";
+import { parseThresholdFlag, parseThresholds } from "./core/threshold_syntax.ts";
 import { rampProfile, shapeProfile, stagesProfile } from "./core/run/load_profile.ts";
 import type { LoadProfile } from "./core/run/ramp.ts";
 import {
@@ -49,6 +52,7 @@ import { ABORTED, settleWithin } from "./core/timers.ts";
 import { buildSummary, type Summary } from "./core/stats/summary.ts";
 import { DEFAULT_PERCENTILES } from "./core/stats/types.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
+import { junitRecorder } from "./recorders/junit.ts";
 
 /** Options of {@link run}; each one wins over the plan's own `load`, `host` and `name`. */
 export interface RunOptions {
@@ -70,6 +74,12 @@ export interface RunOptions {
   loadTimeout?: string | number;
   /** Distinct request names per method kept as rows; the rest count as `(other)` (default 500). */
   maxNames?: number;
+  /** Thresholds beside the plan's: `"http.duration: p(95)<200"`, `"http.failures: rate<0.01"`. */
+  thresholds?: string[];
+  /** The summary file of an earlier run, for thresholds such as `p(95) < baseline * 1.10`. */
+  baseline?: string;
+  /** Writes JUnit XML, a test case per threshold, to this path at the end. */
+  junitPath?: string;
   /**
    * How a plan module is loaded: `import` (Deno's import) or `bundle` (bundled with esbuild and
    * evaluated; docs/compile.md). Default: `bundle` in a compiled stampede, else `import`.
@@ -197,7 +207,33 @@ function resolveHttp(options: RunOptions, plan: Plan, host: string): HttpSetting
 }
 
 /** The run's settings without its recorders: every flag, env var and plan default, once. */
-type RunSettings = Omit<CoordinatorOptions, "run" | "recorders" | "signal" | "cutOff" | "data">;
+type RunSettings = Omit<
+  CoordinatorOptions,
+  "run" | "recorders" | "signal" | "cutOff" | "data" | "thresholds"
+>;
+
+/** The run's thresholds: the plan's and `--threshold`'s, with the baseline run they may name. */
+async function resolveThresholds(plan: Plan, options: RunOptions): Promise<ThresholdEvaluator> {
+  const flags: Record<string, string[]> = {};
+  for (const text of options.thresholds ?? []) {
+    const [metric, expression] = parseThresholdFlag(text);
+    (flags[metric] ??= []).push(expression);
+  }
+  const thresholds = [
+    ...planThresholds(plan),
+    ...parseThresholds(flags, (d) => parseDuration(d, "delayAbortEval")),
+  ];
+  const needsBaseline = thresholds.find((t) => t.expression.baseline);
+  if (needsBaseline && !options.baseline) {
+    throw new UsageError(
+      `Cannot use threshold "${needsBaseline.metricText}: ${needsBaseline.expressionText}": it compares with a baseline run; pass --baseline SUMMARY.json`,
+    );
+  }
+  const baseline = options.baseline
+    ? await readSummaryFile(options.baseline, "baseline")
+    : undefined;
+  return new ThresholdEvaluator(thresholds, baseline);
+}
 
 /** Reads the plan's data files, once, into memory its workers share. */
 async function loadData(plan: Plan, planUrl: string | null): Promise<SharedTable[]> {
@@ -388,8 +424,12 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   const host = checkHost(hostInput, "host");
   const settings = resolveSettings(loaded.plan, loaded.planUrl, loaded.planCode, host, options);
   const data = await loadData(loaded.plan, loaded.planUrl);
+  const thresholds = await resolveThresholds(loaded.plan, options);
   const registry = options.registry ?? builtinRegistry();
-  const plugins = await registry.loadAll(options.recorders ?? ["console"]);
+  const plugins = await registry.loadAll([
+    ...options.recorders ?? ["console"],
+    ...(options.junitPath ? [junitRecorder(options.junitPath)] : []),
+  ]);
   const metadata: Record<string, string> = {};
   for (const plugin of plugins) {
     Object.assign(metadata, plugin.metadata?.(options.recorderOptions ?? {}));
@@ -409,6 +449,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     outcome = await coordinate({
       ...settings,
       data,
+      thresholds,
       run: runInfo,
       recorders,
       signal: options.signal,

@@ -3,14 +3,18 @@
 export const ExitCode = {
   /** The run completed. */
   ok: 0,
-  /** An unexpected internal error. */
+  /** An unexpected internal error; or, in a run without thresholds, failed requests. */
   internal: 1,
+  /** A run without thresholds had failed requests (`--exit-code-on-error` changes it). */
+  failures: 1,
   /** Bad command line: an unknown flag, a bad value. */
   usage: 2,
   /** The plan cannot be loaded or is invalid. */
   plan: 3,
   /** The run could not go on: every load worker failed, or a worker could not start. */
   run: 4,
+  /** A threshold was crossed (k6's code). */
+  threshold: 99,
   /** Stopped by SIGINT (Ctrl-C); final stats were still written. */
   interrupted: 130,
   /** Stopped by SIGTERM; final stats were still written. */

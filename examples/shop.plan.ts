@@ -32,4 +32,11 @@ export default definePlan({
     },
   },
   load: { users: 20, spawnRate: 10, duration: "20s" },
+  // The service objectives: the exit code is 99 when one is crossed. About one item request in
+  // twenty-one is an unknown id (a 404), so failures stay under 5 % of the /item/:id requests.
+  thresholds: {
+    "http.duration": ["p(95)<500", "p(99.9)<2000"],
+    "http.failures": ["rate<0.05"],
+    "http.failures{name:/item/:id}": ["rate<0.15"],
+  },
 });

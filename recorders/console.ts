@@ -96,7 +96,31 @@ export function finalTables(final: FinalSnapshot): string {
       ], 4),
     );
   }
+  if (final.thresholds.length > 0) {
+    const crossed = final.thresholds.filter((t) => !t.ok).length;
+    lines.push(
+      "",
+      `Thresholds: ${crossed === 0 ? "all held" : `${crossed} crossed`}`,
+      table(
+        final.thresholds.map((t) => [
+          t.ok ? "ok" : "CROSSED",
+          t.metric,
+          t.expression,
+          t.value === null ? "no matching requests" : `observed ${formatObserved(t.value)}`,
+          Number.isFinite(t.limit) && t.expression.includes("baseline")
+            ? `limit ${formatObserved(t.limit)}`
+            : "",
+        ]),
+        5,
+      ),
+    );
+  }
   return lines.join("\n") + "\n";
+}
+
+/** A threshold's observed value: ms and rates with the digits that matter. */
+function formatObserved(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
 
 /** What latencies measured by an overloaded generator mean, said with every overload warning. */

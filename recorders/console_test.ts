@@ -60,6 +60,7 @@ Deno.test("the final tables have every column and the failures", () => {
     failures: [{ method: "GET", name: "/a", error: "HTTP 500", occurrences: 4 }],
     cells: [],
     histograms: [],
+    thresholds: [],
   };
   const text = finalTables(final);
   const [, header, row, total] = text.split("\n");

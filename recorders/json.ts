@@ -30,6 +30,7 @@ export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
   stage_started: "stampede.event.stage.started",
   test_stop: "stampede.event.test.stop",
   cpu_warning: "stampede.event.cpu.warning",
+  threshold_crossed: "stampede.event.threshold.crossed",
   event_loop_lag_warning: "stampede.event.event_loop_lag.warning",
   worker_started: "stampede.event.worker.started",
   worker_stopped: "stampede.event.worker.stopped",
@@ -48,6 +49,7 @@ export const METRIC_NAMES = {
 /** Events that point at a problem are logged at level WARN, the others at INFO. */
 const WARNING_EVENTS = new Set<LifecycleEventName>([
   "cpu_warning",
+  "threshold_crossed",
   "event_loop_lag_warning",
   "worker_failed",
 ]);
@@ -212,6 +214,17 @@ export class JsonRecorder implements Recorder {
           users_by_kind: snapshot.usersByKind,
           duration_ms: Math.round(snapshot.elapsedMs),
           ...this.#statsFields(cumulative.total),
+          ...(snapshot.thresholds.length > 0
+            ? {
+              thresholds: snapshot.thresholds.map((t) => ({
+                metric: t.metric,
+                expression: t.expression,
+                value: t.value,
+                ok: t.ok,
+                limit: Number.isFinite(t.limit) ? t.limit : null,
+              })),
+            }
+            : {}),
           ...histogramField(endpointKey("", TOTAL_NAME)),
         }),
       ];

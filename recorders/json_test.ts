@@ -100,6 +100,7 @@ function feedRun(recorder: JsonRecorder): void {
     cumulative: aggregator.cumulative(2000),
     failures: aggregator.failures(),
     histograms: aggregator.cumulativeHistograms(),
+    thresholds: [],
   };
   recorder.request.final(final);
   recorder.lifecycle.event({

@@ -188,7 +188,7 @@ Deno.test("the dashboards' queries find their metrics in a real scrape, in Prome
   try {
     const jsonFile = `${dir.path}/records.jsonl`;
     const cli = runCli(
-      argv`${SHOP_PLAN} --host ${server.url} --run-time 3s --workers 2 --recorder prometheus,json --json-file ${jsonFile} --prometheus-listen 127.0.0.1:${metricsPort}`,
+      argv`${SHOP_PLAN} --host ${server.url} --exit-code-on-error 0 --run-time 3s --workers 2 --recorder prometheus,json --json-file ${jsonFile} --prometheus-listen 127.0.0.1:${metricsPort}`,
     );
     const final = await scrapeUntil(`http://127.0.0.1:${metricsPort}/metrics`, cli);
     const result = await cli;

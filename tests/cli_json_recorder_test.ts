@@ -68,7 +68,7 @@ Deno.test("2 workers, console + json file: every line valid, one run's facts, ex
   try {
     const out = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`${SHOP} --host ${server.url} --workers 2 --run-time 3s --stop-timeout 2s --recorder console,json --json-file ${out} --tag team=checkout --tag env=staging --summary ${dir.path}/summary.json`,
+      argv`${SHOP} --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 3s --stop-timeout 2s --recorder console,json --json-file ${out} --tag team=checkout --tag env=staging --summary ${dir.path}/summary.json`,
     );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Aggregated/, "the console recorder ran beside it");
@@ -154,7 +154,7 @@ Deno.test("Ctrl-C: the final records are written and the file closed before the 
   try {
     const out = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`${SHOP} --host ${server.url} --workers 2 --run-time 30s --stop-timeout 2s --recorder json --testplan checkout-smoke`,
+      argv`${SHOP} --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 30s --stop-timeout 2s --recorder json --testplan checkout-smoke`,
       {
         env: { STAMPEDE_JSON_FILE: out, STAMPEDE_TAGS: "team=checkout,env=ci" },
         signal: "SIGINT",
@@ -189,7 +189,7 @@ Deno.test("a worker that dies: worker.failed, and the final records are still wr
   try {
     const out = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`${CRASH} --host ${server.url} --workers 2 --run-time 2s --recorder json --json-file ${out}`,
+      argv`${CRASH} --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 2s --recorder json --json-file ${out}`,
       { env: { CRASH_WORKERS: "2", CRASH_MODE: "close" } },
     );
     assert.equal(result.code, 4, result.stderr);
@@ -213,7 +213,7 @@ Deno.test("--json-histograms: final records carry histograms that re-merge offli
   try {
     const out = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`${SHOP} --host ${server.url} --workers 2 --run-time 2s --stop-timeout 2s --recorder json --json-file ${out} --json-histograms --percentiles 50,99.9`,
+      argv`${SHOP} --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 2s --stop-timeout 2s --recorder json --json-file ${out} --json-histograms --percentiles 50,99.9`,
     );
     assert.equal(result.code, 0, result.stderr);
     const records = await readRecords(out);
@@ -236,7 +236,7 @@ Deno.test("json on stdout keeps stdout to its records: the console's tables go t
   const server = shopServer();
   try {
     const result = await runCli(
-      argv`${SHOP} --host ${server.url} --workers 1 --run-time 1s --recorder console,json`,
+      argv`${SHOP} --host ${server.url} --exit-code-on-error 0 --workers 1 --run-time 1s --recorder console,json`,
     );
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split("\n");

@@ -56,6 +56,9 @@ async function runWithOtel(
       "2s",
       "--recorder",
       "console,otel",
+      // The plan's task exceptions are failures; the exit code here says what telemetry did.
+      "--exit-code-on-error",
+      "0",
       "--summary",
       `${dir.path}/summary.json`,
       ...args,

@@ -85,6 +85,8 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
       SHOP_PLAN,
       "--host",
       server.url,
+      "--exit-code-on-error",
+      "0",
       "--run-time",
       "4s",
       "--stop-timeout",

@@ -16,7 +16,7 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
     const csv = `${dir.path}/results.csv`;
     const json = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 2 --run-time 3s --stop-timeout 2s --recorder ./examples/csv_recorder.ts,json --csv-file ${csv} --json-file ${json} --summary ${dir.path}/summary.json`,
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 3s --stop-timeout 2s --recorder ./examples/csv_recorder.ts,json --csv-file ${csv} --json-file ${json} --summary ${dir.path}/summary.json`,
       { cwd: ROOT },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -40,7 +40,7 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
 
     // A second run appends to the file, under the same header, through the env var.
     const again = await runCli(
-      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 1 --run-time 1s --recorder ./examples/csv_recorder.ts`,
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 1 --run-time 1s --recorder ./examples/csv_recorder.ts`,
       { cwd: ROOT, env: { STAMPEDE_CSV_FILE: csv } },
     );
     assert.equal(again.code, 0, again.stderr);
@@ -66,7 +66,7 @@ Deno.test("a recorder that throws in every handler stops neither the run nor the
   try {
     const json = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --workers 2 --run-time 2s --stop-timeout 2s --recorder ./tests/plans/telemetry_throwing_recorder.ts,json --json-file ${json} --summary ${dir.path}/summary.json`,
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 2s --stop-timeout 2s --recorder ./tests/plans/telemetry_throwing_recorder.ts,json --json-file ${json} --summary ${dir.path}/summary.json`,
       { cwd: ROOT },
     );
     assert.equal(result.code, 0, result.stderr);

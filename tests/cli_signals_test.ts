@@ -46,7 +46,7 @@ Deno.test("Ctrl-C while the Prometheus endpoint lingers: exit 130 at once; the s
   try {
     const start = performance.now();
     const result = await runCliWithSummary(
-      argv`${PLANS}/counting.plan.ts --host ${server.url} --run-time 1s --workers 1 --recorder console,prometheus --prometheus-listen 127.0.0.1:${freePort()} --prometheus-linger 60s`,
+      argv`${PLANS}/counting.plan.ts --host ${server.url} --run-time 1s --workers 1 --stop-timeout 5s --recorder console,prometheus --prometheus-listen 127.0.0.1:${freePort()} --prometheus-linger 60s`,
       { signal: "SIGINT", signalAfterMs: 5000, timeoutMs: 30_000 },
     );
     assert.equal(result.code, 130, result.stderr);

@@ -3,11 +3,13 @@
 import type { HttpClient } from "../http/client.ts";
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
+import type { ThresholdSpec } from "../threshold_syntax.ts";
 import type { DataFeed, DataSource } from "./data.ts";
 import { normalizeUsers, validatePlan } from "./validate.ts";
 import type { Duration, WaitTime } from "./wait.ts";
 
 export { between, constant, type Duration, type WaitTime } from "./wait.ts";
+export type { ThresholdSpec } from "../threshold_syntax.ts";
 export {
   csv,
   type DataFeed,
@@ -119,6 +121,11 @@ export interface PlanSpec {
   http?: PlanHttpOptions;
   /** Data files by name (`csv(...)`, `json(...)`): read once, rows in `ctx.data.<name>`. */
   data?: Record<string, DataSource>;
+  /**
+   * Service objectives that decide the exit code (99 when one is crossed), k6's language:
+   * `{ "http.duration": ["p(95)<200"], "http.failures{name:/cart}": ["rate<0.01"] }`.
+   */
+  thresholds?: Record<string, ThresholdSpec[]>;
 }
 
 /** A plan's HTTP defaults; `--http-engine` and `--insecure` win over `engine` and `insecure`. */

@@ -96,6 +96,14 @@ Deno.test("definePlan names what is wrong", () => {
     ],
     [{ users: { u: { fixed: 2, weight: 3, tasks: { t: task } } } }, /both weight and fixed/],
     [{ users: { u: { fixed: -2, tasks: { t: task } } } }, /users\.u\.fixed is -2/],
+    [
+      { users: { u: { tasks: { t: task } } }, thresholds: { "http.latency": ["p(95)<1"] } },
+      /^Cannot use plan: Cannot use threshold metric "http\.latency"/,
+    ],
+    [
+      { users: { u: { tasks: { t: task } } }, thresholds: { "http.failures": ["p(95)<1"] } },
+      /expected rate, count/,
+    ],
   ];
   for (const [spec, message] of bad) {
     assert.throws(() => definePlan(spec as never), (e: unknown) => {

@@ -2,6 +2,7 @@
 // normalized once. Errors name the path of what is wrong and say what would be right.
 import { describeError, PlanError } from "../errors.ts";
 import { HTTP_ENGINES } from "../http/engine.ts";
+import { parseThresholds, type Threshold } from "../threshold_syntax.ts";
 import { MAX_TIMER_MS } from "../timers.ts";
 import { DATA_ORDERS, isDataSource } from "./data.ts";
 import { checkKnownKeys } from "./keys.ts";
@@ -19,7 +20,7 @@ import type {
 import { durationSeconds, normalizeWait } from "./wait.ts";
 
 /** The keys a plan knows, at each level. Keys that later features add are listed here. */
-const PLAN_KEYS = ["name", "host", "users", "load", "http", "data"] as const;
+const PLAN_KEYS = ["name", "host", "users", "load", "http", "data", "thresholds"] as const;
 const USER_KEYS = ["weight", "fixed", "wait", "tasks", "onStart", "onStop"] as const;
 const TASK_KEYS = ["weight", "run"] as const;
 const LOAD_KEYS = ["users", "spawnRate", "duration", "stages", "shape"] as const;
@@ -42,6 +43,7 @@ export function validatePlan(spec: PlanSpec): NormalizedUserKind[] {
   checkHttp(spec.http);
   checkLoad(spec.load);
   checkData(spec.data);
+  if (spec.thresholds !== undefined) planThresholds(spec);
   const users = spec.users;
   if (typeof users !== "object" || users === null || Object.keys(users).length === 0) {
     throw new PlanError("Cannot use plan: users is empty; define at least one kind of user");
@@ -158,6 +160,22 @@ function checkHttp(http: PlanHttpOptions | undefined): void {
 export function planTimeoutMs(http: PlanHttpOptions | undefined): number | undefined {
   if (http?.timeout !== undefined) return durationSeconds(http.timeout, "http.timeout") * 1000;
   return http?.timeoutMs;
+}
+
+/** The plan's thresholds, parsed; a bad one is a plan error naming it. */
+export function planThresholds(spec: PlanSpec): Threshold[] {
+  if (spec.thresholds === undefined) return [];
+  if (typeof spec.thresholds !== "object" || spec.thresholds === null) {
+    throw new PlanError(
+      'Cannot use plan: thresholds must map metrics to expressions, e.g. { "http.duration": ["p(95)<200"] }',
+    );
+  }
+  try {
+    return parseThresholds(spec.thresholds, (d) => durationSeconds(d, "delayAbortEval") * 1000);
+  } catch (cause) {
+    if (cause instanceof PlanError) throw cause;
+    throw new PlanError(`Cannot use plan: ${(cause as Error).message}`, { cause });
+  }
 }
 
 function checkData(data: Record<string, unknown> | undefined): void {

@@ -3,9 +3,10 @@
 // recorder set calls them (with the timeouts and isolation that no plugin writes itself).
 import type { RunInfo, StopReason } from "../run_info.ts";
 import type { TextSink } from "../sink.ts";
+import type { ThresholdResult } from "../stats/thresholds.ts";
 import type { EndpointHistogram, FailureStats, IntervalCell, StatsView } from "../stats/types.ts";
 
-export type { StopReason, TextSink };
+export type { StopReason, TextSink, ThresholdResult };
 
 /** The details each lifecycle event carries, by event name (snake_case: they go on the wire). */
 export interface LifecycleEventData {
@@ -22,6 +23,11 @@ export interface LifecycleEventData {
   };
   /** Every planned user has been started (for stages: the peak reached; a shape: its first target). */
   spawning_complete: { users: number; users_by_kind: Record<string, number> };
+  /**
+   * A threshold was found crossed: an abortOnFail one during the run (which then stops), the
+   * others at the end. `value` is what it observed (null: nothing matched its filter).
+   */
+  threshold_crossed: { metric: string; expression: string; value: number | null };
   /** A stage of the load profile began: a linear ramp to `users` over `duration_ms`. */
   stage_started: { stage: number; users: number; duration_ms: number };
   /** The run is over; the final stats were handed out just before. */
@@ -103,6 +109,8 @@ export interface FinalSnapshot {
    * `Aggregated`), merged exactly across workers: for exports that carry histograms.
    */
   histograms: EndpointHistogram[];
+  /** Every threshold's verdict (empty when the run has none). */
+  thresholds: ThresholdResult[];
 }
 
 /**

@@ -8,6 +8,7 @@ import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { OTHER_NAME, StatsAggregator } from "../stats/aggregator.ts";
 import type { GeneratorHealth } from "../stats/summary.ts";
+import type { ThresholdEvaluator, ThresholdResult } from "../stats/thresholds.ts";
 import { setLongTimeout } from "../timers.ts";
 import type { CpuWarningPolicy } from "./cpu_watch.ts";
 import type { SharedTable } from "./data_table.ts";
@@ -45,6 +46,8 @@ export interface CoordinatorOptions {
   /** The run's recorders; the caller that created them stops them. */
   recorders: RecorderSet;
   http: HttpSettings;
+  /** The run's thresholds, fed every interval's cells; abortOnFail ones may stop the run. */
+  thresholds: ThresholdEvaluator;
   /** The plan's data files, read once (`loadTable`), shared with every worker. */
   data: SharedTable[];
   /** Where load workers run: Web Workers, or the coordinator's own thread. */
@@ -68,6 +71,8 @@ export interface RunOutcome {
   workerFailures: string[];
   /** How the load generator held up (saturated threads, a lagging event loop). */
   generator: GeneratorHealth;
+  /** Every threshold's verdict. */
+  thresholds: ThresholdResult[];
 }
 
 const SCHEDULE_TICK_MS = 100;
@@ -97,6 +102,8 @@ interface Run {
   aggregator: StatsAggregator;
   system: SystemReport;
   stop: StopLatch;
+  /** Thresholds already said crossed (by metric and expression). */
+  crossed: Set<string>;
 }
 
 /**
@@ -133,7 +140,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     },
     allFailed: () => stop.request("failed"),
   });
-  const run: Run = { options, pool, ramp, aggregator, system, stop };
+  const run: Run = { options, pool, ramp, aggregator, system, stop, crossed: new Set() };
 
   const ready = await pool.start(
     {
@@ -172,16 +179,21 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   }
   const endedAt = new Date();
   const durationMs = endedAt.getTime() - startedAt.getTime();
+  const cells = aggregator.closeInterval();
+  options.thresholds.observe(cells);
+  const thresholds = options.thresholds.evaluate(durationMs);
+  for (const result of thresholds) if (!result.ok) sayCrossed(run, result);
   const final: FinalSnapshot = {
     at: endedAt.toISOString(),
     elapsedMs: durationMs,
     reason,
     users: ramp.peak,
     usersByKind: ramp.peakByKind(),
-    cells: aggregator.closeInterval(),
+    cells,
     cumulative: aggregator.cumulative(durationMs),
     failures: aggregator.failures(),
     histograms: aggregator.cumulativeHistograms(),
+    thresholds,
   };
   system.flush();
   system.stop();
@@ -199,7 +211,20 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     final,
     workerFailures: [...pool.failures],
     generator: system.health(),
+    thresholds,
   };
+}
+
+/** Tells the recorders a threshold was crossed, once per threshold. */
+function sayCrossed(run: Run, result: ThresholdResult): void {
+  const key = `${result.metric}\u0000${result.expression}`;
+  if (run.crossed.has(key)) return;
+  run.crossed.add(key);
+  run.options.recorders.event("threshold_crossed", "coordinator", {
+    metric: result.metric,
+    expression: result.expression,
+    value: result.value,
+  });
 }
 
 /**
@@ -247,6 +272,12 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
     pool.checkSilent(silentMs);
     const cells = aggregator.closeInterval();
     const elapsed = elapsedMs();
+    options.thresholds.observe(cells);
+    const crossed = options.thresholds.crossedAbort(elapsed);
+    if (crossed) {
+      sayCrossed(run, crossed);
+      stop.request("threshold");
+    }
     const usersByKind = pool.usersByKind();
     options.recorders.interval({
       at: new Date().toISOString(),

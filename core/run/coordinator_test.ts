@@ -4,6 +4,7 @@ import { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot, IntervalSnapshot, LifecycleEvent } from "../recorder/types.ts";
 import { createRunInfo } from "../run_info.ts";
 import { RequestStats } from "../stats/request_stats.ts";
+import { ThresholdEvaluator } from "../stats/thresholds.ts";
 import { coordinate, type CoordinatorOptions } from "./coordinator.ts";
 import { rampProfile } from "./load_profile.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
@@ -119,6 +120,7 @@ function options(
         headers: {},
       },
       data: [],
+      thresholds: new ThresholdEvaluator([]),
       transport,
       ...more,
     },

@@ -190,12 +190,18 @@ export class StatsAggregator {
         bytes: 0,
         histogram: null,
         sumUs: 0,
+        minUs: 0,
+        maxUs: 0,
       };
       interval.cells.set(key, cell);
     }
     cell.requests += c.requests;
     cell.bytes += c.bytes;
     if (c.histogram === null) return;
+    cell.minUs = cell.sumUs === 0 && cell.histogram === null
+      ? c.minUs
+      : Math.min(cell.minUs, c.minUs);
+    cell.maxUs = Math.max(cell.maxUs, c.maxUs);
     cell.sumUs += c.sumUs;
     const histogram = decodeHistogram(c.histogram);
     if (cell.histogram) cell.histogram.add(histogram);

@@ -2,7 +2,16 @@
 // (CI jobs and other tools read them), written by `--summary PATH` and returned by `run()`.
 import { roundTo } from "../numbers.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
-import type { EndpointStats, FailureStats, StatsView } from "./types.ts";
+import { encodeHistogram } from "./histogram.ts";
+import type { ThresholdResult } from "./thresholds.ts";
+import {
+  type EndpointHistogram,
+  endpointKey,
+  type EndpointStats,
+  type FailureStats,
+  type StatsView,
+  TOTAL_NAME,
+} from "./types.ts";
 
 /**
  * How the load generator itself held up: when a load thread was saturated or its event loop
@@ -25,11 +34,19 @@ export interface SummarySource {
   reason: StopReason;
   startedAt: Date;
   endedAt: Date;
-  final: { users: number; cumulative: StatsView; failures: FailureStats[] };
+  final: {
+    users: number;
+    cumulative: StatsView;
+    failures: FailureStats[];
+    /** The whole run's histograms, by endpoint and in total (absent: none in the summary). */
+    histograms?: EndpointHistogram[];
+  };
   /** Load workers that failed or were lost, one line each. */
   workerFailures: readonly string[];
   /** How the generator held up; absent when nothing was sampled. */
   generator?: GeneratorHealth;
+  /** Every threshold's verdict. */
+  thresholds?: ThresholdResult[];
 }
 
 /** Percentiles the summary always carries, as its keys. */
@@ -44,6 +61,22 @@ export interface SummaryStats {
   max_ms: number;
   mean_ms: number;
   percentiles_ms: Record<string, number>;
+  /** Every latency of the row, as an HDR histogram in µs (compressed base64), for `compare`
+   * and baselines. */
+  hdr_histogram_us?: string;
+}
+
+/** A threshold's verdict, as the summary writes it. */
+export interface SummaryThreshold {
+  /** The metric with its filters: `http.duration{name:/cart}`. */
+  metric: string;
+  /** `p(95)<200`. */
+  expression: string;
+  /** What it observed; null when nothing matched its filter. */
+  value: number | null;
+  ok: boolean;
+  /** What the value was compared with (the baseline's value times its factor, for those). */
+  limit: number | null;
 }
 
 /**
@@ -58,7 +91,7 @@ export interface Summary {
   duration_s: number;
   /** Peak number of users. */
   users: number;
-  /** Why the run ended: completed, interrupted, terminated, all_users_stopped, failed. */
+  /** Why the run ended: completed, interrupted, terminated, all_users_stopped, threshold, failed. */
   stop_reason: StopReason;
   host: string;
   tags: Record<string, string>;
@@ -78,6 +111,8 @@ export interface Summary {
     max_event_loop_lag_p99_ms: number | null;
     warnings: string[];
   };
+  /** Every threshold with what it observed and whether it held; one crossed exits 99. */
+  thresholds: SummaryThreshold[];
   /** Problems of recorders and workers during the run, one line each. */
   problems: string[];
 }
@@ -101,6 +136,15 @@ function summaryStats(stats: EndpointStats): SummaryStats {
 /** Builds the summary of a finished run. */
 export function buildSummary(outcome: SummarySource, problems: string[] = []): Summary {
   const { cumulative, failures } = outcome.final;
+  const histograms = new Map(
+    (outcome.final.histograms ?? []).map((h) => [endpointKey(h.method, h.name), h.histogram]),
+  );
+  const histogramOf = (method: string, name: string) => {
+    const histogram = histograms.get(endpointKey(method, name));
+    return histogram && histogram.totalCount > 0
+      ? { hdr_histogram_us: encodeHistogram(histogram) }
+      : {};
+  };
   return {
     run_id: outcome.run.runId,
     testplan: outcome.run.testplan,
@@ -115,6 +159,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       ...summaryStats(cumulative.total),
       aborted: cumulative.total.aborted,
       bytes: cumulative.total.bytes,
+      ...histogramOf("", TOTAL_NAME),
     },
     endpoints: cumulative.endpoints.map((e) => ({
       method: e.method,
@@ -122,6 +167,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       ...summaryStats(e),
       aborted: e.aborted,
       bytes: e.bytes,
+      ...histogramOf(e.method, e.name),
     })),
     failures: failures.map((f) => ({ ...f })),
     workers_failed: outcome.workerFailures.length,
@@ -131,6 +177,13 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       max_event_loop_lag_p99_ms: outcome.generator?.maxEventLoopLagP99Ms ?? null,
       warnings: [...outcome.generator?.warnings ?? []],
     },
+    thresholds: (outcome.thresholds ?? []).map((t) => ({
+      metric: t.metric,
+      expression: t.expression,
+      value: t.value === null ? null : roundTo(t.value, 6),
+      ok: t.ok,
+      limit: Number.isFinite(t.limit) ? roundTo(t.limit, 6) : null,
+    })),
     problems: [...outcome.workerFailures, ...problems],
   };
 }

@@ -55,6 +55,9 @@ export interface IntervalCell {
   histogram: Histogram | null;
   /** Exact sum of the latencies in µs. */
   sumUs: number;
+  /** Exact lowest and highest latency in µs (0 when none was measured). */
+  minUs: number;
+  maxUs: number;
 }
 
 /** The cumulative latency histogram of one endpoint (or of the total), in µs. */

@@ -86,6 +86,7 @@ export class OtelRecorder implements Recorder {
   readonly #requests: RequestMetrics;
   readonly #users: Gauge;
   readonly #workers: Gauge;
+  readonly #thresholdOk: Gauge;
   readonly #events: Counter;
   readonly #system: SystemInstruments;
   readonly #lastKinds = new Set<string>();
@@ -146,6 +147,10 @@ export class OtelRecorder implements Recorder {
       unit: "{worker}",
       description: "Running load workers",
     });
+    this.#thresholdOk = meter.createGauge("stampede.threshold.ok", {
+      unit: "1",
+      description: "1 when a threshold held at the end of the run, 0 when it was crossed",
+    });
     this.#events = meter.createCounter("stampede.events", {
       unit: "{event}",
       description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
@@ -195,6 +200,9 @@ export class OtelRecorder implements Recorder {
     },
     final: (snapshot: FinalSnapshot): void => {
       this.#requests.add(snapshot.cells);
+      for (const t of snapshot.thresholds) {
+        this.#thresholdOk.record(t.ok ? 1 : 0, { metric: t.metric, expression: t.expression });
+      }
     },
   };
 

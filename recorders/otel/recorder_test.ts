@@ -65,6 +65,8 @@ function cell(name: string, status: number, latenciesUs: number[]): IntervalCell
     bytes: 0,
     histogram,
     sumUs: latenciesUs.reduce((a, b) => a + b, 0),
+    minUs: latenciesUs.length > 0 ? Math.min(...latenciesUs) : 0,
+    maxUs: latenciesUs.length > 0 ? Math.max(...latenciesUs) : 0,
   };
 }
 
@@ -134,6 +136,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     failures: [],
     cells: [cell("/a", 200, [3_000])],
     histograms: [],
+    thresholds: [],
   });
   r.lifecycle.event({
     name: "test_stop",
@@ -216,6 +219,7 @@ Deno.test("failed exports are counted, reported in problems, and never thrown", 
     failures: [],
     cells: [cell("/a", 200, [1_000])],
     histograms: [],
+    thresholds: [],
   });
   const set = new RecorderSet([{ id: "otel", recorder: r }]);
   await set.stop("completed");

@@ -29,7 +29,18 @@ function cell(
       sumUs += us;
     }
   }
-  return { method, name, status, failed, requests, bytes: requests * 10, histogram, sumUs };
+  return {
+    method,
+    name,
+    status,
+    failed,
+    requests,
+    bytes: requests * 10,
+    histogram,
+    sumUs,
+    minUs: histogram?.minNonZeroValue ?? 0,
+    maxUs: histogram?.maxValue ?? 0,
+  };
 }
 
 function metrics(overrides: Partial<RequestMetricsOptions> = {}): RequestMetrics {

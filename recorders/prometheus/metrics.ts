@@ -6,6 +6,7 @@ import type {
   IntervalSnapshot,
   LifecycleEvent,
   SystemSample,
+  ThresholdResult,
 } from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import {
@@ -133,6 +134,7 @@ export class PrometheusMetrics {
   #usersByKind: Record<string, number> = {};
   #workers = 0;
   #state: RunState = "spawning";
+  #thresholds: readonly ThresholdResult[] = [];
   readonly #events = new Map<string, { event: string; source: string; count: number }>();
   readonly #system = new SystemFamilies();
 
@@ -227,6 +229,7 @@ export class PrometheusMetrics {
     );
     this.#workers = 0;
     this.#state = "stopped";
+    this.#thresholds = snapshot.thresholds;
   }
 
   /** Counts one lifecycle event and follows the run's state. */
@@ -269,6 +272,20 @@ export class PrometheusMetrics {
       "gauge",
       "When the run started, in seconds since the Unix epoch",
     ).sample("stampede_run_start_time_seconds", {}, Date.parse(this.#run.startedAt) / 1000);
+    if (this.#thresholds.length > 0) {
+      w.family(
+        "stampede_threshold_ok",
+        "gauge",
+        "1 when the threshold held at the end of the run, 0 when it was crossed",
+      );
+      for (const t of this.#thresholds) {
+        w.sample(
+          "stampede_threshold_ok",
+          { metric: t.metric, expression: t.expression },
+          t.ok ? 1 : 0,
+        );
+      }
+    }
     w.family("stampede_state", "gauge", "The run's state: 1 for the current one, else 0");
     for (const state of RUN_STATES) {
       w.sample("stampede_state", { state }, state === this.#state ? 1 : 0);

@@ -39,6 +39,8 @@ function cell(
     bytes: 10 * latenciesUs.length,
     histogram: latenciesUs.length > 0 ? histogram : null,
     sumUs: latenciesUs.reduce((a, b) => a + b, 0),
+    minUs: latenciesUs.length > 0 ? Math.min(...latenciesUs) : 0,
+    maxUs: latenciesUs.length > 0 ? Math.max(...latenciesUs) : 0,
   };
 }
 
@@ -91,6 +93,7 @@ function final(cells: IntervalCell[]): FinalSnapshot {
     failures: [{ method: "POST", name: "/cart", error: "HTTP 503", occurrences: 1 }],
     cells,
     histograms: [],
+    thresholds: [],
   };
 }
 

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { parseThresholds } from "../threshold_syntax.ts";
+import { StatsAggregator } from "./aggregator.ts";
+import { createHistogram, encodeHistogram, percentileMs, recordLatencyUs } from "./histogram.ts";
+import { RequestStats } from "./request_stats.ts";
+import { ThresholdEvaluator } from "./thresholds.ts";
+
+const ms = (d: string | number) => typeof d === "number" ? d : Number.parseFloat(d) * 1000;
+
+/** Three workers' requests, merged as the coordinator merges them, fed to `thresholds`. */
+function evaluate(thresholds: Record<string, string[]>, elapsedMs = 2000) {
+  const evaluator = new ThresholdEvaluator(parseThresholds(thresholds, ms));
+  const aggregator = new StatsAggregator({});
+  const workers = [new RequestStats(), new RequestStats(), new RequestStats()];
+  const single = createHistogram();
+  for (let i = 0; i < 3000; i++) {
+    const us = 1000 + ((i * 7919) % 300_000);
+    workers[i % 3].record(
+      "GET",
+      i % 10 === 0 ? "/cart" : "/a",
+      i % 50 === 0 ? 500 : 200,
+      us,
+      0,
+      i % 50 === 0 ? "HTTP 500" : null,
+    );
+    recordLatencyUs(single, us);
+  }
+  for (const w of workers) aggregator.add(w.takeDelta());
+  evaluator.observe(aggregator.closeInterval());
+  return { results: evaluator.evaluate(elapsedMs), single };
+}
+
+Deno.test("p(99.9) on merged histograms equals one histogram of the same latencies", () => {
+  const { results, single } = evaluate({ "http.duration": ["p(99.9)<1000000", "p(50)<1"] });
+  assert.equal(results[0].value, percentileMs(single, 99.9));
+  assert.equal(results[0].ok, true);
+  assert.equal(results[1].value, percentileMs(single, 50));
+  assert.equal(results[1].ok, false);
+});
+
+Deno.test("rates, counts and filters see what they should", () => {
+  const { results } = evaluate({
+    "http.failures": ["rate<0.01", "count==60"],
+    "http.reqs": ["count>=3000", "rate>1400"],
+    "http.reqs{name:/cart}": ["count==300"],
+    "http.reqs{status:500}": ["count==60"],
+    "http.duration{name:/nope}": ["max<1000"],
+  });
+  assert.deepEqual(results.map((r) => [r.expression, r.value, r.ok]), [
+    ["rate<0.01", 0.02, false],
+    ["count==60", 60, true],
+    ["count>=3000", 3000, true],
+    ["rate>1400", 1500, true],
+    ["count==300", 300, true],
+    ["count==60", 60, true],
+    ["max<1000", null, false], // nothing matched: the threshold cannot pass
+  ]);
+});
+
+Deno.test("a baseline threshold compares with the baseline run's own value", () => {
+  const base = createHistogram();
+  for (let i = 1; i <= 100; i++) recordLatencyUs(base, i * 1000);
+  const baseline = {
+    duration_s: 10,
+    totals: {
+      requests: 100,
+      failures: 0,
+      rps: 10,
+      min_ms: 1,
+      max_ms: 100,
+      mean_ms: 50.5,
+      percentiles_ms: {},
+      hdr_histogram_us: encodeHistogram(base),
+    },
+    endpoints: [],
+  };
+  const thresholds = parseThresholds({ "http.duration": ["p(95) < baseline * 1.10"] }, ms);
+  const evaluator = new ThresholdEvaluator(thresholds, baseline);
+  const worker = new RequestStats();
+  for (let i = 1; i <= 100; i++) {
+    worker.record("GET", "/", 200, Math.round(i * 1000 * 1.2), 0, null);
+  }
+  const aggregator = new StatsAggregator({});
+  aggregator.add(worker.takeDelta());
+  evaluator.observe(aggregator.closeInterval());
+  const [result] = evaluator.evaluate(1000);
+  assert.ok(Math.abs(result.limit - 95.0 * 1.1) < 0.2, String(result.limit));
+  assert.equal(result.ok, false, "20 % slower fails a 10 % allowance");
+});
