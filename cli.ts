@@ -5,8 +5,8 @@ import {
   InvalidArgumentError,
   Option,
   type OptionValues,
-} from "commander";
-import { configureSync, type LogLevel, type LogRecord } from "@logtape/logtape";
+} from "npm:commander@15.1.0";
+import { configureSync, type LogLevel, type LogRecord } from "npm:@logtape/logtape@2.4.2";
 import { ExitCode, StampedeError, UsageError } from "./core/errors.ts";
 import { parseDuration } from "./core/duration.ts";
 import { HTTP_ENGINES } from "./core/http/engine.ts";

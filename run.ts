@@ -2,9 +2,9 @@
 // recorder set from creation to stop, and runs the coordinator.
 import { basename, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import { formatDuration, parseDuration } from "./core/duration.ts";
-import { describeError, PlanError, UsageError } from "./core/errors.ts";
+import { describeError, PlanError, RunError, UsageError } from "./core/errors.ts";
 import { DEFAULT_TIMEOUT_MS } from "./core/http/client.ts";
 import { DEFAULT_HTTP_ENGINE, HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 import {
@@ -41,6 +41,7 @@ import {
 } from "./core/run/coordinator.ts";
 import { loadTable, type SharedTable } from "./core/run/data_table.ts";
 import { inlineTransport } from "./core/run/inline_transport.ts";
+import { IN_LOAD_WORKER } from "./core/run/load_worker.ts";
 import { withPlanCode } from "./core/run/plan_code_transport.ts";
 import type { HttpSettings } from "./core/run/protocol.ts";
 import { webWorkerTransport } from "./core/run/web_worker_transport.ts";
@@ -410,6 +411,11 @@ async function createRecorders(
  * ```
  */
 export async function run(plan: Plan | string | URL, options: RunOptions = {}): Promise<Summary> {
+  if ((globalThis as Record<symbol, unknown>)[IN_LOAD_WORKER]) {
+    throw new RunError(
+      "Cannot call run() in the plan module as a load worker loads it; guard it with if (import.meta.main)",
+    );
+  }
   // Outputs are checked before anything runs: a bad path fails now, not after the run.
   if (options.summaryPath) checkWritable(options.summaryPath, "summary file");
   const loadTimeoutMs = parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout");

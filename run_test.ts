@@ -187,3 +187,57 @@ Deno.test("a recorder that cannot be created stops the ones made before it, and 
     await server.shutdown();
   }
 });
+
+Deno.test("from another folder with no deno.json: a plan and a script importing mod.ts by path type-check and run", async () => {
+  const server = startCountingServer();
+  const dir = await Deno.makeTempDir({ prefix: "stampede-elsewhere-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/shop.plan.ts`,
+      `import { between, definePlan } from "${ROOT}mod.ts";
+export default definePlan({
+  users: { shopper: { wait: between("5ms", "10ms"), tasks: { home: ({ http }) => http.get("/") } } },
+});
+`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { run } from "${ROOT}mod.ts";
+import plan from "./shop.plan.ts";
+export default plan;
+if (import.meta.main) {
+  const summary = await run(plan, {
+    planUrl: import.meta.url, host: Deno.args[0], users: 2, runTime: "1s", workers: 1,
+    stopTimeout: "5s", recorders: [],
+  });
+  console.log(JSON.stringify(summary.totals.requests));
+}
+`,
+    );
+    const deno = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), { args, cwd: dir, stdout: "piped", stderr: "piped" })
+        .output();
+    const check = await deno(["check", "shop.plan.ts", "main.ts"]);
+    assert.ok(check.success, new TextDecoder().decode(check.stderr));
+    const ran = await deno(["run", "-A", "main.ts", server.url]);
+    assert.ok(ran.success, new TextDecoder().decode(ran.stderr));
+    assert.equal(Number(new TextDecoder().decode(ran.stdout).trim()), server.total());
+    assert.ok(server.total() > 0);
+
+    // Without the import.meta.main guard each load worker would import the script and run again:
+    // it fails at once, saying what to do.
+    await Deno.writeTextFile(
+      `${dir}/unguarded.ts`,
+      (await Deno.readTextFile(`${dir}/main.ts`)).replace("if (import.meta.main) {", "{"),
+    );
+    const unguarded = await deno(["run", "-A", "unguarded.ts", server.url]);
+    assert.equal(unguarded.success, false);
+    assert.match(
+      new TextDecoder().decode(unguarded.stderr),
+      /Cannot call run\(\) in the plan module as a load worker loads it; guard it with if \(import\.meta\.main\)/,
+    );
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

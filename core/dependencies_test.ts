@@ -97,3 +97,35 @@ Deno.test("the dependency check catches an import that runs the wrong way", () =
     ],
   );
 });
+
+Deno.test("library code imports packages by npm: specifier at the version deno.json pins", async () => {
+  // Stampede is imported by path from other projects, whose import maps know nothing of ours: a
+  // bare specifier ("@logtape/logtape") would not resolve there.
+  const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  const pinned = new Set(Object.values(config.imports as Record<string, string>));
+  const files = [
+    ...await sources("core"),
+    ...await sources("recorders"),
+    ...await Promise.all(
+      ["cli.ts", "run.ts", "mod.ts", "recorder.ts"].map(async (path) => ({
+        path,
+        text: await Deno.readTextFile(join(ROOT, path)),
+      })),
+    ),
+  ];
+  const problems: string[] = [];
+  for (const { path, text } of files) {
+    for (const spec of importsOf(text)) {
+      if (spec.startsWith(".") || spec.startsWith("node:") || spec.startsWith("$")) continue;
+      if (!spec.startsWith("npm:")) {
+        problems.push(`${path} imports "${spec}": use the npm: specifier deno.json pins`);
+        continue;
+      }
+      const pkg = spec.match(/^npm:(@?[^@/]+(?:\/[^@/]+)?@[^/]+)/)?.[1];
+      if (!pkg || !pinned.has(`npm:${pkg}`)) {
+        problems.push(`${path} imports "${spec}": not the version deno.json's imports pin`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});

@@ -83,15 +83,15 @@ export class RunStopped extends Error {
 }
 
 /** Short, low-cardinality text of an error, for grouping failures. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message ? `${error.name}: ${error.message}` : error.name;
-    return firstLine(text);
-  }
-  return firstLine(String(error));
+export function describeError(error: unknown, maxLength = 200): string {
+  const text = error instanceof Error
+    ? error.message ? `${error.name}: ${error.message}` : error.name
+    : String(error);
+  const line = text.split("\n", 1)[0];
+  return line.length > maxLength ? `${line.slice(0, maxLength - 3)}...` : line;
 }
 
-function firstLine(text: string): string {
-  const line = text.split("\n", 1)[0];
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+/** An error's first line for a person to read (a plan that fails to load): long, not grouped. */
+export function explainError(error: unknown): string {
+  return describeError(error, 2000);
 }

@@ -1,6 +1,6 @@
 // The JSON structured-log recorder: one JSON object per line, for Loki, ELK, Datadog and friends.
 // Records are LogTape log records in its JSON Lines format; every one carries the run's facts.
-import { getJsonLinesFormatter, type LogLevel, type LogRecord } from "@logtape/logtape";
+import { getJsonLinesFormatter, type LogLevel, type LogRecord } from "npm:@logtape/logtape@2.4.2";
 import { roundTo } from "../core/numbers.ts";
 import { booleanOption, stringOption } from "../core/option_values.ts";
 import { openFileSink, type TextSink } from "../core/sink.ts";

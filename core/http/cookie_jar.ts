@@ -1,5 +1,5 @@
 // A virtual user's cookie jar (`ctx.http.cookies`).
-import { CookieJar } from "tough-cookie";
+import { CookieJar } from "npm:tough-cookie@6.1.0";
 import type { HttpCookies } from "./types.ts";
 
 /**

@@ -4,7 +4,7 @@
 // binary, not beside the plan), nor jsr:, npm: or remote modules. docs/compile.md has the rules.
 import { basename, dirname, extname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import * as esbuild from "esbuild-wasm/esm/browser.js";
+import * as esbuild from "npm:esbuild-wasm@0.28.2/esm/browser.js";
 import { describeError, PlanError } from "../errors.ts";
 import { BUNDLE_PARAMS } from "./plan_loader.ts";
 import { PLAN_API } from "./plan_api.ts";
@@ -37,7 +37,7 @@ let started: Promise<void> | null = null;
 /** Starts esbuild once per process, on this thread (no worker, no child process, no download). */
 function startEsbuild(): Promise<void> {
   started ??= (async () => {
-    const wasmUrl = new URL(import.meta.resolve("esbuild-wasm/esbuild.wasm"));
+    const wasmUrl = new URL(import.meta.resolve("npm:esbuild-wasm@0.28.2/esbuild.wasm"));
     const wasmModule = await WebAssembly.compile(await Deno.readFile(wasmUrl));
     await esbuild.initialize({ wasmModule, worker: false });
   })();

@@ -4,7 +4,7 @@
 // that is evaluated here, which is how a compiled stampede loads a plan; docs/compile.md).
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeError, PlanError } from "../errors.ts";
+import { explainError, PlanError } from "../errors.ts";
 import { isPlan, type Plan } from "./plan.ts";
 import { PLAN_API } from "./plan_api.ts";
 
@@ -68,7 +68,7 @@ export async function importPlan(planUrl: string, planCode?: string): Promise<Pl
       ? await import(planUrl)
       : await evaluateBundle(planCode, planUrl);
   } catch (cause) {
-    throw new PlanError(`Cannot load plan "${planUrl}": ${describeError(cause)}`, { cause });
+    throw new PlanError(`Cannot load plan "${planUrl}": ${explainError(cause)}`, { cause });
   }
   const plan = module.default;
   if (plan === undefined) {

@@ -1,7 +1,7 @@
 // The recorders of one run, as the coordinator calls them: every call reaches every recorder in
 // order; one that throws or hangs is reported once and the run and the other recorders go on.
 // Timeouts and isolation live here, once, not in each recorder.
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import { describeError } from "../errors.ts";
 import { ABORTED, settleWithin } from "../timers.ts";
 import type {

@@ -1,7 +1,7 @@
 // The coordinator runs one load test as three steps: start the load workers, run (ramp users,
 // merge every worker's stats, feed the recorders each interval) until a stop, then stop the
 // workers, collect their last stats and hand out the final snapshot.
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import type { NormalizedUserKind } from "../plan/plan.ts";
 import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot } from "../recorder/types.ts";

@@ -1,7 +1,7 @@
 // The rows of a plan's data files, read and parsed once on the coordinator and held in shared
 // memory: every load worker reads the same bytes (no copy per worker, none per user), and a
 // shared counter hands out rows in order, or each row once across every worker.
-import { parse } from "csv-parse/sync";
+import { parse } from "npm:csv-parse@7.0.3/sync";
 import { fileURLToPath } from "node:url";
 import { DataExhausted, describeError, PlanError } from "../errors.ts";
 import type { DataFeed, DataOrder, DataSource } from "../plan/data.ts";

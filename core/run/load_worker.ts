@@ -1,7 +1,7 @@
 // A load worker: runs virtual users on one event loop for the coordinator, counts their
 // requests and sends a stats delta once per interval. The same class serves a Web Worker, the
 // coordinator's own thread (`workers: 0`) and, later, a remote worker; only `send` differs.
-import { describeError } from "../errors.ts";
+import { explainError } from "../errors.ts";
 import { createHttpClientFactory } from "../http/client.ts";
 import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
 import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
@@ -28,6 +28,9 @@ export interface LoadWorkerOptions {
    */
   sampleSystem?: boolean;
 }
+
+/** Marks a thread that is a load worker (on `globalThis`): run() refuses to start there. */
+export const IN_LOAD_WORKER = Symbol.for("stampede.inLoadWorker");
 
 /** Runs virtual users on one event loop for the coordinator. */
 export class LoadWorker {
@@ -79,7 +82,7 @@ export class LoadWorker {
       const plan = this.#plan ?? await importPlan(init.planUrl, init.planCode);
       for (const kind of userKindsOf(plan)) this.#kinds.set(kind.kind, kind);
     } catch (error) {
-      this.#send({ type: "failed", workerId, message: describeError(error) });
+      this.#send({ type: "failed", workerId, message: explainError(error) });
       return;
     }
     const stats = new RequestStats((method) =>

@@ -1,17 +1,20 @@
 /// <reference lib="deno.worker" />
 // The Web Worker script: wires a LoadWorker to the worker's message port.
-import { describeError } from "../errors.ts";
-import { LoadWorker } from "./load_worker.ts";
+import { describeError, explainError } from "../errors.ts";
+import { IN_LOAD_WORKER, LoadWorker } from "./load_worker.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 
 const post = (message: FromWorker) => self.postMessage(message);
+// A plan module that calls run() at its top level would start a run inside each worker that
+// imports it: run() checks this mark and fails with a clear line instead (see run.ts).
+(globalThis as Record<symbol, unknown>)[IN_LOAD_WORKER] = true;
 const worker = new LoadWorker(post);
 let workerId = 0;
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   if (event.data.type === "init") workerId = event.data.workerId;
   worker.handle(event.data).catch((error) =>
-    post({ type: "failed", workerId, message: describeError(error) })
+    post({ type: "failed", workerId, message: explainError(error) })
   );
 };
 

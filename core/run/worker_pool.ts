@@ -1,7 +1,7 @@
 // The coordinator's view of its load workers: which are starting, running, done or lost, what
 // users each was given and runs, and where their messages go. It knows workers only through a
 // WorkerTransport, so where a worker runs (a Web Worker, a remote host) is not its concern.
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import { formatDuration } from "../duration.ts";
 import { RunError } from "../errors.ts";
 import type { RecorderSet } from "../recorder/recorder_set.ts";

@@ -1,4 +1,4 @@
-import * as hdr from "hdr-histogram-js";
+import * as hdr from "npm:hdr-histogram-js@3.0.1";
 
 /** An HDR latency histogram of integer microseconds. */
 export type Histogram = hdr.Histogram;

@@ -1,13 +1,13 @@
 // A metric reader that decides when: one export per interval, never two at once, and a last
 // export at the stop that does not wait for a slow one still in flight.
-import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { type ExportResult, ExportResultCode } from "npm:@opentelemetry/core@3.1.0";
 import {
   type MetricProducer,
   MetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
   type ScopeMetrics,
-} from "@opentelemetry/sdk-metrics";
+} from "npm:@opentelemetry/sdk-metrics@3.1.0";
 import { describeError } from "../../core/errors.ts";
 
 /** Options of {@link IntervalExportingReader}. */

@@ -1,20 +1,24 @@
 // The otel recorder: the run's metrics over OTLP/HTTP (protobuf or JSON) to an OpenTelemetry
 // Collector or any OTLP backend. Request metrics come from the coordinator's merged interval
 // cells (exact counts, nothing per request); gauges and the event counter use SDK instruments.
-import type { Attributes, Counter, Gauge } from "@opentelemetry/api";
+import type { Attributes, Counter, Gauge } from "npm:@opentelemetry/api@1.10.0";
 import {
   AggregationTemporalityPreference,
   OTLPMetricExporter as OtlpJsonMetricExporter,
-} from "@opentelemetry/exporter-metrics-otlp-http";
-import { OTLPMetricExporter as OtlpProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+} from "npm:@opentelemetry/exporter-metrics-otlp-http@0.301.0";
+import { OTLPMetricExporter as OtlpProtoMetricExporter } from "npm:@opentelemetry/exporter-metrics-otlp-proto@0.301.0";
+import {
+  defaultResource,
+  type Resource,
+  resourceFromAttributes,
+} from "npm:@opentelemetry/resources@3.1.0";
 import {
   AggregationTemporality,
   InstrumentType,
   MeterProvider,
   type PushMetricExporter,
-} from "@opentelemetry/sdk-metrics";
-import { getLogger } from "@logtape/logtape";
+} from "npm:@opentelemetry/sdk-metrics@3.1.0";
+import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import { redactUrls } from "../../core/redact.ts";
 import type {
   FinalSnapshot,

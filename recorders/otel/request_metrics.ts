@@ -1,8 +1,8 @@
 // Request metrics for OTLP made from the coordinator's merged interval cells: the exported
 // counts and sums are exactly Stampede's own, and nothing is recorded per request.
-import { type Attributes, type HrTime, ValueType } from "@opentelemetry/api";
-import { millisToHrTime } from "@opentelemetry/core";
-import type { Resource } from "@opentelemetry/resources";
+import { type Attributes, type HrTime, ValueType } from "npm:@opentelemetry/api@1.10.0";
+import { millisToHrTime } from "npm:@opentelemetry/core@3.1.0";
+import type { Resource } from "npm:@opentelemetry/resources@3.1.0";
 import {
   AggregationTemporality,
   type CollectionResult,
@@ -12,7 +12,7 @@ import {
   type Histogram as OtelHistogram,
   type MetricData,
   type MetricProducer,
-} from "@opentelemetry/sdk-metrics";
+} from "npm:@opentelemetry/sdk-metrics@3.1.0";
 import { bucketCounts, forEachRecordedValue, type Histogram } from "../../core/stats/histogram.ts";
 import type { IntervalCell } from "../../core/stats/types.ts";
 import type { HistogramKind } from "./config.ts";
