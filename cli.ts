@@ -107,7 +107,15 @@ function recorderSpecs(args: string[]): string[] {
     if (args[i] === "--recorder" && i + 1 < args.length) value = args[i + 1];
     else if (args[i].startsWith("--recorder=")) value = args[i].slice("--recorder=".length);
   }
-  return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const specs = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  // -- outputs (issue #15): --csv turns its recorder on; loaded here too, so
+  // their own options (--csv-full-history) parse.
+  for (const [id, env] of [["csv", "STAMPEDE_CSV"]]) {
+    const given = Deno.env.get(env) ||
+      args.some((a) => a === `--${id}` || a.startsWith(`--${id}=`));
+    if (given && !specs.includes(id)) specs.push(id);
+  }
+  return specs;
 }
 
 /** A flag of the run and its env var; `parse` checks and converts the value. */
@@ -205,6 +213,13 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     flags: "--summary <path>",
     help: "write the final stats as JSON to this file",
     env: "STAMPEDE_SUMMARY",
+  },
+  // -- outputs (issue #15): each turns its recorder on without naming it in --recorder.
+  {
+    flags: "--csv <prefix>",
+    help: "write Locust's CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, " +
+      "_exceptions.csv",
+    env: "STAMPEDE_CSV",
   },
   {
     flags: "--testplan <name>",
@@ -399,6 +414,7 @@ async function main(args: string[]): Promise<number> {
         recorders: plugins,
         recorderOptions: opts,
         summaryPath: opts.summary,
+        csv: opts.csv, // -- outputs (issue #15)
         testplan: opts.testplan,
         tags: opts.tag,
         percentiles: opts.percentiles,
