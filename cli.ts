@@ -108,9 +108,9 @@ function recorderSpecs(args: string[]): string[] {
     else if (args[i].startsWith("--recorder=")) value = args[i].slice("--recorder=".length);
   }
   const specs = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  // -- outputs (issue #15): --csv turns its recorder on; loaded here too, so
+  // -- outputs (issue #15): --csv and --report turn their recorders on; loaded here too, so
   // their own options (--csv-full-history) parse.
-  for (const [id, env] of [["csv", "STAMPEDE_CSV"]]) {
+  for (const [id, env] of [["csv", "STAMPEDE_CSV"], ["report", "STAMPEDE_REPORT"]]) {
     const given = Deno.env.get(env) ||
       args.some((a) => a === `--${id}` || a.startsWith(`--${id}=`));
     if (given && !specs.includes(id)) specs.push(id);
@@ -220,6 +220,11 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     help: "write Locust's CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, " +
       "_exceptions.csv",
     env: "STAMPEDE_CSV",
+  },
+  {
+    flags: "--report <path>",
+    help: "write an HTML report (one self-contained file, charts included) to this path",
+    env: "STAMPEDE_REPORT",
   },
   {
     flags: "--testplan <name>",
@@ -415,6 +420,7 @@ async function main(args: string[]): Promise<number> {
         recorderOptions: opts,
         summaryPath: opts.summary,
         csv: opts.csv, // -- outputs (issue #15)
+        report: opts.report, // -- outputs (issue #15)
         testplan: opts.testplan,
         tags: opts.tag,
         percentiles: opts.percentiles,

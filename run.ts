@@ -86,6 +86,8 @@ export interface RunOptions {
   // -- outputs (issue #15): each turns its recorder on, as if named in `recorders`.
   /** Writes Locust's CSV files with this prefix: `PREFIX_stats.csv`, ... (the `csv` recorder). */
   csv?: string;
+  /** Writes the HTML report to this path (the `report` recorder). */
+  report?: string;
   /** The run's `testplan` name (default: the plan's name, else the plan file's name). */
   testplan?: string;
   /** Tags attached to every record. */
@@ -438,7 +440,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
 }
 
 /**
- * `csv` turns its built-in recorder on (issue #15): each is added to the
+ * `csv` and `report` turn their built-in recorders on (issue #15): each is added to the
  * recorders unless already there, and its value is handed to it as the option of that name.
  */
 async function withOutputRecorders(
@@ -447,7 +449,7 @@ async function withOutputRecorders(
 ): Promise<RunOptions> {
   const recorders = [...options.recorders ?? ["console"]];
   const recorderOptions = { ...options.recorderOptions };
-  for (const id of ["csv"] as const) {
+  for (const id of ["csv", "report"] as const) {
     const value = options[id];
     if (value === undefined || value === "") continue;
     recorderOptions[id] = value;
