@@ -310,8 +310,14 @@ function configureLogging(level: LogLevel): void {
   configureSync({
     reset: true,
     sinks: {
+      // -- outputs (issue #15): on a terminal, clear the console's live line first, so a warning
+      // stands on its own line (the live view is drawn again below it).
       stderr: (record: LogRecord) =>
-        stderr.write(`stampede: ${record.level}: ${record.message.map(String).join("")}\n`),
+        stderr.write(
+          `${stderr.isTerminal ? "\r\x1b[2K" : ""}stampede: ${record.level}: ${
+            record.message.map(String).join("")
+          }\n`,
+        ),
     },
     loggers: [
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["stderr"] },
