@@ -210,3 +210,27 @@ Deno.test("--csv into a folder that does not exist fails before the first reques
     await dir.remove();
   }
 });
+
+Deno.test("run(plan, { csv, report }) turns both recorders on from code, beside the ones named", async () => {
+  const { run } = await import("../run.ts");
+  const server = startCountingServer(locustTarget);
+  const dir = await tempDir();
+  try {
+    const summary = await run(PLAN, {
+      host: server.url,
+      workers: 1,
+      runTime: "1s",
+      recorders: [],
+      csv: `${dir.path}/lib`,
+      report: `${dir.path}/lib.html`,
+    });
+    const [header, ...rows] = await readCsv(`${dir.path}/lib_stats.csv`);
+    assert.equal(header[0], "Type");
+    const task = summary.endpoints.find((e) => e.method === "TASK");
+    assert.equal(Number(rows.at(-1)![2]), summary.totals.requests - (task?.requests ?? 0));
+    assert.match(await Deno.readTextFile(`${dir.path}/lib.html`), /<title>locust-csv: /);
+  } finally {
+    await server.shutdown();
+    await dir.remove();
+  }
+});
