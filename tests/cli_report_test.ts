@@ -5,6 +5,12 @@
 import assert from "node:assert/strict";
 import { chromiumPath, openInChromium } from "./chromium_helpers.ts";
 import { argv, ROOT, runCliWithSummary, startCountingServer, tempDir } from "./helpers.ts";
+import { createRunInfo } from "../core/run_info.ts";
+import { createHistogram } from "../core/stats/histogram.ts";
+import type { EndpointStats, StatsView } from "../core/stats/types.ts";
+import { loadReportAssets } from "../recorders/report/assets.ts";
+import { ReportCollector } from "../recorders/report/collect.ts";
+import { renderReport } from "../recorders/report/template.ts";
 
 const PLAN = `${ROOT}tests/plans/counting.plan.ts`;
 
@@ -45,6 +51,17 @@ const READ_CHARTS = `(() => {
 const READ_TABLE = `[...document.querySelectorAll("#endpoints tbody tr")]
   .map((tr) => [...tr.cells].map((td) => td.textContent))`;
 
+/** Waits until every chart's canvas has been painted (uPlot draws on an animation frame). */
+async function readCharts(page: { evaluate<T>(e: string): Promise<T> }): Promise<ChartPixels[]> {
+  let charts: ChartPixels[] = [];
+  const deadline = Date.now() + 10_000;
+  do {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    charts = await page.evaluate<ChartPixels[]>(READ_CHARTS);
+  } while (charts.some((c) => c.painted === 0) && Date.now() < deadline);
+  return charts;
+}
+
 Deno.test({
   name: "--report: the HTML report opens offline in Chromium, every chart drawn, no console error",
   sanitizeResources: false, // Chromium's stderr is drained until it exits
@@ -74,14 +91,7 @@ Deno.test({
 
       const page = await openInChromium(new URL(`file://${report}`).href, { timeoutMs: 20_000 });
       try {
-        // uPlot draws on the next animation frame: wait until every canvas has been painted.
-        let charts: ChartPixels[] = [];
-        const deadline = Date.now() + 10_000;
-        do {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          charts = await page.evaluate<ChartPixels[]>(READ_CHARTS);
-        } while (charts.some((c) => c.painted === 0) && Date.now() < deadline);
-
+        const charts = await readCharts(page);
         assert.deepEqual(charts.map((c) => c.chart), [
           "throughput",
           "users",
@@ -122,6 +132,92 @@ Deno.test({
       }
     } finally {
       await server.shutdown();
+      await dir.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "the hooks' data (thresholds, checks, corrected latency) renders and draws in Chromium too",
+  sanitizeResources: false,
+  fn: async () => {
+    assert.ok(chromiumPath(), "Chromium is not installed: apt-get install -y chromium (Debian)");
+    const collector = new ReportCollector(createRunInfo({ testplan: "hooks", host: "http://h" }));
+    const total = (requests: number): EndpointStats => ({
+      method: "",
+      name: "Aggregated",
+      requests,
+      failures: 0,
+      aborted: 0,
+      bytes: 0,
+      rps: 0,
+      failuresPerSec: 0,
+      minMs: 1,
+      maxMs: 400,
+      meanMs: 10,
+      percentilesMs: {},
+      statuses: {},
+    });
+    for (let i = 1; i <= 10; i++) {
+      const service = createHistogram();
+      const corrected = createHistogram();
+      for (let ms = 1; ms <= 100; ms++) {
+        service.recordValue(ms * 1000);
+        corrected.recordValue((ms + 10 * i) * 1000 * 3);
+      }
+      const view: StatsView = { durationMs: 1000 * i, total: total(100 * i), endpoints: [] };
+      collector.interval({
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        elapsedMs: 1000 * i,
+        runTimeMs: 10_000,
+        users: i,
+        usersByKind: {},
+        workers: 1,
+        window: view,
+        cumulative: view,
+        cells: [{
+          method: "GET",
+          name: "/a",
+          status: 200,
+          failed: false,
+          requests: 100,
+          bytes: 0,
+          histogram: service,
+          sumUs: 0,
+          correctedHistogram: corrected,
+        } as never],
+        failures: [],
+      });
+    }
+    const data = collector.data();
+    data.thresholds = [{ metric: "GET /a", condition: "p(95) < 50", value: 95.1, passed: false }];
+    data.checks = [{ name: "status is 200", passes: 999, fails: 1 }];
+    const dir = await tempDir();
+    try {
+      const path = `${dir.path}/hooks.html`;
+      await Deno.writeTextFile(path, renderReport(data, await loadReportAssets()));
+      const page = await openInChromium(new URL(`file://${path}`).href, { timeoutMs: 20_000 });
+      try {
+        const charts = await readCharts(page);
+        assert.deepEqual(charts.map((c) => c.chart), [
+          "throughput",
+          "users",
+          "latency",
+          "corrected",
+        ]);
+        const corrected = charts.find((c) => c.chart === "corrected")!;
+        assert.equal(corrected.seriesPixels.length, 4);
+        assert.ok(corrected.seriesPixels.every((n) => n >= 100), `${corrected.seriesPixels}`);
+        const text = await page.evaluate<string>("document.body.innerText");
+        assert.match(text, /1 of 1 thresholds failed/);
+        assert.match(text, /✗ fail\s+GET \/a\s+p\(95\) < 50\s+95\.1/);
+        assert.match(text, /status is 200\s+999\s+1\s+99\.90%/);
+        assert.match(text, /the last interval's/, "the tables say they are not final");
+        assert.deepEqual(page.log.errors, [], "console errors");
+      } finally {
+        await page.close();
+      }
+    } finally {
       await dir.remove();
     }
   },

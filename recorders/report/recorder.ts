@@ -1,7 +1,7 @@
 // The `report` recorder: one self-contained HTML file (`--report PATH.html`) with the run's facts,
 // charts over time, the latency distribution, the tables, failures, checks and thresholds.
 // Written whole (atomically) at the end; the path is checked before the run.
-import { UsageError } from "../../core/errors.ts";
+import { describeError, UsageError } from "../../core/errors.ts";
 import { stringOption } from "../../core/option_values.ts";
 import type {
   FinalSnapshot,
@@ -53,7 +53,7 @@ export class ReportRecorder implements Recorder {
 export const reportRecorder: RecorderPlugin = {
   id: "report",
   description: "one self-contained HTML report with charts (--report PATH turns it on)",
-  create(context: RecorderContext) {
+  async create(context: RecorderContext) {
     // `--report PATH` is a flag of the run (cli.ts); run.ts hands it to the recorder as `report`.
     const path = stringOption(context.options, "report");
     if (path === undefined) {
@@ -61,6 +61,18 @@ export const reportRecorder: RecorderPlugin = {
         'Cannot use recorder "report": it needs a file; pass --report PATH.html (it turns the recorder on by itself)',
       );
     }
-    return new ReportRecorder(path, context.run);
+    const recorder = new ReportRecorder(path, context.run);
+    // Read uPlot now, so a package that cannot be read fails before the run, not after it.
+    try {
+      await loadReportAssets();
+    } catch (cause) {
+      throw new UsageError(
+        `Cannot write report file "${path}": cannot read the chart library (npm:uplot): ${
+          describeError(cause)
+        }`,
+        { cause },
+      );
+    }
+    return recorder;
   },
 };

@@ -29,10 +29,13 @@ Deno.test("the report is written once, at the stop, with uPlot read from its npm
   }
 });
 
-Deno.test("a report path that cannot be written, or none, stops the run before it starts", () => {
-  assert.throws(
-    () => reportRecorder.create(context({ report: "/no/such/folder/report.html" })),
+Deno.test("a report path that cannot be written, or none, stops the run before it starts", async () => {
+  await assert.rejects(
+    async () => await reportRecorder.create(context({ report: "/no/such/folder/report.html" })),
     /Cannot write report file "\/no\/such\/folder\/report\.html": /,
   );
-  assert.throws(() => reportRecorder.create(context({})), /pass --report PATH\.html/);
+  await assert.rejects(
+    async () => await reportRecorder.create(context({})),
+    /pass --report PATH\.html/,
+  );
 });
