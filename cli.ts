@@ -110,7 +110,15 @@ function recorderSpecs(args: string[]): string[] {
     if (args[i] === "--recorder" && i + 1 < args.length) value = args[i + 1];
     else if (args[i].startsWith("--recorder=")) value = args[i].slice("--recorder=".length);
   }
-  return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const specs = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  // -- outputs (issue #15): --csv and --report turn their recorders on; loaded here too, so
+  // their own options (--csv-full-history) parse.
+  for (const [id, env] of [["csv", "STAMPEDE_CSV"], ["report", "STAMPEDE_REPORT"]]) {
+    const given = Deno.env.get(env) ||
+      args.some((a) => a === `--${id}` || a.startsWith(`--${id}=`));
+    if (given && !specs.includes(id)) specs.push(id);
+  }
+  return specs;
 }
 
 /** A flag of the run and its env var; `parse` checks and converts the value. */
@@ -236,6 +244,18 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     help: "write the final stats as JSON to this file",
     env: "STAMPEDE_SUMMARY",
   },
+  // -- outputs (issue #15): each turns its recorder on without naming it in --recorder.
+  {
+    flags: "--csv <prefix>",
+    help: "write Locust's CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, " +
+      "_exceptions.csv",
+    env: "STAMPEDE_CSV",
+  },
+  {
+    flags: "--report <path>",
+    help: "write an HTML report (one self-contained file, charts included) to this path",
+    env: "STAMPEDE_REPORT",
+  },
   {
     flags: "--testplan <name>",
     help: "the run's testplan name on every record (default: plan's name)",
@@ -324,8 +344,14 @@ function configureLogging(level: LogLevel): void {
   configureSync({
     reset: true,
     sinks: {
+      // -- outputs (issue #15): on a terminal, clear the console's live line first, so a warning
+      // stands on its own line (the live view is drawn again below it).
       stderr: (record: LogRecord) =>
-        stderr.write(`stampede: ${record.level}: ${record.message.map(String).join("")}\n`),
+        stderr.write(
+          `${stderr.isTerminal ? "\r\x1b[2K" : ""}stampede: ${record.level}: ${
+            record.message.map(String).join("")
+          }\n`,
+        ),
     },
     loggers: [
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["stderr"] },
@@ -496,6 +522,8 @@ async function main(args: string[]): Promise<number> {
         recorders: plugins,
         recorderOptions: opts,
         summaryPath: opts.summary,
+        csv: opts.csv, // -- outputs (issue #15)
+        report: opts.report, // -- outputs (issue #15)
         testplan: opts.testplan,
         tags: opts.tag,
         percentiles: opts.percentiles,

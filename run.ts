@@ -94,6 +94,11 @@ export interface RunOptions {
   recorderOptions?: Record<string, unknown>;
   /** Writes the summary JSON to this path. */
   summaryPath?: string;
+  // -- outputs (issue #15): each turns its recorder on, as if named in `recorders`.
+  /** Writes Locust's CSV files with this prefix: `PREFIX_stats.csv`, ... (the `csv` recorder). */
+  csv?: string;
+  /** Writes the HTML report to this path (the `report` recorder). */
+  report?: string;
   /** The run's `testplan` name (default: the plan's name, else the plan file's name). */
   testplan?: string;
   /** Tags attached to every record. */
@@ -432,6 +437,7 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   const data = await loadData(loaded.plan, loaded.planUrl);
   const thresholds = await resolveThresholds(loaded.plan, options);
   const registry = options.registry ?? builtinRegistry();
+  options = await withOutputRecorders(options, registry);
   const plugins = await registry.loadAll([
     ...options.recorders ?? ["console"],
     ...(options.junitPath ? [junitRecorder(options.junitPath)] : []),
@@ -478,6 +484,26 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     await saveSummary(options.summaryPath, summary);
   }
   return summary;
+}
+
+/**
+ * `csv` and `report` turn their built-in recorders on (issue #15): each is added to the
+ * recorders unless already there, and its value is handed to it as the option of that name.
+ */
+async function withOutputRecorders(
+  options: RunOptions,
+  registry: RecorderRegistry,
+): Promise<RunOptions> {
+  const recorders = [...options.recorders ?? ["console"]];
+  const recorderOptions = { ...options.recorderOptions };
+  for (const id of ["csv", "report"] as const) {
+    const value = options[id];
+    if (value === undefined || value === "") continue;
+    recorderOptions[id] = value;
+    const plugin = await registry.load(id);
+    if (!recorders.some((r) => r === id || r === plugin)) recorders.push(plugin);
+  }
+  return { ...options, recorders, recorderOptions };
 }
 
 /** The run's name from its plan module's file name. */

@@ -10,5 +10,7 @@ export function builtinRegistry(): RecorderRegistry {
       "prometheus",
       async () => (await import("./prometheus/recorder.ts")).prometheusRecorder,
     )
-    .register("json", async () => (await import("./json.ts")).jsonRecorder);
+    .register("json", async () => (await import("./json.ts")).jsonRecorder)
+    .register("csv", async () => (await import("./locust_csv/recorder.ts")).locustCsvRecorder)
+    .register("report", async () => (await import("./report/recorder.ts")).reportRecorder);
 }

@@ -1,4 +1,5 @@
-// The console recorder: a live line on stderr every interval, the tables per endpoint at the end.
+// The console recorder: a live view on stderr every interval (a progress bar on a terminal, plain
+// lines elsewhere), the tables per endpoint at the end (with thresholds and checks when present).
 import { formatDuration } from "../core/duration.ts";
 import type {
   FinalSnapshot,
@@ -10,6 +11,7 @@ import type {
 } from "../core/recorder/types.ts";
 import type { TextSink } from "../core/sink.ts";
 import type { EndpointStats } from "../core/stats/types.ts";
+import { verdictsOf } from "./verdicts.ts";
 
 /** Latency in ms with precision that fits its size. */
 export function formatMs(ms: number): string {
@@ -23,15 +25,84 @@ function percent(part: number, whole: number): string {
   return whole === 0 ? "0.00%" : `${((100 * part) / whole).toFixed(2)}%`;
 }
 
-/** The live line: elapsed / total, users, current RPS, failures and current percentiles. */
-export function liveLine(s: IntervalSnapshot): string {
+/** Where a run with stages is: its current stage, from `stage_started`. */
+export interface StageState {
+  stage: number;
+  /** The stage's target users. */
+  users: number;
+  durationMs: number;
+  /** When it began, Unix ms. */
+  startedAtMs: number;
+}
+
+/** The stats of the live view: users, current RPS, failures and percentiles, requests so far. */
+function statsText(s: IntervalSnapshot): string {
   const w = s.window.total;
-  const total = s.runTimeMs === null ? "∞" : formatDuration(s.runTimeMs);
   const p = (q: string) => formatMs(w.percentilesMs[q] ?? 0);
-  return `[${formatDuration(Math.floor(s.elapsedMs / 1000) * 1000)} / ${total}] ` +
-    `users ${s.users} | ${w.rps.toFixed(1)} req/s | failures ${percent(w.failures, w.requests)}` +
+  return `users ${s.users} | ${w.rps.toFixed(1)} req/s | failures ${
+    percent(w.failures, w.requests)
+  }` +
     ` | p50 ${p("50")} ms  p95 ${p("95")} ms  p99 ${p("99")} ms` +
     ` | total ${s.cumulative.total.requests} req`;
+}
+
+/** Whole seconds of `ms`, as a duration: 12_400 → `12s`. */
+function wholeSeconds(ms: number): string {
+  return formatDuration(Math.max(0, Math.floor(ms / 1000)) * 1000);
+}
+
+/** Elapsed / planned and what is left (`12s / 30s, 18s left`), or `12s / ∞` with no known end. */
+export function progressText(s: IntervalSnapshot): string {
+  if (s.runTimeMs === null) return `${wholeSeconds(s.elapsedMs)} / ∞`;
+  const leftMs = Math.max(0, Math.ceil((s.runTimeMs - s.elapsedMs) / 1000) * 1000);
+  return `${wholeSeconds(s.elapsedMs)} / ${formatDuration(s.runTimeMs)}, ${
+    formatDuration(leftMs)
+  } left`;
+}
+
+/** Cells of the progress bar. */
+export const BAR_WIDTH = 20;
+
+/** A bar of `width` cells, `fraction` (0–1) of them filled: `[█████░░░░░░░░░░░░░░░]`. */
+export function progressBar(fraction: number, width = BAR_WIDTH): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
+}
+
+function stageText(stage: StageState): string {
+  return `stage ${stage.stage} → ${stage.users} users`;
+}
+
+/** The plain live line, one per interval when stderr is not a terminal. */
+export function liveLine(s: IntervalSnapshot, stage: StageState | null = null): string {
+  return `[${progressText(s)}] ${stage ? `stage ${stage.stage} | ` : ""}${statsText(s)}`;
+}
+
+/**
+ * The live view on a terminal: for a run with a known end, a progress bar with the elapsed and
+ * remaining time and the current stage; for stages without one, the current stage's own bar;
+ * else the plain line.
+ */
+export function liveView(s: IntervalSnapshot, stage: StageState | null): string {
+  if (s.runTimeMs !== null && s.runTimeMs > 0) {
+    const fraction = Math.min(1, s.elapsedMs / s.runTimeMs);
+    return `${progressBar(fraction)} ${Math.floor(fraction * 100)}% ${progressText(s)}` +
+      `${stage ? ` · ${stageText(stage)}` : ""} | ${statsText(s)}`;
+  }
+  const atMs = Date.parse(s.at);
+  if (stage !== null && stage.durationMs > 0 && Number.isFinite(atMs)) {
+    const inStageMs = Math.max(0, atMs - stage.startedAtMs);
+    return `${stageText(stage)} ${progressBar(inStageMs / stage.durationMs)} ` +
+      `${wholeSeconds(inStageMs)} / ${formatDuration(stage.durationMs)} of the stage, ` +
+      `${wholeSeconds(s.elapsedMs)} in all | ${statsText(s)}`;
+  }
+  return liveLine(s, stage);
+}
+
+/** `line` cut to fit `columns` (a wrapped line could not be redrawn in place). */
+export function fitToWidth(line: string, columns: number | undefined): string {
+  if (columns === undefined || columns < 2 || line.length < columns) return line;
+  return `${line.slice(0, columns - 2)}…`;
 }
 
 const TABLE_PERCENTILES = ["50", "90", "95", "99", "99.9"];
@@ -96,13 +167,20 @@ export function finalTables(final: FinalSnapshot): string {
       ], 4),
     );
   }
-  if (final.thresholds.length > 0) {
-    const crossed = final.thresholds.filter((t) => !t.ok).length;
+  return lines.join("\n") + "\n" + verdictTables(final);
+}
+
+/** Thresholds and checks, when the run has them. */
+export function verdictTables(final: FinalSnapshot): string {
+  const { thresholds, checks } = verdictsOf(final);
+  const lines: string[] = [];
+  if (thresholds.length > 0) {
+    const crossed = thresholds.filter((t) => !t.ok).length;
     lines.push(
       "",
       `Thresholds: ${crossed === 0 ? "all held" : `${crossed} crossed`}`,
       table(
-        final.thresholds.map((t) => [
+        thresholds.map((t) => [
           t.ok ? "ok" : "CROSSED",
           t.metric,
           t.expression,
@@ -115,7 +193,23 @@ export function finalTables(final: FinalSnapshot): string {
       ),
     );
   }
-  return lines.join("\n") + "\n";
+  if (checks.length > 0) {
+    lines.push(
+      "",
+      "Checks",
+      table([
+        ["", "Check", "Passes", "Fails", "Passed"],
+        ...checks.map((c) => [
+          c.fails === 0 ? "✓" : "✗",
+          c.name,
+          String(c.passes),
+          String(c.fails),
+          percent(c.passes, c.passes + c.fails),
+        ]),
+      ], 2),
+    );
+  }
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
 /** A threshold's observed value: ms and rates with the digits that matter. */
@@ -143,21 +237,48 @@ export function overloadWarning(event: LifecycleEvent): string | null {
   }
 }
 
-/** A live view on stderr every interval and the final tables on stdout. */
+/** Options of a {@link ConsoleRecorder}. */
+export interface ConsoleRecorderOptions {
+  /** The terminal's width in columns (default: Deno.consoleSize(); undefined: unknown). */
+  columns?: () => number | undefined;
+}
+
+function terminalColumns(): number | undefined {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A live view on stderr every interval and the final tables on stdout. On a terminal the view is
+ * one line redrawn in place (cut to the terminal's width, so it never wraps), with the cursor
+ * left at its end; anything else written to stderr (a warning) clears it first and ends with a
+ * newline, so the next interval draws it again below. Elsewhere it is one plain line per interval.
+ */
 export class ConsoleRecorder implements Recorder {
   readonly #live: TextSink;
   readonly #out: TextSink;
+  readonly #columns: () => number | undefined;
   #drawn = false;
+  #stage: StageState | null = null;
   /** Sources that were overloaded during the run. */
   readonly #overloaded = new Set<string>();
 
-  constructor(live: TextSink, out: TextSink) {
+  constructor(live: TextSink, out: TextSink, options: ConsoleRecorderOptions = {}) {
     this.#live = live;
     this.#out = out;
+    this.#columns = options.columns ?? terminalColumns;
   }
 
   readonly lifecycle = {
     event: (event: LifecycleEvent) => {
+      if (event.name === "stage_started") {
+        const { stage, users, duration_ms } = event.data;
+        this.#stage = { stage, users, durationMs: duration_ms, startedAtMs: Date.parse(event.at) };
+        return;
+      }
       const warning = overloadWarning(event);
       if (warning === null) return;
       this.#overloaded.add(event.source);
@@ -173,12 +294,12 @@ export class ConsoleRecorder implements Recorder {
 
   readonly request = {
     interval: (snapshot: IntervalSnapshot) => {
-      const line = liveLine(snapshot);
       if (this.#live.isTerminal) {
-        this.#live.write(`\r\x1b[2K${line}`);
+        const view = fitToWidth(liveView(snapshot, this.#stage), this.#columns());
+        this.#live.write(`\r\x1b[2K${view}`);
         this.#drawn = true;
       } else {
-        this.#live.write(line + "\n");
+        this.#live.write(liveLine(snapshot, this.#stage) + "\n");
       }
     },
     final: (snapshot: FinalSnapshot) => {
@@ -197,6 +318,6 @@ export class ConsoleRecorder implements Recorder {
 /** The default recorder: the live view and the final tables. */
 export const consoleRecorder: RecorderPlugin = {
   id: "console",
-  description: "live view on stderr, tables per endpoint on stdout at the end",
+  description: "live view on stderr (a progress bar on a terminal), tables on stdout at the end",
   create: (context: RecorderContext) => new ConsoleRecorder(context.stderr, context.stdout),
 };
