@@ -1,7 +1,7 @@
 /**
  * The recorder plugin contract, for authors of recorders: the plugin and its four handlers
  * (output, lifecycle, request stats, system samples), the snapshots they receive, and the sinks
- * and option readers the built-in recorders use. `examples/csv_recorder.ts` shows a whole one.
+ * and option readers the built-in recorders use. `examples/interval_csv_recorder.ts` shows a whole one.
  * @module
  */
 export type {

@@ -1,7 +1,7 @@
 // Recorder plugins of one's own: the CSV example loaded by path, its option and metadata, and a
 // plugin that throws everywhere, which neither stops the run nor the other recorders.
 import assert from "node:assert/strict";
-import { CSV_COLUMNS } from "../examples/csv_recorder.ts";
+import { CSV_COLUMNS } from "../examples/interval_csv_recorder.ts";
 import { argv, readSummary, ROOT, runCli, startCountingServer, tempDir } from "./helpers.ts";
 
 function parseCsv(text: string): Record<string, string>[] {
@@ -9,14 +9,14 @@ function parseCsv(text: string): Record<string, string>[] {
   return rows.map((row) => Object.fromEntries(header.map((column, i) => [column, row[i]])));
 }
 
-Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a line per interval", async () => {
+Deno.test("--recorder ./examples/interval_csv_recorder.ts: its option, its metadata, a line per interval", async () => {
   const server = startCountingServer();
   const dir = await tempDir();
   try {
     const csv = `${dir.path}/results.csv`;
     const json = `${dir.path}/out.ndjson`;
     const result = await runCli(
-      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 3s --stop-timeout 2s --recorder ./examples/csv_recorder.ts,json --csv-file ${csv} --json-file ${json} --summary ${dir.path}/summary.json`,
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 2 --run-time 3s --stop-timeout 2s --recorder ./examples/interval_csv_recorder.ts,json --csv-file ${csv} --json-file ${json} --summary ${dir.path}/summary.json`,
       { cwd: ROOT },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -40,7 +40,7 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
 
     // A second run appends to the file, under the same header, through the env var.
     const again = await runCli(
-      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 1 --run-time 1s --recorder ./examples/csv_recorder.ts`,
+      argv`tests/plans/telemetry_shop.plan.ts --host ${server.url} --exit-code-on-error 0 --workers 1 --run-time 1s --recorder ./examples/interval_csv_recorder.ts`,
       { cwd: ROOT, env: { STAMPEDE_CSV_FILE: csv } },
     );
     assert.equal(again.code, 0, again.stderr);
@@ -54,9 +54,11 @@ Deno.test("--recorder ./examples/csv_recorder.ts: its option, its metadata, a li
 });
 
 Deno.test("a plugin's options show in --help once --recorder names it", async () => {
-  const result = await runCli(argv`--recorder ./examples/csv_recorder.ts --help`, { cwd: ROOT });
+  const result = await runCli(argv`--recorder ./examples/interval_csv_recorder.ts --help`, {
+    cwd: ROOT,
+  });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /--csv-file <path>\s+\[csv\]/);
+  assert.match(result.stdout, /--csv-file <path>\s+\[interval-csv\]/);
   assert.match(result.stdout, /STAMPEDE_CSV_FILE/);
 });
 

@@ -1,6 +1,6 @@
 // A recorder plugin of your own: one CSV line per stats interval and one at the end.
 //
-//   deno run -A cli.ts examples/shop.plan.ts --recorder console,./examples/csv_recorder.ts \
+//   deno run -A cli.ts examples/shop.plan.ts --recorder console,./examples/interval_csv_recorder.ts \
 //     --csv-file results.csv
 //
 // It shows the whole plugin API: an id, a CLI option with its env var, run metadata, and the
@@ -113,9 +113,9 @@ function createCsvRecorder(context: RecorderContext) {
   };
 }
 
-/** The plugin: `--recorder ./examples/csv_recorder.ts` loads its default export. */
+/** The plugin: `--recorder ./examples/interval_csv_recorder.ts` loads its default export. */
 const csvRecorder: RecorderPlugin = {
-  id: "csv",
+  id: "interval-csv",
   description: "one CSV line per stats interval and one at the end",
   options: [{
     flags: "--csv-file <path>",
