@@ -26,8 +26,8 @@ export function loadReportAssets(): Promise<ReportAssets> {
 
 async function read(): Promise<ReportAssets> {
   const [chartScript, chartStyle, pageScript, pageStyle] = await Promise.all([
-    import("uplot/dist/uPlot.iife.min.js", { with: { type: "text" } }),
-    import("uplot/dist/uPlot.min.css", { with: { type: "text" } }),
+    import("npm:uplot@1.6.32/dist/uPlot.iife.min.js", { with: { type: "text" } }),
+    import("npm:uplot@1.6.32/dist/uPlot.min.css", { with: { type: "text" } }),
     import("./page.js", { with: { type: "text" } }),
     import("./page.css", { with: { type: "text" } }),
   ]);
