@@ -139,6 +139,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
   const abort = new AbortController();
   const target = new URL(REQUEST_PATH, url);
   const headers = { "user-agent": "stampede" };
+  const headSlot = { head: null };
   return loops(connections, () => {
     const s = engine.createSession(abort.signal);
     const once = () =>
@@ -147,7 +148,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
         url: target,
         headers,
         body: null,
-        cacheableHead: true,
+        headSlot,
         deadlineMs: performance.now() + 60_000,
         timeoutMs: 60_000,
         keepBody: true,
@@ -164,7 +165,8 @@ async function client({ root, url, connections }: Setup, withStats: boolean): Pr
   const { RequestStats }: typeof import("../core/stats/request_stats.ts") = await import(
     `${root}/core/stats/request_stats.ts`
   );
-  const counter: RequestSink = { record: () => {}, abort: () => {} };
+  const nowhere = { record: () => {}, abort: () => {} };
+  const counter: RequestSink = { ...nowhere, endpoint: () => nowhere };
   const stats = new RequestStats();
   const factory = createHttpClientFactory(withStats ? stats : counter, {
     host: url.origin,
@@ -203,8 +205,11 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
   const [kind] = normalizeUsers(plan.default.users);
   const stats = new RequestStats();
   // As in a load worker: a 10 ms tick marks the event loop alive; a late one makes users yield.
+  // "Now" is the last request's clock read when there was one since the last check.
   let lastTickMs = performance.now();
   const tick = setInterval(() => lastTickMs = performance.now(), 10);
+  const clock = { lastMs: 0, reads: 0 };
+  let readsSeen = 0;
   const env = {
     stats,
     run: createRunInfo({ testplan: "layered", host: url.origin }),
@@ -214,11 +219,15 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
       headers: {},
       engine: "h1",
       insecure: false,
+      clock,
     }),
-    yieldIfStarved: () =>
-      performance.now() - lastTickMs > 50
+    yieldIfStarved: () => {
+      const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
+      readsSeen = clock.reads;
+      return nowMs - lastTickMs > 50
         ? new Promise<void>((resolve) => setTimeout(resolve, 0))
-        : undefined,
+        : undefined;
+    },
   };
   const users = Array.from({ length: connections }, (_, i) => new VirtualUser(i, kind, env));
   let counted = 0;

@@ -1,5 +1,5 @@
 import { describeError, PlanError } from "../errors.ts";
-import { createHttpClientFactory, DEFAULT_TIMEOUT_MS } from "../http/client.ts";
+import { createHttpClientFactory, DEFAULT_TIMEOUT_MS, type RequestClock } from "../http/client.ts";
 import { DEFAULT_HTTP_ENGINE, type HttpEngineOptions } from "../http/engine.ts";
 import type { FromWorker, ToWorker, WorkerUsers } from "./protocol.ts";
 import { isPlan, type NormalizedUserKind, normalizeUsers, type Plan } from "../plan/plan.ts";
@@ -124,6 +124,10 @@ export class LoadWorker {
       })
     );
     this.#stats = stats;
+    // Each request notes the clock read that ends its timing: the starvation check after a task
+    // uses that one instead of a read of its own (a task without requests still reads it).
+    const clock: RequestClock = { lastMs: 0, reads: 0 };
+    let readsSeen = 0;
     const createHttpClient = createHttpClientFactory(stats, {
       host: run.host,
       timeoutMs: plan.http?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -131,15 +135,19 @@ export class LoadWorker {
       engine: http?.engine ?? plan.http?.engine ?? DEFAULT_HTTP_ENGINE,
       insecure: http?.insecure ?? plan.http?.insecure ?? false,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
+      clock,
     });
     this.#env = {
       stats,
       run,
       createHttpClient,
-      yieldIfStarved: () =>
-        performance.now() - this.#lastTickMs > STARVED_MS
+      yieldIfStarved: () => {
+        const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
+        readsSeen = clock.reads;
+        return nowMs - this.#lastTickMs > STARVED_MS
           ? new Promise((resolve) => setTimeout(resolve, 0))
-          : undefined,
+          : undefined;
+      },
     };
     if (this.#sampleSystem) {
       this.#lag = new LagMonitor(TICK_MS);
