@@ -3,7 +3,10 @@
 // layered_path.ts, one process per sample:
 //
 //   deno run -A --config ROOT/deno.json tools/layered_path_layers.ts LAYER --root ROOT
-//       --url http://127.0.0.1:PORT/ [--connections 64] [--seconds 5]
+//       --url http://127.0.0.1:PORT/ [--connections 64] [--seconds 5] [--fake-socket]
+//
+// With --fake-socket, Deno.connect is replaced by a connection in memory that answers at once:
+// the layers' JavaScript alone, without the kernel and its noise.
 //
 // The layer runs for 1 s of warm-up (connections, JIT, heap growth: the first second runs about
 // a fifth slower), then for `--seconds`; it prints one JSON line { requests, seconds, cpuS } for
@@ -136,6 +139,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
   const abort = new AbortController();
   const target = new URL(REQUEST_PATH, url);
   const headers = { "user-agent": "stampede" };
+  const headSlot = { head: null };
   return loops(connections, () => {
     const s = engine.createSession(abort.signal);
     const once = () =>
@@ -144,7 +148,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
         url: target,
         headers,
         body: null,
-        cacheableHead: true,
+        headSlot,
         deadlineMs: performance.now() + 60_000,
         timeoutMs: 60_000,
         keepBody: true,
@@ -161,7 +165,8 @@ async function client({ root, url, connections }: Setup, withStats: boolean): Pr
   const { RequestStats }: typeof import("../core/stats/request_stats.ts") = await import(
     `${root}/core/stats/request_stats.ts`
   );
-  const counter: RequestSink = { record: () => {}, abort: () => {} };
+  const nowhere = { record: () => {}, abort: () => {} };
+  const counter: RequestSink = { ...nowhere, endpoint: () => nowhere };
   const stats = new RequestStats();
   const factory = createHttpClientFactory(withStats ? stats : counter, {
     host: url.origin,
@@ -200,8 +205,11 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
   const [kind] = normalizeUsers(plan.default.users);
   const stats = new RequestStats();
   // As in a load worker: a 10 ms tick marks the event loop alive; a late one makes users yield.
+  // "Now" is the last request's clock read when there was one since the last check.
   let lastTickMs = performance.now();
   const tick = setInterval(() => lastTickMs = performance.now(), 10);
+  const clock = { lastMs: 0, reads: 0 };
+  let readsSeen = 0;
   const env = {
     stats,
     run: createRunInfo({ testplan: "layered", host: url.origin }),
@@ -211,12 +219,16 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
       headers: {},
       engine: "h1",
       insecure: false,
+      clock,
     }),
     data: {},
-    yieldIfStarved: () =>
-      performance.now() - lastTickMs > 50
+    yieldIfStarved: () => {
+      const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
+      readsSeen = clock.reads;
+      return nowMs - lastTickMs > 50
         ? new Promise<void>((resolve) => setTimeout(resolve, 0))
-        : undefined,
+        : undefined;
+    },
   };
   const users = Array.from({ length: connections }, (_, i) => new VirtualUser(i, kind, env));
   let counted = 0;
@@ -295,6 +307,74 @@ async function start(layer: InProcessLayer, setup: Setup): Promise<Running> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * With `--fake-socket`: `Deno.connect` returns a connection in memory that answers every write
+ * with nginx's response, so a layer's JavaScript is measured without the kernel's share (about
+ * two thirds of the floor's time) and its noise. Answers are delivered in batches, as a real
+ * poll delivers them; the measure is CPU per request (the process idles while timers wait).
+ */
+function fakeSockets(): void {
+  const response = new TextEncoder().encode(
+    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Thu, 29 Nov 2026 00:00:00 GMT\r\n" +
+      "Content-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\n" +
+      "hello, world\n",
+  );
+  let batch: FakeConn[] = [];
+  let batches = 0;
+  const deliver = () => {
+    const now = batch;
+    batch = [];
+    for (const conn of now) conn.answer();
+  };
+  class FakeConn {
+    #queued = 0;
+    #waiting: { p: Uint8Array; resolve: (n: number | null) => void } | null = null;
+    #closed = false;
+    setNoDelay() {}
+    ref() {}
+    unref() {}
+    close() {
+      this.#closed = true;
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting?.resolve(null);
+    }
+    answer() {
+      const waiting = this.#waiting;
+      if (waiting === null) {
+        this.#queued++;
+        return;
+      }
+      this.#waiting = null;
+      waiting.p.set(response);
+      waiting.resolve(response.length);
+    }
+    write(p: Uint8Array): Promise<number> {
+      // Answers come in a microtask; one batch in 64 waits for a timer, so timers get to run.
+      if (batch.length === 0) {
+        if (++batches % 64 === 0) setTimeout(deliver, 0);
+        else queueMicrotask(deliver);
+      }
+      batch.push(this);
+      return Promise.resolve(p.length);
+    }
+    read(p: Uint8Array): Promise<number | null> {
+      if (this.#queued > 0) {
+        this.#queued--;
+        p.set(response);
+        return Promise.resolve(response.length);
+      }
+      if (this.#closed) return Promise.resolve(null);
+      return new Promise((resolve) => this.#waiting = { p, resolve });
+    }
+  }
+  Object.defineProperty(Deno, "connect", {
+    value: () => Promise.resolve(new FakeConn()),
+    configurable: true,
+    writable: true,
+  });
+}
+
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
@@ -304,8 +384,10 @@ if (import.meta.main) {
       url: { type: "string" },
       connections: { type: "string", default: "64" },
       seconds: { type: "string", default: "5" },
+      "fake-socket": { type: "boolean", default: false },
     },
   });
+  if (values["fake-socket"]) fakeSockets();
   const layer = positionals[0] as InProcessLayer;
   const setup = {
     root: values.root!.replace(/\/$/, ""),

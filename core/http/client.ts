@@ -17,7 +17,7 @@ import {
 import { failureOf } from "./failures.ts";
 import { createFetchEngine } from "./fetch.ts";
 import { createH1Engine } from "./h1/engine.ts";
-import { encodeBody, lowerCaseKeys, type PreparedRequest, RequestPreparer } from "./prepare.ts";
+import { type ClientRequest, encodeBody, lowerCaseKeys, RequestPreparer } from "./prepare.ts";
 import { ClientResponse } from "./response.ts";
 import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
@@ -36,7 +36,23 @@ export interface HttpDefaults {
   insecure: boolean;
   /** Told once per reason when requests fall back from h1 to fetch. */
   onWarning?: (message: string) => void;
+  /** Where the clients note each request's last clock read (see {@link RequestClock}). */
+  clock?: RequestClock;
 }
+
+/**
+ * The clock as the worker's requests last read it: the end of every request's timing is noted
+ * here, so a caller that needs "about now" right after (the load worker's starvation check)
+ * need not read the clock again.
+ */
+export interface RequestClock {
+  /** The last reading, `performance.now()` time. */
+  lastMs: number;
+  /** Readings noted so far: when it has not changed, `lastMs` is old. */
+  reads: number;
+}
+
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /** Request timeout when neither the request nor the plan sets one. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -46,6 +62,7 @@ export const MAX_REDIRECTS = 20;
 /** What the clients of one load worker share. */
 interface SharedState {
   sink: RequestSink;
+  clock: RequestClock;
   preparer: RequestPreparer;
   primary: HttpEngine;
   fetchEngine: HttpEngine;
@@ -115,7 +132,7 @@ class UserHttpClient implements HttpClient {
   async request(
     method: string,
     url: string,
-    options: RequestOptions = {},
+    options: RequestOptions = NO_OPTIONS,
   ): Promise<HttpResponse> {
     if (this.#signal.aborted) throw this.#stopped(method, options.name ?? url);
     const encoded = options.json === undefined && options.body !== undefined &&
@@ -124,19 +141,20 @@ class UserHttpClient implements HttpClient {
       : null;
     const request = this.#shared.preparer.prepare(method, url, options, encoded);
     // The timed part, the exchange: from handing the first hop to the engine to the last byte
-    // of the final response (redirects included), one clock read before and one after.
+    // of the final response (redirects included), one clock read before and one after. The
+    // first also sets the deadline; the second also stands for "now" in the worker's clock.
     const startMs = performance.now();
-    const deadlineMs = startMs + request.timeoutMs;
+    request.deadlineMs = startMs + request.timeoutMs;
     let response: EngineResponse;
     try {
       let redirects = 0;
       while (true) {
-        const hop = this.#hop(request, deadlineMs);
+        if (!this.cookies.isEmpty) this.#addCookies(request);
         try {
-          response = await this.#sessionFor(hop.url).send(hop);
+          response = await this.#sessionFor(request.url).send(request);
         } catch (cause) {
           if (!(cause instanceof EngineUnsupported)) throw cause;
-          response = await this.#sendThroughFetch(hop);
+          response = await this.#sendThroughFetch(request);
         }
         const next = this.#redirectOf(request, response);
         if (next === null) break;
@@ -151,23 +169,8 @@ class UserHttpClient implements HttpClient {
     return this.#record(request, response, startMs, performance.now());
   }
 
-  /** The engine's request for the current hop, with this user's cookies. */
-  #hop(request: PreparedRequest, deadlineMs: number): EngineRequest {
-    const headers = this.#withCookies(request.headers, request.url);
-    return {
-      method: request.hopMethod,
-      url: request.url,
-      headers,
-      body: request.body,
-      cacheableHead: headers === this.#shared.preparer.baseHeaders && request.body === null,
-      deadlineMs,
-      timeoutMs: request.timeoutMs,
-      keepBody: request.keepBody,
-    };
-  }
-
   /** Keeps the response's cookies; returns where it redirects to, or null when it is final. */
-  #redirectOf(request: PreparedRequest, response: EngineResponse): URL | null {
+  #redirectOf(request: ClientRequest, response: EngineResponse): URL | null {
     if (response.setsCookies) {
       const setCookies = setCookiesOf(response.rawHeaders);
       if (setCookies !== null) this.cookies.store(setCookies, request.url.href);
@@ -177,30 +180,39 @@ class UserHttpClient implements HttpClient {
     return location === null ? null : new URL(location, request.url);
   }
 
-  /** The request's headers with this user's cookies for `target` (the same object if none). */
-  #withCookies(headers: Record<string, string>, target: URL): Record<string, string> {
-    if (this.cookies.isEmpty) return headers;
-    const cookie = this.cookies.headerFor(target.href);
-    if (!cookie) return headers;
-    return { ...headers, cookie: headers.cookie ? `${headers.cookie}; ${cookie}` : cookie };
+  /** Sets the hop's headers to its own plus this user's cookies for its URL. */
+  #addCookies(request: ClientRequest): void {
+    const own = request.ownHeaders;
+    const cookie = this.cookies.headerFor(request.url.href);
+    if (!cookie) {
+      request.headers = own;
+      request.headSlot = request.ownSlot;
+      return;
+    }
+    request.headers = { ...own, cookie: own.cookie ? `${own.cookie}; ${cookie}` : cookie };
+    request.headSlot = null;
   }
 
   /** Turns `request` into the next hop, as fetch does (RFC 9110 section 15.4). */
-  #redirect(request: PreparedRequest, status: number, next: URL): void {
-    const method = request.hopMethod;
+  #redirect(request: ClientRequest, status: number, next: URL): void {
+    const method = request.method;
+    let headers = request.ownHeaders;
     if (
       status === 303 && method !== "GET" && method !== "HEAD" ||
       (status === 301 || status === 302) && method === "POST"
     ) {
-      request.hopMethod = "GET";
+      request.method = "GET";
       request.body = null;
-      const { "content-type": _t, "content-length": _l, ...rest } = request.headers;
-      request.headers = rest;
+      const { "content-type": _t, "content-length": _l, ...rest } = headers;
+      headers = rest;
     }
-    if (next.origin !== request.url.origin && request.headers.authorization !== undefined) {
-      const { authorization: _a, ...rest } = request.headers;
-      request.headers = rest;
+    if (next.origin !== request.url.origin && headers.authorization !== undefined) {
+      const { authorization: _a, ...rest } = headers;
+      headers = rest;
     }
+    request.ownHeaders = request.headers = headers;
+    // The head slot is the first URL's.
+    request.ownSlot = request.headSlot = null;
     request.url = next;
   }
 
@@ -236,37 +248,36 @@ class UserHttpClient implements HttpClient {
 
   /** Counts a finished exchange: an HTTP status of 400 or more is a failure. */
   #record(
-    request: PreparedRequest,
+    request: ClientRequest,
     response: EngineResponse,
     startMs: number,
     endMs: number,
   ): HttpResponse {
+    const clock = this.#shared.clock;
+    clock.lastMs = endMs;
+    clock.reads++;
     const status = response.status;
     const error = status >= 400 ? `HTTP ${status}` : null;
-    const latencyUs = Math.round((endMs - startMs) * 1000);
-    this.#shared.sink.record(
-      request.method,
-      request.name,
-      status,
-      latencyUs,
-      response.bodyBytes,
-      error,
-    );
-    return new ClientResponse(status, error, request.url.href, endMs - startMs, response);
+    const durationMs = endMs - startMs;
+    request.endpoint.record(status, Math.round(durationMs * 1000), response.bodyBytes, error);
+    return new ClientResponse(status, error, request, durationMs, response);
   }
 
   /** Counts a failed exchange under its failure text, or as aborted when the run stopped. */
   #recordFailure(
-    request: PreparedRequest,
+    request: ClientRequest,
     cause: unknown,
     startMs: number,
     endMs: number,
   ): HttpResponse {
-    if (this.#signal.aborted) throw this.#stopped(request.method, request.name);
+    if (this.#signal.aborted) {
+      request.endpoint.abort();
+      throw new RunStopped();
+    }
     const error = failureOf(cause, request.timeoutMs).text;
-    const latencyUs = Math.round((endMs - startMs) * 1000);
-    this.#shared.sink.record(request.method, request.name, 0, latencyUs, 0, error);
-    return new ClientResponse(0, error, request.url.href, endMs - startMs, null);
+    const durationMs = endMs - startMs;
+    request.endpoint.record(0, Math.round(durationMs * 1000), 0, error);
+    return new ClientResponse(0, error, request, durationMs, null);
   }
 
   /** Counts the request as aborted; returns the error that ends the task. */
@@ -290,7 +301,8 @@ export function createHttpClientFactory(
   const baseHeaders = lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers });
   const shared: SharedState = {
     sink,
-    preparer: new RequestPreparer(defaults.host, baseHeaders, defaults.timeoutMs),
+    clock: defaults.clock ?? { lastMs: 0, reads: 0 },
+    preparer: new RequestPreparer(defaults.host, baseHeaders, defaults.timeoutMs, sink),
     primary: defaults.engine === "h1"
       ? createH1Engine({ insecure: defaults.insecure })
       : fetchEngine,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RunStopped } from "../errors.ts";
 import type { RequestSink } from "../stats/request_stats.ts";
-import { createHttpClientFactory } from "./client.ts";
+import { createHttpClientFactory, type RequestClock } from "./client.ts";
 import { ENGINES } from "./conformance/suite.ts";
 import type { HttpEngineName } from "./engine.ts";
 
@@ -12,6 +12,10 @@ function recordingSink() {
   const sink: RequestSink = {
     record: (...args) => void records.push(args),
     abort: (method, name) => void aborts.push([method, name]),
+    endpoint: (method, name) => ({
+      record: (...args) => void records.push([method, name, ...args]),
+      abort: () => void aborts.push([method, name]),
+    }),
   };
   return { sink, records, aborts };
 }
@@ -40,14 +44,16 @@ function startEcho() {
 
 function clientOn(engine: HttpEngineName, host: string, sink: RequestSink) {
   const abort = new AbortController();
+  const clock: RequestClock = { lastMs: 0, reads: 0 };
   const http = createHttpClientFactory(sink, {
     host,
     timeoutMs: 5_000,
     headers: { "X-Team": "perf" },
     engine,
     insecure: false,
+    clock,
   })(abort.signal);
-  return { http, abort };
+  return { http, abort, clock };
 }
 
 for (const engine of ENGINES) {
@@ -78,6 +84,23 @@ for (const engine of ENGINES) {
       assert.ok(Number.isInteger(latencyUs) && (latencyUs as number) >= 0);
       assert.equal(bytes, (await res.bytes()).length);
       assert.ok(res.durationMs >= 0 && res.durationMs < 5_000, `durationMs ${res.durationMs}`);
+    } finally {
+      http.close();
+      await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: each request notes the clock read that ends its timing`, async () => {
+    const { url, server } = startEcho();
+    const { http, clock } = clientOn(engine, url, recordingSink().sink);
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const beforeMs = performance.now();
+        await http.get("/x");
+        const afterMs = performance.now();
+        assert.equal(clock.reads, i);
+        assert.ok(clock.lastMs >= beforeMs && clock.lastMs <= afterMs, "read during this request");
+      }
     } finally {
       http.close();
       await server.shutdown();

@@ -25,16 +25,23 @@ export interface EngineRequest {
   headers: Record<string, string>;
   body: Uint8Array | null;
   /**
-   * True when the head depends only on the method and this very `url` object (the worker's
-   * default headers, no body, no cookie): an engine may then reuse the bytes it built for them.
+   * Where an engine may keep the head it builds for this request, to send it again: given when
+   * the head depends only on the method and the URL (the worker's default headers, no body, no
+   * cookie), the same slot for the same method and URL; null when the head is the request's own.
    */
-  cacheableHead: boolean;
+  headSlot: HeadSlot | null;
   /** The request fails with a timeout at this `performance.now()` time. */
   deadlineMs: number;
   /** The timeout as asked for, for the failure text. */
   timeoutMs: number;
   /** Keep the body for `bytes()`/`text()`; otherwise it is read, counted and dropped. */
   keepBody: boolean;
+}
+
+/** A place for an engine's prebuilt request head (see {@link EngineRequest.headSlot}). */
+export interface HeadSlot {
+  /** The head's bytes as the engine writes them; null until an engine builds them. */
+  head: Uint8Array | null;
 }
 
 /** What an engine returns once the last body byte has arrived. */

@@ -1,21 +1,64 @@
 // Step one of a request through `ctx.http`: resolve the URL against the host, add the query,
-// merge the headers, encode the body. Nothing here is timed.
+// merge the headers, encode the body, find where it is counted. Nothing here is timed; what can
+// be is done once per URL as written and method, not per request.
+import type { EndpointSink, RequestSink } from "../stats/request_stats.ts";
+import type { EngineRequest, HeadSlot } from "./engine.ts";
 import type { RequestOptions } from "./types.ts";
 
-/** A request ready for the engine; while redirects are followed it holds the current hop. */
-export interface PreparedRequest {
-  /** The method and name the request is counted under (the first hop's). */
-  readonly method: string;
-  readonly name: string;
-  /** The current hop's method (a 303 turns it into GET). */
-  hopMethod: string;
-  /** The current hop's URL; the final URL once the exchange is over. */
-  url: URL;
-  /** Lower-case names: the worker's defaults, then the request's own. */
-  headers: Record<string, string>;
-  body: Uint8Array | null;
-  readonly timeoutMs: number;
-  readonly keepBody: boolean;
+/**
+ * A request as the client sends and counts it. It is the engine's request for the current hop
+ * (redirects change its method, URL, headers and body) and knows where it is counted.
+ */
+export class ClientRequest implements EngineRequest {
+  /** When the request times out, from the clock read that starts its timing. */
+  deadlineMs = 0;
+  /** The hop's headers before cookies are added (redirects drop some). */
+  ownHeaders: Record<string, string>;
+  /** The head slot of the first hop when nothing but the method and URL shape its head. */
+  ownSlot: HeadSlot | null;
+
+  constructor(
+    /** The current hop's method (a 303 turns a POST into a GET). */
+    public method: string,
+    /** The current hop's URL; the final URL once the exchange is over. */
+    public url: URL,
+    /** Lower-case names: the worker's defaults, the request's own, and this user's cookies. */
+    public headers: Record<string, string>,
+    public body: Uint8Array | null,
+    public headSlot: HeadSlot | null,
+    readonly timeoutMs: number,
+    readonly keepBody: boolean,
+    /** Where the request is counted: its first method and its name. */
+    readonly endpoint: EndpointSink,
+  ) {
+    this.ownHeaders = headers;
+    this.ownSlot = headSlot;
+  }
+}
+
+/**
+ * One method of a URL as a plan writes it: the slot its head is kept in, and the stats endpoint
+ * of the name it was last counted under.
+ */
+class RouteMethod implements HeadSlot {
+  head: Uint8Array | null = null;
+  endpoint: EndpointSink | null = null;
+  endpointName = "";
+  constructor(readonly method: string) {}
+}
+
+/** A URL as a plan writes it, resolved once, with what each of its methods keeps. */
+class Route {
+  readonly #methods: RouteMethod[] = [];
+  constructor(readonly url: URL) {}
+
+  methodOf(method: string): RouteMethod {
+    const methods = this.#methods;
+    for (let i = 0; i < methods.length; i++) if (methods[i].method === method) return methods[i];
+    const added = new RouteMethod(method);
+    methods.push(added);
+    return added;
+  }
 }
 
 /** A request body as bytes, with the content type its kind implies (as fetch would send). */
@@ -27,25 +70,6 @@ export interface EncodedBody {
 const encoder = new TextEncoder();
 /** Resolved URLs kept per worker: plans use a few paths over and over. */
 const MAX_CACHED_URLS = 10_000;
-
-/** Resolves request URLs against the host, caching the common case of repeated paths. */
-class UrlResolver {
-  readonly #cache = new Map<string, URL>();
-  constructor(readonly host: string) {}
-
-  resolve(url: string): URL {
-    let resolved = this.#cache.get(url);
-    if (resolved === undefined) {
-      resolved = /^https?:\/\//i.test(url)
-        ? new URL(url)
-        : url.startsWith("/")
-        ? new URL(this.host + url)
-        : new URL(url, this.host + "/");
-      if (this.#cache.size < MAX_CACHED_URLS) this.#cache.set(url, resolved);
-    }
-    return resolved;
-  }
-}
 
 /** Header names in lower case, values as strings. */
 export function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
@@ -74,17 +98,28 @@ export async function encodeBody(body: BodyInit): Promise<EncodedBody> {
   };
 }
 
-/** Prepares the requests of one load worker's users against its host and default headers. */
+/**
+ * Prepares the requests of one load worker's users: URLs are resolved against the host once per
+ * URL as written (a few thousand kept), with the stats endpoint and the head slot of each method.
+ */
 export class RequestPreparer {
-  readonly #resolver: UrlResolver;
+  readonly #host: string;
+  readonly #routes = new Map<string, Route>();
+  readonly #sink: RequestSink;
   /** The worker's default headers (user-agent included), lower case: one object for all. */
   readonly baseHeaders: Record<string, string>;
   readonly #timeoutMs: number;
 
-  constructor(host: string, baseHeaders: Record<string, string>, timeoutMs: number) {
-    this.#resolver = new UrlResolver(host);
+  constructor(
+    host: string,
+    baseHeaders: Record<string, string>,
+    timeoutMs: number,
+    sink: RequestSink,
+  ) {
+    this.#host = host;
     this.baseHeaders = baseHeaders;
     this.#timeoutMs = timeoutMs;
+    this.#sink = sink;
   }
 
   /** `encoded`: the `body` option, encoded (see {@link encodeBody}), or null. */
@@ -93,8 +128,16 @@ export class RequestPreparer {
     url: string,
     options: RequestOptions,
     encoded: EncodedBody | null,
-  ): PreparedRequest {
-    let target = this.#resolver.resolve(url);
+  ): ClientRequest {
+    const route = this.#routes.get(url) ?? this.#route(url);
+    const slot = route.methodOf(method);
+    const name = options.name ?? url;
+    let endpoint = slot.endpoint;
+    if (endpoint === null || slot.endpointName !== name) {
+      endpoint = slot.endpoint = this.#sink.endpoint(method, name);
+      slot.endpointName = name;
+    }
+    let target = route.url;
     if (options.query) {
       const search = new URLSearchParams();
       for (const [k, v] of Object.entries(options.query)) search.append(k, String(v));
@@ -116,15 +159,29 @@ export class RequestPreparer {
         headers = { ...headers, "content-type": encoded.contentType };
       }
     }
-    return {
+    const ownHead = headers === this.baseHeaders && body === null && target === route.url;
+    return new ClientRequest(
       method,
-      name: options.name ?? url,
-      hopMethod: method,
-      url: target,
+      target,
       headers,
       body,
-      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
-      keepBody: options.discardBody !== true,
-    };
+      ownHead ? slot : null,
+      options.timeoutMs ?? this.#timeoutMs,
+      options.discardBody !== true,
+      endpoint,
+    );
+  }
+
+  /** Resolves `url`; keeps the route unless {@link MAX_CACHED_URLS} are kept already. */
+  #route(url: string): Route {
+    const route = new Route(
+      /^https?:\/\//i.test(url)
+        ? new URL(url)
+        : url.startsWith("/")
+        ? new URL(this.#host + url)
+        : new URL(url, this.#host + "/"),
+    );
+    if (this.#routes.size < MAX_CACHED_URLS) this.#routes.set(url, route);
+    return route;
   }
 }

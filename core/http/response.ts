@@ -1,6 +1,6 @@
 // The response a task gets from `ctx.http`: status, failure text and timing are set when the
 // exchange is recorded; headers and the body are decoded only when the task reads them.
-import type { EngineResponse } from "./engine.ts";
+import type { EngineRequest, EngineResponse } from "./engine.ts";
 import type { HttpResponse } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -16,14 +16,21 @@ function headersOf(raw: string[]): Headers {
 export class ClientResponse implements HttpResponse {
   #headers: Headers | null = null;
   #body: Uint8Array | null | undefined = undefined;
+  readonly #request: EngineRequest;
   constructor(
     readonly status: number,
     readonly error: string | null,
-    readonly url: string,
+    /** The request, at its last hop: its URL is the response's (read only when asked for). */
+    request: EngineRequest,
     readonly durationMs: number,
     /** What the engine returned; null when there was no response. */
     readonly response: EngineResponse | null,
-  ) {}
+  ) {
+    this.#request = request;
+  }
+  get url(): string {
+    return this.#request.url.href;
+  }
   get ok(): boolean {
     return this.error === null;
   }

@@ -2,7 +2,7 @@
 // requests and sends a stats delta once per interval. The same class serves a Web Worker, the
 // coordinator's own thread (`workers: 0`) and, later, a remote worker; only `send` differs.
 import { explainError } from "../errors.ts";
-import { createHttpClientFactory } from "../http/client.ts";
+import { createHttpClientFactory, type RequestClock } from "../http/client.ts";
 import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
 import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
 import { importPlan } from "../plan/plan_loader.ts";
@@ -95,9 +95,14 @@ export class LoadWorker {
     );
     this.#stats = stats;
     const http: HttpSettings = init.http;
+    // Each request notes the clock read that ends its timing: the starvation check after a task
+    // uses that one instead of a read of its own (a task without requests still reads it).
+    const clock: RequestClock = { lastMs: 0, reads: 0 };
+    let readsSeen = 0;
     const createHttpClient = createHttpClientFactory(stats, {
       ...http,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
+      clock,
     });
     this.#env = {
       stats,
@@ -115,10 +120,13 @@ export class LoadWorker {
         ]),
       ),
       createHttpClient,
-      yieldIfStarved: () =>
-        performance.now() - this.#lastTickMs > STARVED_MS
+      yieldIfStarved: () => {
+        const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
+        readsSeen = clock.reads;
+        return nowMs - this.#lastTickMs > STARVED_MS
           ? new Promise((resolve) => setTimeout(resolve, 0))
-          : undefined,
+          : undefined;
+      },
     };
     if (this.#sampleSystem) {
       this.#lag = new LagMonitor(TICK_MS);

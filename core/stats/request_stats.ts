@@ -12,21 +12,25 @@ class Cell {
   constructor(readonly status: number, readonly failed: boolean) {}
 }
 
-class Endpoint {
-  readonly ok = new Map<number, Cell>();
-  readonly failed = new Map<number, Cell>();
-  readonly errors = new Map<string, number>();
-  aborted = 0;
-  touched = false;
-  constructor(readonly method: string, readonly name: string) {}
+/** Where one endpoint's requests are counted: a method and a name. */
+export interface EndpointSink {
+  /**
+   * Counts one finished request. `latencyUs` is in integer microseconds, or
+   * {@link NO_LATENCY}; `error` is the failure's short text, or null for a success.
+   */
+  record(status: number, latencyUs: number, bytes: number, error: string | null): void;
+  /** Counts a request cut off by the stop (neither a success nor a failure). */
+  abort(): void;
 }
 
 /** Where requests are counted, as `ctx.http` and `ctx.record` see it. */
 export interface RequestSink {
   /**
-   * Counts one finished request. `latencyUs` is in integer microseconds, or
-   * {@link NO_LATENCY}; `error` is the failure's short text, or null for a success.
+   * The counters of `method` and `name`, for a caller that records there again and again (the
+   * same object every time: it can be kept instead of looked up per request).
    */
+  endpoint(method: string, name: string): EndpointSink;
+  /** Counts one finished request of `method` and `name` (see {@link EndpointSink.record}). */
   record(
     method: string,
     name: string,
@@ -35,8 +39,55 @@ export interface RequestSink {
     bytes: number,
     error: string | null,
   ): void;
-  /** Counts a request cut off by the stop (neither a success nor a failure). */
+  /** Counts a request of `method` and `name` cut off by the stop. */
   abort(method: string, name: string): void;
+}
+
+class Endpoint implements EndpointSink {
+  readonly ok = new Map<number, Cell>();
+  readonly failed = new Map<number, Cell>();
+  readonly errors = new Map<string, number>();
+  aborted = 0;
+  touched = false;
+  /** The cell of the last success: most requests of an endpoint answer with one status. */
+  #lastOk: Cell | null = null;
+  constructor(readonly method: string, readonly name: string) {}
+
+  record(status: number, latencyUs: number, bytes: number, error: string | null): void {
+    this.touched = true;
+    let cell: Cell;
+    if (error === null) {
+      const last = this.#lastOk;
+      cell = last !== null && last.status === status ? last : this.#okCell(status);
+    } else {
+      cell = this.failed.get(status) ?? this.#newCell(this.failed, status, true);
+      this.errors.set(error, (this.errors.get(error) ?? 0) + 1);
+    }
+    cell.requests++;
+    cell.bytes += bytes;
+    if (latencyUs >= 0) {
+      cell.histogram ??= createHistogram();
+      recordLatencyUs(cell.histogram, latencyUs);
+      cell.sumUs += latencyUs;
+      if (latencyUs < cell.minUs) cell.minUs = latencyUs;
+      if (latencyUs > cell.maxUs) cell.maxUs = latencyUs;
+    }
+  }
+
+  abort(): void {
+    this.touched = true;
+    this.aborted++;
+  }
+
+  #okCell(status: number): Cell {
+    return this.#lastOk = this.ok.get(status) ?? this.#newCell(this.ok, status, false);
+  }
+
+  #newCell(cells: Map<number, Cell>, status: number, failed: boolean): Cell {
+    const cell = new Cell(status, failed);
+    cells.set(status, cell);
+    return cell;
+  }
 }
 
 /** The `latencyUs` of a request whose latency was not measured (a task that threw). */
@@ -46,8 +97,9 @@ export const NO_LATENCY = -1;
 export const NAME_LIMIT = 1000;
 
 /**
- * A load worker's request stats for the current interval. The hot path (`record`) does two map
- * lookups, counter increments and one histogram record: no strings built, nothing sent.
+ * A load worker's request stats for the current interval. The hot path (an endpoint's `record`,
+ * its handle kept by the caller) finds the cell of the last status without a lookup, increments
+ * counters and records one histogram value: no strings built, nothing sent.
  */
 export class RequestStats implements RequestSink {
   readonly #byMethod = new Map<string, Map<string, Endpoint>>();
@@ -73,11 +125,14 @@ export class RequestStats implements RequestSink {
         this.#nameLimitHit = null;
       }
     }
-    endpoint.touched = true;
     return endpoint;
   }
 
-  /** Counts one finished request (see {@link RequestSink.record}). */
+  endpoint(method: string, name: string): EndpointSink {
+    return this.#endpoint(method, name);
+  }
+
+  /** Counts one finished request (see {@link EndpointSink.record}). */
   record(
     method: string,
     name: string,
@@ -86,28 +141,12 @@ export class RequestStats implements RequestSink {
     bytes: number,
     error: string | null,
   ): void {
-    const endpoint = this.#endpoint(method, name);
-    const cells = error === null ? endpoint.ok : endpoint.failed;
-    let cell = cells.get(status);
-    if (cell === undefined) {
-      cell = new Cell(status, error !== null);
-      cells.set(status, cell);
-    }
-    cell.requests++;
-    cell.bytes += bytes;
-    if (latencyUs >= 0) {
-      cell.histogram ??= createHistogram();
-      recordLatencyUs(cell.histogram, latencyUs);
-      cell.sumUs += latencyUs;
-      if (latencyUs < cell.minUs) cell.minUs = latencyUs;
-      if (latencyUs > cell.maxUs) cell.maxUs = latencyUs;
-    }
-    if (error !== null) endpoint.errors.set(error, (endpoint.errors.get(error) ?? 0) + 1);
+    this.#endpoint(method, name).record(status, latencyUs, bytes, error);
   }
 
   /** Counts a request cut off by the stop. */
   abort(method: string, name: string): void {
-    this.#endpoint(method, name).aborted++;
+    this.#endpoint(method, name).abort();
   }
 
   /** Returns what was counted since the last call and starts a new interval. */

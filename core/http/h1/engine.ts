@@ -2,7 +2,8 @@
 // request heads written from prebuilt bytes, responses parsed in place. A broken connection is
 // never retried: the request fails with its own text and the next one opens a new connection.
 import type { HttpEngine, HttpSession } from "../engine.ts";
-import { createRequestWriter } from "./request_head.ts";
+import { Deadlines } from "./deadlines.ts";
+import { BodySlab } from "./response.ts";
 import { H1Session, type H1SessionConfig } from "./session.ts";
 import { openTransport, type Transport, type TransportTarget } from "./transport.ts";
 
@@ -47,8 +48,9 @@ export function createH1Engine(options: H1EngineOptions = {}): HttpEngine {
   const env = options.env ?? readEnv;
   const config: H1SessionConfig = {
     insecure: options.insecure ?? false,
-    requestBytes: createRequestWriter(),
     open: options.open ?? openTransport,
+    slab: new BodySlab(),
+    deadlines: new Deadlines(),
   };
   const supported = new Map<string, boolean>();
 

@@ -1,5 +1,6 @@
 // Request heads of the h1 engine (autocannon's httpRequestBuilder.js): the bytes of a request's
-// head, built once per method and URL object when nothing else varies, and reused after that.
+// head, built once per method and URL when nothing else varies (kept in the request's head
+// slot), and reused after that.
 import type { EngineRequest } from "../engine.ts";
 
 /** Bodies up to this size are sent in the same write as the head. */
@@ -32,31 +33,16 @@ export function buildHead(request: EngineRequest): Uint8Array {
 }
 
 /**
- * Makes one engine's request writer: it returns the bytes to write first (the head, with the
- * body when it is small), reusing the head built for a method and `url` object when the request
- * says its head is cacheable.
+ * The bytes to write first for a request: its head (kept in and taken from the request's head
+ * slot when it has one), with the body when it is small.
  */
-export function createRequestWriter(): (request: EngineRequest) => Uint8Array {
-  /** Request heads by method, then by the (resolver-cached) URL object they go to. */
-  const heads = new Map<string, WeakMap<URL, Uint8Array>>();
-  return function requestBytes(request: EngineRequest): Uint8Array {
-    let head: Uint8Array | undefined;
-    if (request.cacheableHead) {
-      let byUrl = heads.get(request.method);
-      if (byUrl === undefined) heads.set(request.method, byUrl = new WeakMap());
-      head = byUrl.get(request.url);
-      if (head === undefined) {
-        head = buildHead(request);
-        byUrl.set(request.url, head);
-      }
-    } else {
-      head = buildHead(request);
-    }
-    const body = request.body;
-    if (body === null || body.length === 0 || body.length > COALESCE_BODY_BYTES) return head;
-    const both = new Uint8Array(head.length + body.length);
-    both.set(head);
-    both.set(body, head.length);
-    return both;
-  };
+export function requestBytes(request: EngineRequest): Uint8Array {
+  const slot = request.headSlot;
+  const head = slot === null ? buildHead(request) : (slot.head ??= buildHead(request));
+  const body = request.body;
+  if (body === null || body.length === 0 || body.length > COALESCE_BODY_BYTES) return head;
+  const both = new Uint8Array(head.length + body.length);
+  both.set(head);
+  both.set(body, head.length);
+  return both;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { EngineRequest } from "../engine.ts";
-import { buildHead, COALESCE_BODY_BYTES, createRequestWriter } from "./request_head.ts";
+import type { EngineRequest, HeadSlot } from "../engine.ts";
+import { buildHead, COALESCE_BODY_BYTES, requestBytes } from "./request_head.ts";
 
 const decoder = new TextDecoder();
 const url = new URL("http://example.test/path?q=1");
@@ -11,7 +11,7 @@ function request(overrides: Partial<EngineRequest> = {}): EngineRequest {
     url,
     headers: {},
     body: null,
-    cacheableHead: false,
+    headSlot: null,
     deadlineMs: 0,
     timeoutMs: 0,
     keepBody: true,
@@ -54,19 +54,20 @@ Deno.test("buildHead: a header with CR, LF or NUL is refused, naming the header"
   );
 });
 
-Deno.test("the request writer reuses a cacheable head per method and URL object", () => {
-  const write = createRequestWriter();
-  const first = write(request({ cacheableHead: true }));
-  assert.equal(write(request({ cacheableHead: true })), first, "same bytes, not rebuilt");
-  assert.notEqual(write(request({ cacheableHead: true, method: "DELETE" })), first);
-  assert.notEqual(write(request({ cacheableHead: true, url: new URL(url) })), first);
-  assert.notEqual(write(request()), first, "not cacheable: built again");
+Deno.test("requestBytes keeps the head in the request's head slot and reuses it", () => {
+  const slot: HeadSlot = { head: null };
+  const first = requestBytes(request({ headSlot: slot }));
+  assert.equal(slot.head, first);
+  assert.equal(requestBytes(request({ headSlot: slot })), first, "same bytes, not rebuilt");
+  assert.notEqual(requestBytes(request()), first, "no slot: built again");
+  assert.equal(decoder.decode(requestBytes(request())), decoder.decode(first));
 });
 
-Deno.test("the request writer sends a small body with the head, a large one after it", () => {
-  const write = createRequestWriter();
-  const small = write(request({ method: "POST", body: new Uint8Array([65, 66]) }));
+Deno.test("requestBytes sends a small body with the head, a large one after it", () => {
+  const small = requestBytes(request({ method: "POST", body: new Uint8Array([65, 66]) }));
   assert.match(decoder.decode(small), /\r\n\r\nAB$/);
-  const large = write(request({ method: "POST", body: new Uint8Array(COALESCE_BODY_BYTES + 1) }));
+  const large = requestBytes(
+    request({ method: "POST", body: new Uint8Array(COALESCE_BODY_BYTES + 1) }),
+  );
   assert.match(decoder.decode(large), /\r\n\r\n$/);
 });

@@ -1,6 +1,6 @@
-// One virtual user's h1 session: its keep-alive connections by origin, the one deadline timer
-// that watches its busy connections, and the exchange itself (write the request, read the
-// response: in the buffer at once when it can, else by content-length, chunks or to the end).
+// One virtual user's h1 session: its keep-alive connections by origin, and the exchange itself
+// (write the request, read the response: in the buffer at once when it can, else by
+// content-length, chunks or to the end of the stream).
 import { describeError } from "../../errors.ts";
 import {
   type EngineRequest,
@@ -12,29 +12,34 @@ import {
 } from "../engine.ts";
 import { failureOf } from "../failures.ts";
 import { DISCARD_BUFFER_BYTES, H1Connection } from "./connection.ts";
+import type { Deadlines } from "./deadlines.ts";
 import { findTrailersEnd, parseChunkHeader, type ResponseHead, skipChunkEnd } from "./parser.ts";
-import { COALESCE_BODY_BYTES } from "./request_head.ts";
-import { H1Response, hasNoBody } from "./response.ts";
+import { COALESCE_BODY_BYTES, requestBytes } from "./request_head.ts";
+import { type BodySlab, H1Response, hasNoBody, SLAB_BODY_BYTES } from "./response.ts";
 import type { Transport, TransportTarget } from "./transport.ts";
 
 /** What every session of one h1 engine shares. */
 export interface H1SessionConfig {
   /** Skips certificate checks on https. */
   readonly insecure: boolean;
-  /** The bytes to write first for a request (see `request_head.ts`). */
-  readonly requestBytes: (request: EngineRequest) => Uint8Array;
   /** Opens a connection (`openTransport`; a fake one in tests). */
   readonly open: (target: TransportTarget) => Promise<Transport>;
+  /** Where small kept bodies are copied. */
+  readonly slab: BodySlab;
+  /** The deadlines of every session's requests. */
+  readonly deadlines: Deadlines;
 }
+
+/** The kept body of a response without one. */
+const NO_PIECES: Uint8Array[] = [];
 
 /** One virtual user's keep-alive connections, by origin. */
 export class H1Session implements HttpSession {
   readonly #signal: AbortSignal;
   readonly #config: H1SessionConfig;
   readonly #idle = new Map<string, H1Connection[]>();
-  readonly #busy = new Set<H1Connection>();
-  #timer: number | null = null;
-  #timerAtMs = Infinity;
+  /** Every open connection, idle or busy: closed with the session. */
+  readonly #conns = new Set<H1Connection>();
   #lastUrl: URL | null = null;
   #lastKey = "";
 
@@ -53,10 +58,10 @@ export class H1Session implements HttpSession {
     }
     let conn: H1Connection | null = null;
     try {
-      const bytes = this.#config.requestBytes(request);
+      const bytes = requestBytes(request);
       conn = this.#takeIdle(key) ?? await this.#connect(key, request);
       conn.busy = true;
-      this.#watch(conn, request.deadlineMs);
+      this.#config.deadlines.watch(conn, request.deadlineMs);
       const transport = conn.transport;
       const written = await transport.write(bytes);
       if (written < bytes.length) await this.#writeAll(transport, bytes.subarray(written));
@@ -82,10 +87,7 @@ export class H1Session implements HttpSession {
       }
       return await this.#readResponse(conn, request);
     } catch (error) {
-      if (conn) {
-        this.#busy.delete(conn);
-        conn.close();
-      }
+      if (conn) this.#drop(conn);
       if (error instanceof EngineUnsupported) throw error;
       if (this.#signal.aborted) throw this.#signal.reason ?? error;
       if (conn?.timedOut) {
@@ -93,17 +95,19 @@ export class H1Session implements HttpSession {
       }
       throw failureOf(error, request.timeoutMs);
     } finally {
-      if (conn) this.#unwatch(conn);
+      if (conn) this.#config.deadlines.unwatch(conn);
     }
   }
 
   close(): void {
-    for (const conns of this.#idle.values()) for (const c of conns) c.close();
+    for (const c of this.#conns) c.close();
+    this.#conns.clear();
     this.#idle.clear();
-    for (const c of this.#busy) c.close();
-    this.#busy.clear();
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+  }
+
+  #drop(conn: H1Connection): void {
+    this.#conns.delete(conn);
+    conn.close();
   }
 
   #takeIdle(key: string): H1Connection | null {
@@ -111,7 +115,7 @@ export class H1Session implements HttpSession {
     if (conns === undefined) return null;
     let conn = conns.pop();
     while (conn !== undefined && conn.dead) {
-      conn.close();
+      this.#drop(conn);
       conn = conns.pop();
     }
     return conn ?? null;
@@ -152,9 +156,11 @@ export class H1Session implements HttpSession {
       clearTimeout(timer);
       this.#signal.removeEventListener("abort", onStop);
     }
-    // Idle connections must not keep a finished run alive; a busy one's deadline timer does.
+    // Idle connections must not keep a finished run alive; the deadlines' timer does while busy.
     transport.unref();
-    return new H1Connection(transport, key);
+    const conn = new H1Connection(transport, key);
+    this.#conns.add(conn);
+    return conn;
   }
 
   async #writeAll(transport: Transport, bytes: Uint8Array): Promise<void> {
@@ -165,17 +171,24 @@ export class H1Session implements HttpSession {
   /** A final (>= 200) response whose head and body are all in the buffer: no await needed. */
   #finishInBuffer(conn: H1Connection, request: EngineRequest, head: ResponseHead): EngineResponse {
     conn.start += head.headLength;
-    const pieces: Uint8Array[] | null = request.keepBody ? [] : null;
+    let kept: Uint8Array[] | Uint8Array | null = request.keepBody ? NO_PIECES : null;
+    let offset = 0;
     let bodyBytes = 0;
     if (!hasNoBody(request.method, head.status)) {
       bodyBytes = head.contentLength;
-      if (pieces !== null && bodyBytes > 0) {
-        pieces.push(conn.buf.slice(conn.start, conn.start + bodyBytes));
+      if (kept !== null && bodyBytes > 0) {
+        const slab = this.#config.slab;
+        if (bodyBytes <= SLAB_BODY_BYTES) {
+          offset = slab.copy(conn.buf, conn.start, bodyBytes);
+          kept = slab.bytes;
+        } else {
+          kept = [conn.buf.slice(conn.start, conn.start + bodyBytes)];
+        }
       }
       conn.start += bodyBytes;
     }
     this.#release(conn, request, head.keepAlive);
-    return new H1Response(head, bodyBytes, pieces);
+    return new H1Response(head, bodyBytes, kept, offset);
   }
 
   /** The exchange is over: the connection goes idle for the next request, or is closed. */
@@ -184,14 +197,13 @@ export class H1Session implements HttpSession {
     if (reusable && request.headers["connection"] !== undefined) {
       reusable = request.headers["connection"].toLowerCase() !== "close";
     }
-    this.#busy.delete(conn);
     if (reusable && !this.#signal.aborted) {
       conn.idle();
       let idle = this.#idle.get(conn.key);
       if (idle === undefined) this.#idle.set(conn.key, idle = []);
       idle.push(conn);
     } else {
-      conn.close();
+      this.#drop(conn);
     }
   }
 
@@ -284,48 +296,5 @@ export class H1Session implements HttpSession {
       total += n;
       if (pieces) pieces.push(buf.slice(0, n));
     }
-  }
-
-  /** Arms the user's one deadline timer: it fires at most once per timeout, not per request. */
-  #watch(conn: H1Connection, deadlineMs: number): void {
-    conn.deadlineMs = deadlineMs;
-    conn.timedOut = false;
-    this.#busy.add(conn);
-    if (this.#timer !== null && this.#timerAtMs <= deadlineMs) {
-      Deno.refTimer(this.#timer);
-      return;
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#arm(deadlineMs);
-  }
-
-  #unwatch(conn: H1Connection): void {
-    this.#busy.delete(conn);
-    if (this.#busy.size === 0 && this.#timer !== null) Deno.unrefTimer(this.#timer);
-  }
-
-  #arm(atMs: number): void {
-    this.#timerAtMs = atMs;
-    // Deno's timer id is a number (the node typings in scope say otherwise).
-    this.#timer = setTimeout(
-      () => this.#expire(),
-      Math.max(0, atMs - performance.now()),
-    ) as unknown as number;
-  }
-
-  #expire(): void {
-    this.#timer = null;
-    this.#timerAtMs = Infinity;
-    const nowMs = performance.now();
-    let next = Infinity;
-    for (const conn of this.#busy) {
-      if (conn.deadlineMs <= nowMs) {
-        conn.timedOut = true;
-        conn.close();
-      } else if (conn.deadlineMs < next) {
-        next = conn.deadlineMs;
-      }
-    }
-    if (next < Infinity) this.#arm(next);
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type EngineRequest, FailureText, HttpFailure } from "../engine.ts";
-import { createRequestWriter } from "./request_head.ts";
+import { type EngineRequest, FailureText, type HeadSlot, HttpFailure } from "../engine.ts";
+import { Deadlines } from "./deadlines.ts";
+import { BodySlab } from "./response.ts";
 import { H1Session } from "./session.ts";
 import type { Transport, TransportTarget } from "./transport.ts";
 
@@ -79,7 +80,8 @@ function fakeSession(answer: (request: string, n: number) => string[] | null) {
   const abort = new AbortController();
   const session = new H1Session(abort.signal, {
     insecure: false,
-    requestBytes: createRequestWriter(),
+    slab: new BodySlab(),
+    deadlines: new Deadlines(),
     open: (target) => {
       targets.push(target);
       const transport = new FakeTransport(answer);
@@ -91,14 +93,19 @@ function fakeSession(answer: (request: string, n: number) => string[] | null) {
 }
 
 const url = new URL("http://example.test:8080/items?page=2");
+/** One head slot per URL, as the client keeps them. */
+const slots = new Map<string, HeadSlot>();
 
 function get(overrides: Partial<EngineRequest> = {}): EngineRequest {
+  const target = overrides.url ?? url;
+  let headSlot = slots.get(target.href);
+  if (headSlot === undefined) slots.set(target.href, headSlot = { head: null });
   return {
     method: "GET",
-    url,
+    url: target,
     headers: { "user-agent": "test" },
     body: null,
-    cacheableHead: true,
+    headSlot,
     deadlineMs: performance.now() + 5_000,
     timeoutMs: 5_000,
     keepBody: true,
