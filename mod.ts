@@ -23,6 +23,7 @@ export {
   type PlanSpec,
   type RecordedRequest,
   type TaskContext,
+  type UserInfo,
   type TaskFn,
   type TaskSpec,
   type UserSpec,

@@ -230,7 +230,7 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
         : undefined;
     },
   };
-  const users = Array.from({ length: connections }, (_, i) => new VirtualUser(i, kind, env));
+  const users = Array.from({ length: connections }, (_, i) => new VirtualUser({ index: i, kindIndex: i }, kind, env));
   let counted = 0;
   return {
     count: () => counted += requestsIn(stats.takeDelta()),
@@ -273,6 +273,7 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
     planUrl: "",
     run: createRunInfo({ testplan: "layered", host: url.origin }),
     statsIntervalMs: 1000,
+    workers: 1,
     http: { host: url.origin, engine: "h1", insecure: false, timeoutMs: 60_000, headers: {} },
     data: [],
   });

@@ -34,14 +34,32 @@ export interface RecordedRequest {
   bytes?: number;
 }
 
+/**
+ * A virtual user's identity. Users are numbered as they are placed: with N users at the peak,
+ * `index` runs over 0 … N-1 across every worker, once each, and `kindIndex` over 0 … n-1 among
+ * the n users of the same kind. A user stopped by a ramp-down and started again by a ramp-up
+ * gets the same numbers back, so `ctx.data.accounts.at(ctx.user.index)` gives each running user
+ * a row of its own.
+ */
+export interface UserInfo {
+  /** 0 … N-1 over the whole run. */
+  readonly index: number;
+  /** 0 … n-1 among the users of this kind. */
+  readonly kindIndex: number;
+  /** This user's key in `users`. */
+  readonly kind: string;
+  /** The same as `index` (kept for plans written before `index`). */
+  readonly id: number;
+}
+
 /** What a task gets: the user's HTTP client, a recorder for other requests and run facts. */
 export interface TaskContext {
   /** HTTP client of this virtual user; relative paths resolve against the host. */
   readonly http: HttpClient;
   /** Records a non-HTTP request into the stats. */
   record(request: RecordedRequest): void;
-  /** This virtual user: `id` is unique within the run, `kind` is its key in `users`. */
-  readonly user: { readonly id: number; readonly kind: string };
+  /** This virtual user: who it is in the whole run, across workers. */
+  readonly user: UserInfo;
   /** Facts about the run: `runId`, `testplan`, `host`, tags. */
   readonly run: RunInfo;
   /** Per-user state that lives as long as the user (e.g. a login token). */

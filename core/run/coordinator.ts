@@ -147,6 +147,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       planUrl: options.planUrl,
       run: options.run,
       statsIntervalMs: options.statsIntervalMs,
+      workers: workerCount,
       http: options.http,
       data: options.data,
     },

@@ -8,6 +8,7 @@ import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts
 import { importPlan } from "../plan/plan_loader.ts";
 import { TableFeed } from "./data_table.ts";
 import { setLongTimeout } from "../timers.ts";
+import { UserAllocator } from "./ramp.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { LagMonitor, SystemSampler } from "./system_metrics.ts";
 import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
@@ -38,7 +39,10 @@ export class LoadWorker {
   readonly #plan: Plan | null;
   #workerId = 0;
   #kinds = new Map<string, NormalizedUserKind>();
-  #users = new Map<string, VirtualUser[]>();
+  /** Users by kind, by slot: the k-th user of a kind on this worker has slot k (empty when it
+   * ended by itself; refilled when the counts next change). */
+  #users = new Map<string, (VirtualUser | undefined)[]>();
+  #placement: UserAllocator | null = null;
   #started = 0;
   #stats: RequestStats | null = null;
   #env: UserEnvironment | null = null;
@@ -80,7 +84,9 @@ export class LoadWorker {
     this.#workerId = workerId;
     try {
       const plan = this.#plan ?? await importPlan(init.planUrl, init.planCode);
-      for (const kind of userKindsOf(plan)) this.#kinds.set(kind.kind, kind);
+      const kinds = userKindsOf(plan);
+      for (const kind of kinds) this.#kinds.set(kind.kind, kind);
+      this.#placement = new UserAllocator(kinds, init.workers);
     } catch (error) {
       this.#send({ type: "failed", workerId, message: explainError(error) });
       return;
@@ -143,7 +149,9 @@ export class LoadWorker {
 
   #usersReport(): WorkerUsers {
     const active: Record<string, number> = {};
-    for (const [kind, users] of this.#users) active[kind] = users.length;
+    for (const [kind, users] of this.#users) {
+      active[kind] = users.reduce((n, user) => user === undefined ? n : n + 1, 0);
+    }
     return { active, started: this.#started };
   }
 
@@ -162,34 +170,34 @@ export class LoadWorker {
 
   #setUsers(counts: Record<string, number>): void {
     const env = this.#env;
-    if (!env || this.#stopped) return;
+    const placement = this.#placement;
+    if (!env || !placement || this.#stopped) return;
     for (const [kindName, target] of Object.entries(counts)) {
       const kind = this.#kinds.get(kindName);
       if (!kind) continue;
       let users = this.#users.get(kindName);
       if (!users) this.#users.set(kindName, users = []);
-      while (users.length < target) {
-        const id = this.#workerId * 1_000_000 + this.#started++;
-        const user = new VirtualUser(id, kind, env);
-        users.push(user);
-        user.done.then(() => this.#forget(kindName, user));
+      for (let slot = 0; slot < target; slot++) {
+        if (users[slot] !== undefined) continue;
+        const identity = placement.identity(kindName, this.#workerId - 1, slot);
+        if (identity === null) break;
+        const user = new VirtualUser(identity, kind, env);
+        this.#started++;
+        users[slot] = user;
+        user.done.then(() => {
+          if (users[slot] === user) users[slot] = undefined;
+        });
       }
       // Stop the newest users first; they leave after their current task.
-      for (const user of users.splice(target)) user.stop();
+      for (const user of users.splice(target)) user?.stop();
     }
-  }
-
-  #forget(kind: string, user: VirtualUser): void {
-    const users = this.#users.get(kind);
-    const at = users?.indexOf(user) ?? -1;
-    if (users && at >= 0) users.splice(at, 1);
   }
 
   async #stop(timeoutMs: number): Promise<void> {
     // A second stop while the first still waits for running tasks cuts them off at once.
     if (this.#stopped) return this.#cutOff?.();
     this.#stopped = true;
-    const all = [...this.#users.values()].flat();
+    const all = [...this.#users.values()].flat().filter((u) => u !== undefined);
     for (const user of all) user.stop();
     const finished = Promise.all(all.map((u) => u.done));
     let cancel = () => {};

@@ -33,6 +33,11 @@ export type ToWorker =
     planCode?: string;
     run: RunInfo;
     statsIntervalMs: number;
+    /**
+     * How many workers the run's users are placed on: worker `workerId` replays the placement
+     * (ramp.ts's UserAllocator) to number its users as the whole run does.
+     */
+    workers: number;
     http: HttpSettings;
     /** The plan's data files, read once by the coordinator, in memory every worker shares. */
     data: SharedTable[];

@@ -9,11 +9,20 @@ export interface KindWeight {
   fixed?: number;
 }
 
+/** Who a user is in the whole run: the n-th user placed (0 … N-1) and the n-th of its kind. */
+export interface UserIdentity {
+  index: number;
+  kindIndex: number;
+}
+
 /**
  * Places users on kinds and workers. Users of fixed-count kinds come first; after them, the n-th
  * user's kind comes from a smooth weighted round-robin, so every prefix of users (and so every
- * moment of a ramp) keeps the kinds' ratio; users go to workers in turn, so each worker gets a
- * fair share of each kind.
+ * moment of a ramp) keeps the kinds' ratio. The users of each kind go to workers in turn (each
+ * kind starting one worker further on), so every worker gets a fair share of every kind.
+ *
+ * The numbering is the run's user identity: the n-th user placed has index n and the k-th user
+ * of a kind has kind index k, on whichever worker it runs (see {@link WorkerPlacement}).
  */
 export class UserAllocator {
   readonly #kinds: KindWeight[];
@@ -24,6 +33,9 @@ export class UserAllocator {
   readonly #fixed: number[] = [];
   readonly #credit: number[];
   readonly #weightSum: number;
+  /** Per placed user, its index within its kind; per kind, the run-wide indices of its users. */
+  readonly #kindIndices: number[] = [];
+  readonly #indicesOfKind: number[][];
 
   constructor(kinds: readonly KindWeight[], workers: number) {
     this.#kinds = kinds.filter((k) => k.weight > 0 || (k.fixed ?? 0) > 0);
@@ -39,6 +51,7 @@ export class UserAllocator {
       });
     }
     this.#credit = this.#kinds.map(() => 0);
+    this.#indicesOfKind = this.#kinds.map(() => []);
     this.#weightSum = this.#weighted.reduce((sum, k) => sum + this.#kinds[k].weight, 0);
   }
 
@@ -57,6 +70,21 @@ export class UserAllocator {
     return this.#sequence[index - this.#fixed.length];
   }
 
+  /** Numbers users up to `index` within their kinds. */
+  #number(index: number): void {
+    for (let i = this.#kindIndices.length; i <= index; i++) {
+      const of = this.#indicesOfKind[this.#kindAt(i)];
+      this.#kindIndices.push(of.length);
+      of.push(i);
+    }
+  }
+
+  /** The worker (0-based) of the n-th user. */
+  #workerOf(index: number): number {
+    this.#number(index);
+    return (this.#kindIndices[index] + this.#kindAt(index)) % this.#workers;
+  }
+
   /** The most users the plan can place: the fixed ones only, when no kind has a weight. */
   get capacity(): number {
     return this.#weighted.length > 0 ? Infinity : this.#fixed.length;
@@ -70,7 +98,7 @@ export class UserAllocator {
       return counts;
     });
     for (let i = 0; i < Math.min(total, this.capacity); i++) {
-      perWorker[i % this.#workers][this.#kinds[this.#kindAt(i)].kind]++;
+      perWorker[this.#workerOf(i)][this.#kinds[this.#kindAt(i)].kind]++;
     }
     return perWorker;
   }
@@ -83,6 +111,23 @@ export class UserAllocator {
       counts[this.#kinds[this.#kindAt(i)].kind]++;
     }
     return counts;
+  }
+
+  /**
+   * The identity of `worker`'s `slot`-th user of `kind` (both 0-based): the users that
+   * {@link allocate} counts there are its first ones. Null when the plan places no such user.
+   */
+  identity(kind: string, worker: number, slot: number): UserIdentity | null {
+    const k = this.#kinds.findIndex((x) => x.kind === kind);
+    if (k < 0) return null;
+    // The kind's users go to workers in turn, starting at worker k % workers.
+    const kindIndex = ((worker - k) % this.#workers + this.#workers) % this.#workers +
+      slot * this.#workers;
+    const fixed = this.#kinds[k].fixed;
+    if (fixed !== undefined && kindIndex >= fixed) return null;
+    const of = this.#indicesOfKind[k];
+    while (of.length <= kindIndex) this.#number(this.#kindIndices.length);
+    return { index: of[kindIndex], kindIndex };
   }
 }
 

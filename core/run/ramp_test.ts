@@ -95,3 +95,41 @@ Deno.test("a shape is asked once a second and its users move at its spawn rate",
   assert.throws(() => shapeProfile(() => ({ users: -1 })).usersAt(0), /whole users >= 0/);
   assert.throws(() => shapeProfile(() => ({ users: 1, spawnRate: 0 })).usersAt(0), /spawnRate 0/);
 });
+
+Deno.test("user identity: each worker's users, numbered by the allocator, are 0 … N-1 once each, dense per kind", () => {
+  const kinds = [
+    { kind: "admin", weight: 1, fixed: 2 },
+    { kind: "shopper", weight: 3 },
+    { kind: "bot", weight: 1 },
+  ];
+  for (const workers of [1, 2, 3, 4]) {
+    const coordinator = new UserAllocator(kinds, workers);
+    const total = 37;
+    const perWorker = coordinator.allocate(total);
+    const indices: number[] = [];
+    const byKind: Record<string, number[]> = {};
+    perWorker.forEach((counts, worker) => {
+      // Each worker replays its own allocator, as a load worker does.
+      const own = new UserAllocator(kinds, workers);
+      for (const [kind, n] of Object.entries(counts)) {
+        for (let slot = 0; slot < n; slot++) {
+          const id = own.identity(kind, worker, slot);
+          assert.ok(id, `${kind} slot ${slot} on worker ${worker}`);
+          indices.push(id.index);
+          (byKind[kind] ??= []).push(id.kindIndex);
+        }
+      }
+    });
+    assert.deepEqual(indices.sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i));
+    for (const [kind, n] of Object.entries(coordinator.totals(total))) {
+      assert.deepEqual(byKind[kind].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    }
+    // every worker gets its share of every kind, within one user
+    for (const kind of ["shopper", "bot"]) {
+      const shares = perWorker.map((c) => c[kind]);
+      assert.ok(Math.max(...shares) - Math.min(...shares) <= 1, `${workers}: ${shares}`);
+    }
+  }
+  assert.equal(new UserAllocator(kinds, 2).identity("admin", 0, 1), null, "2 fixed admins only");
+  assert.equal(new UserAllocator(kinds, 2).identity("nobody", 0, 0), null);
+});

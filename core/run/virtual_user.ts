@@ -10,6 +10,7 @@ import type {
 import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
 import type { DataFeed } from "../plan/data.ts";
 import type { RunInfo } from "../run_info.ts";
+import type { UserIdentity } from "./ramp.ts";
 
 /** What every user of a load worker shares. */
 export interface UserEnvironment {
@@ -51,7 +52,7 @@ export class VirtualUser {
   /** Settles when the user's loop has ended. */
   readonly done: Promise<void>;
 
-  constructor(readonly id: number, kind: NormalizedUserKind, env: UserEnvironment) {
+  constructor(identity: UserIdentity, kind: NormalizedUserKind, env: UserEnvironment) {
     this.#kind = kind;
     this.#env = env;
     this.#pick = taskPicker(kind.tasks);
@@ -70,7 +71,12 @@ export class VirtualUser {
           error,
         );
       },
-      user: Object.freeze({ id, kind: kind.kind }),
+      user: Object.freeze({
+        id: identity.index,
+        index: identity.index,
+        kindIndex: identity.kindIndex,
+        kind: kind.kind,
+      }),
       run: env.run,
       data: env.data,
       state: {},
