@@ -23,9 +23,9 @@ export {
   type PlanSpec,
   type RecordedRequest,
   type TaskContext,
-  type UserInfo,
   type TaskFn,
   type TaskSpec,
+  type UserInfo,
   type UserSpec,
   type WaitTime,
 } from "./core/plan/plan.ts";

@@ -230,7 +230,10 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
         : undefined;
     },
   };
-  const users = Array.from({ length: connections }, (_, i) => new VirtualUser({ index: i, kindIndex: i }, kind, env));
+  const users = Array.from(
+    { length: connections },
+    (_, i) => new VirtualUser({ index: i, kindIndex: i }, kind, env),
+  );
   let counted = 0;
   return {
     count: () => counted += requestsIn(stats.takeDelta()),

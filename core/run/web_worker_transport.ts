@@ -4,9 +4,11 @@ import type { WorkerTransport } from "./worker_transport.ts";
 
 /** Each load worker in a Web Worker running `load_worker_entry.ts`. */
 export const webWorkerTransport: WorkerTransport = {
-  open(_workerId, events) {
+  open(workerId, events) {
+    // The name (`self.name` inside) is the worker's as messages and records show it.
     const worker = new Worker(new URL("./load_worker_entry.ts", import.meta.url), {
       type: "module",
+      name: `worker-${workerId}`,
     });
     worker.onmessage = (event: MessageEvent<FromWorker>) => events.message(event.data);
     worker.onerror = (event: ErrorEvent) => {

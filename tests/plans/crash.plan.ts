@@ -3,6 +3,8 @@
 import { constant, definePlan } from "../../mod.ts";
 
 const crashing = (Deno.env.get("CRASH_WORKERS") ?? "").split(",").filter(Boolean).map(Number);
+// A load worker's Web Worker is named after it: "worker-2".
+const worker = Number((globalThis as { name?: string }).name?.replace("worker-", "") ?? 0);
 const mode = Deno.env.get("CRASH_MODE") ?? "throw";
 
 export default definePlan({
@@ -11,9 +13,9 @@ export default definePlan({
     u: {
       wait: constant(0.01),
       tasks: {
-        t: async ({ http, user }) => {
+        t: async ({ http }) => {
           await http.get("/t");
-          if (!crashing.includes(Math.floor(user.id / 1_000_000))) return;
+          if (!crashing.includes(worker)) return;
           if (mode === "close") {
             setTimeout(() => (globalThis as unknown as { close(): void }).close(), 300);
           } else {
