@@ -11,16 +11,24 @@ export const THRESHOLD_METRICS = {
   "http.failures": ["rate", "count"],
   /** Requests: their count, or their rate per second. */
   "http.reqs": ["count", "rate"],
+  /** Named checks: the rate of passes (passes / evaluations), as k6's `checks`. */
+  "checks": ["rate"],
 } as const;
 
 /** A metric a threshold can name. */
 export type ThresholdMetric = keyof typeof THRESHOLD_METRICS;
 
-/** The tags a threshold can filter requests by. */
-export const THRESHOLD_TAGS = ["name", "method", "status"] as const;
+/** The tags each metric's thresholds can filter by: requests by name, method and status,
+ * checks by the check's name. */
+export const THRESHOLD_TAGS: Record<ThresholdMetric, readonly string[]> = {
+  "http.duration": ["name", "method", "status"],
+  "http.failures": ["name", "method", "status"],
+  "http.reqs": ["name", "method", "status"],
+  "checks": ["check"],
+};
 
-/** Tag filters: `{name:/cart,method:POST}`. */
-export type ThresholdFilter = Partial<Record<typeof THRESHOLD_TAGS[number], string>>;
+/** Tag filters: `{name:/cart,method:POST}`, `{check:cart has item}`. */
+export type ThresholdFilter = Partial<Record<"name" | "method" | "status" | "check", string>>;
 
 /** One parsed threshold expression. */
 export interface ThresholdExpression {
@@ -63,17 +71,20 @@ export function parseThresholdMetric(
     throw new UsageError(
       `Cannot use threshold metric "${text}": use one of ${
         Object.keys(THRESHOLD_METRICS).join(", ")
-      }, with filters such as {name:/cart,method:POST,status:500}`,
+      }, with filters such as {name:/cart,method:POST,status:500} or checks{check:NAME}`,
     );
   }
+  const tags = THRESHOLD_TAGS[name as ThresholdMetric];
   const filter: ThresholdFilter = {};
-  for (const part of (match[2] ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+  // A check's name may hold commas: checks take one filter, the rest of the braces.
+  const parts = name === "checks" ? [match[2] ?? ""] : (match[2] ?? "").split(",");
+  for (const part of parts.map((p) => p.trim()).filter((p) => p !== "")) {
     const at = part.indexOf(":");
     const tag = part.slice(0, at).trim();
-    if (at <= 0 || !(THRESHOLD_TAGS as readonly string[]).includes(tag)) {
+    if (at <= 0 || !tags.includes(tag)) {
       throw new UsageError(
-        `Cannot use threshold metric "${text}": filter by ${
-          THRESHOLD_TAGS.join(", ")
+        `Cannot use threshold metric "${text}": filter ${name} by ${
+          tags.join(", ")
         } as {tag:value}`,
       );
     }
@@ -99,6 +110,8 @@ export function parseThresholdExpression(
           ? "p(95)<200"
           : metric === "http.failures"
           ? "rate<0.01"
+          : metric === "checks"
+          ? "rate>0.99"
           : "count>1000"
       }`,
     );

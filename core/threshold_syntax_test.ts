@@ -44,7 +44,9 @@ Deno.test("k6's threshold expressions parse, with filters and baselines", () => 
 Deno.test("a bad threshold names what is wrong and what would be right", () => {
   const bad: [() => unknown, RegExp][] = [
     [() => parseThresholdMetric("http.latency"), /use one of http\.duration, http\.failures/],
-    [() => parseThresholdMetric("http.reqs{kind:x}"), /filter by name, method, status/],
+    [() => parseThresholdMetric("http.reqs{kind:x}"), /filter http\.reqs by name, method, status/],
+    [() => parseThresholdMetric("checks{name:/a}"), /filter checks by check as \{tag:value\}/],
+    [() => parseThresholdExpression("checks", "p(95)<1"), /expected rate.*e\.g\. rate>0\.99/],
     [
       () => parseThresholdExpression("http.duration", "rate<1"),
       /expected avg, min, max, med, p\(N\)/,
@@ -56,4 +58,18 @@ Deno.test("a bad threshold names what is wrong and what would be right", () => {
   for (const [parse, message] of bad) {
     assert.throws(parse, (e: unknown) => e instanceof UsageError && message.test(e.message));
   }
+});
+
+Deno.test("checks thresholds: the pass rate, all checks or one by name (commas and all)", () => {
+  assert.deepEqual(parseThresholdMetric("checks"), { metric: "checks", filter: {} });
+  assert.deepEqual(parseThresholdMetric("checks{check:status is 200, or 204}"), {
+    metric: "checks",
+    filter: { check: "status is 200, or 204" },
+  });
+  assert.deepEqual(parseThresholdExpression("checks", "rate>0.99"), {
+    aggregation: "rate",
+    operator: ">",
+    value: 0.99,
+    baseline: false,
+  });
 });

@@ -11,7 +11,6 @@ import type {
 } from "../core/recorder/types.ts";
 import type { TextSink } from "../core/sink.ts";
 import type { EndpointStats } from "../core/stats/types.ts";
-import { verdictsOf } from "./verdicts.ts";
 
 /** Latency in ms with precision that fits its size. */
 export function formatMs(ms: number): string {
@@ -172,7 +171,7 @@ export function finalTables(final: FinalSnapshot): string {
 
 /** Thresholds and checks, when the run has them. */
 export function verdictTables(final: FinalSnapshot): string {
-  const { thresholds, checks } = verdictsOf(final);
+  const { thresholds, checks } = final;
   const lines: string[] = [];
   if (thresholds.length > 0) {
     const crossed = thresholds.filter((t) => !t.ok).length;

@@ -49,6 +49,7 @@ Deno.test("the live line shows elapsed/total, users, current RPS, failures and p
     cumulative: view,
     cells: [],
     failures: [],
+    checks: [],
   };
   const line = liveLine(snapshot);
   assert.match(
@@ -72,6 +73,7 @@ Deno.test("on a terminal, a run with a known end shows a progress bar, elapsed, 
     cumulative: view,
     cells: [],
     failures: [],
+    checks: [],
   };
   assert.equal(progressBar(0.25, 8), "[██░░░░░░]");
   assert.equal(progressBar(1.5, 4), "[████]");
@@ -109,6 +111,7 @@ Deno.test("the final tables have every column and the failures", () => {
     cells: [],
     histograms: [],
     thresholds: [],
+    checks: [],
   };
   const text = finalTables(final);
   const [, header, row, total] = text.split("\n");
@@ -164,6 +167,7 @@ Deno.test("on a terminal the live view redraws in place; otherwise one line per 
     cumulative: view,
     cells: [],
     failures: [],
+    checks: [],
   };
   new ConsoleRecorder(sink(true), sink(false), { columns: () => 40 }).request.interval(snapshot);
   assert.ok(written[0].startsWith("\r\x1b[2K") && !written[0].endsWith("\n"));
@@ -217,6 +221,7 @@ Deno.test("on a terminal a warning clears the live line and stands on its own li
     cumulative: view,
     cells: [],
     failures: [],
+    checks: [],
   };
   recorder.request.interval(snapshot);
   recorder.lifecycle.event({
@@ -245,6 +250,7 @@ Deno.test("the final tables end with thresholds and checks when the final data c
     cells: [],
     histograms: [],
     thresholds: [],
+    checks: [],
   };
   assert.doesNotMatch(finalTables(final), /Thresholds|Checks/);
   const text = finalTables({

@@ -6,6 +6,7 @@ import { booleanOption, stringOption } from "../core/option_values.ts";
 import { openFileSink, type TextSink } from "../core/sink.ts";
 import { encodeHistogram } from "../core/stats/histogram.ts";
 import type {
+  CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
   LifecycleEvent,
@@ -103,6 +104,11 @@ function latencyFields(stats: EndpointStats, percentiles: readonly number[]) {
  * Writes every event, request snapshot and system sample as one JSON line: lifecycle events as
  * `telemetry_type: "event"`, stats and samples as `telemetry_type: "metrics"`.
  */
+/** Named checks since the start, on the run's stats records (none: no field). */
+function checksField(checks: readonly CheckResult[]): { checks?: CheckResult[] } {
+  return checks.length > 0 ? { checks: checks.map((c) => ({ ...c })) } : {};
+}
+
 export class JsonRecorder implements Recorder {
   readonly #run: RunInfo;
   readonly #percentiles: readonly number[];
@@ -194,6 +200,7 @@ export class JsonRecorder implements Recorder {
           current_failures_per_sec: roundTo(window.failuresPerSec),
           window_ms: Math.round(snapshot.window.durationMs),
           ...latencyFields(window, this.#percentiles),
+          ...checksField(snapshot.checks),
         }),
       ]);
     },
@@ -225,6 +232,7 @@ export class JsonRecorder implements Recorder {
               })),
             }
             : {}),
+          ...checksField(snapshot.checks),
           ...histogramField(endpointKey("", TOTAL_NAME)),
         }),
       ];

@@ -59,6 +59,7 @@ function feedRun(recorder: JsonRecorder): void {
     cumulative: aggregator.cumulative(1000),
     cells,
     failures: aggregator.failures(),
+    checks: [],
   };
   recorder.request.interval(interval);
   recorder.system.samples([
@@ -101,6 +102,7 @@ function feedRun(recorder: JsonRecorder): void {
     failures: aggregator.failures(),
     histograms: aggregator.cumulativeHistograms(),
     thresholds: [],
+    checks: [],
   };
   recorder.request.final(final);
   recorder.lifecycle.event({

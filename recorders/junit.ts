@@ -1,5 +1,6 @@
 // JUnit XML for CI systems (`--junit PATH`): one test case per threshold, failed when it was
-// crossed, with what it observed; the file is written whole at the end of the run.
+// crossed, and one per named check, failed when it failed; each with what it observed. The file
+// is written whole at the end of the run.
 import type { FinalSnapshot, Recorder, RecorderPlugin } from "../core/recorder/types.ts";
 import type { RunInfo } from "../core/run_info.ts";
 import { checkWritable, writeFileAtomic } from "../core/sink.ts";
@@ -23,34 +24,78 @@ function xml(text: string): string {
   return out;
 }
 
-/** The JUnit XML of a finished run: a `thresholds` suite with a case per threshold. */
-export function junitXml(run: RunInfo, final: FinalSnapshot): string {
-  const seconds = (final.elapsedMs / 1000).toFixed(3);
-  const failures = final.thresholds.filter((t) => !t.ok).length;
-  const cases = final.thresholds.map((t) => {
-    const observed = t.value === null ? "no request matched its filter" : `observed ${t.value}`;
-    const head = `    <testcase classname="${xml(t.metric)}" name="${xml(t.expression)}" time="0">`;
-    if (t.ok) return `${head}\n      <system-out>${xml(observed)}</system-out>\n    </testcase>`;
-    return `${head}\n      <failure type="threshold" message="${
-      xml(`${t.expression}: ${observed}`)
-    }">${xml(`${t.metric} ${t.expression} was crossed: ${observed}`)}</failure>\n    </testcase>`;
-  });
+/** One test case: passed with what was observed, or failed with why. */
+function testCase(classname: string, name: string, observed: string, failure: string | null) {
+  const head = `    <testcase classname="${xml(classname)}" name="${xml(name)}" time="0">`;
+  if (failure === null) {
+    return `${head}\n      <system-out>${xml(observed)}</system-out>\n    </testcase>`;
+  }
+  return `${head}\n      <failure type="${
+    xml(classname === "checks" ? "check" : "threshold")
+  }" message="${xml(`${name}: ${observed}`)}">${xml(failure)}</failure>\n    </testcase>`;
+}
+
+/** A `<testsuite>` of `cases` (test cases as XML), `failures` of them failed. */
+function suite(
+  name: string,
+  cases: string[],
+  failures: number,
+  seconds: string,
+  run: RunInfo,
+  properties: string[],
+): string[] {
   return [
-    `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="stampede ${
-      xml(run.testplan)
-    }" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds}">`,
-    `  <testsuite name="thresholds" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}" timestamp="${
+    `  <testsuite name="${name}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}" timestamp="${
       run.startedAt.slice(0, 19)
     }" hostname="${xml(run.host)}">`,
-    `    <properties>`,
-    `      <property name="run_id" value="${xml(run.runId)}"/>`,
-    `      <property name="stop_reason" value="${xml(final.reason)}"/>`,
-    `      <property name="requests" value="${final.cumulative.total.requests}"/>`,
-    `      <property name="failures" value="${final.cumulative.total.failures}"/>`,
-    `    </properties>`,
+    ...properties,
     ...cases,
     `  </testsuite>`,
+  ];
+}
+
+/**
+ * The JUnit XML of a finished run: a `thresholds` suite with a case per threshold, and, when the
+ * plan has named checks, a `checks` suite with a case per check (failed when it failed once).
+ */
+export function junitXml(run: RunInfo, final: FinalSnapshot): string {
+  const seconds = (final.elapsedMs / 1000).toFixed(3);
+  const thresholdFailures = final.thresholds.filter((t) => !t.ok).length;
+  const thresholdCases = final.thresholds.map((t) => {
+    const observed = t.value === null ? "no request matched its filter" : `observed ${t.value}`;
+    return testCase(
+      t.metric,
+      t.expression,
+      observed,
+      t.ok ? null : `${t.metric} ${t.expression} was crossed: ${observed}`,
+    );
+  });
+  const checkFailures = final.checks.filter((c) => c.fails > 0).length;
+  const checkCases = final.checks.map((c) => {
+    const runs = c.passes + c.fails;
+    const observed = `passed ${c.passes} of ${runs}`;
+    return testCase(
+      "checks",
+      c.name,
+      observed,
+      c.fails === 0 ? null : `check "${c.name}" failed ${c.fails} of ${runs} times`,
+    );
+  });
+  const tests = thresholdCases.length + checkCases.length;
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="stampede ${xml(run.testplan)}" tests="${tests}" failures="${
+      thresholdFailures + checkFailures
+    }" errors="0" time="${seconds}">`,
+    ...suite("thresholds", thresholdCases, thresholdFailures, seconds, run, [
+      `    <properties>`,
+      `      <property name="run_id" value="${xml(run.runId)}"/>`,
+      `      <property name="stop_reason" value="${xml(final.reason)}"/>`,
+      `      <property name="requests" value="${final.cumulative.total.requests}"/>`,
+      `      <property name="failures" value="${final.cumulative.total.failures}"/>`,
+      `    </properties>`,
+    ]),
+    ...(checkCases.length > 0 ? suite("checks", checkCases, checkFailures, seconds, run, []) : []),
     `</testsuites>`,
     ``,
   ].join("\n");
@@ -60,7 +105,7 @@ export function junitXml(run: RunInfo, final: FinalSnapshot): string {
 export function junitRecorder(path: string): RecorderPlugin {
   return {
     id: "junit",
-    description: "JUnit XML with one test case per threshold, written at the end",
+    description: "JUnit XML with one test case per threshold and per check, written at the end",
     create(context): Recorder {
       checkWritable(path, "JUnit file");
       let final: FinalSnapshot | null = null;

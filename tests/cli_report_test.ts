@@ -187,6 +187,7 @@ Deno.test({
           correctedHistogram: corrected,
         } as never],
         failures: [],
+        checks: [],
       });
     }
     const data = collector.data();

@@ -161,3 +161,23 @@ export async function runCliWithSummary(
 export async function readSummary(path: string): Promise<Summary> {
   return JSON.parse(await Deno.readTextFile(path));
 }
+
+/**
+ * Validates a JUnit XML file against tests/fixtures/junit/junit.xsd with xmllint (Debian's
+ * libxml2-utils, which .ci/apt-packages installs).
+ */
+export async function assertValidJunit(path: string): Promise<void> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("xmllint", {
+      args: ["--noout", "--schema", `${ROOT}tests/fixtures/junit/junit.xsd`, path],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (cause) {
+    throw new Error("xmllint is missing: install libxml2-utils (see .ci/apt-packages)", { cause });
+  }
+  if (!output.success) {
+    throw new Error(`${path} is not valid JUnit XML: ${new TextDecoder().decode(output.stderr)}`);
+  }
+}

@@ -166,7 +166,7 @@ async function client({ root, url, connections }: Setup, withStats: boolean): Pr
     `${root}/core/stats/request_stats.ts`
   );
   const nowhere = { record: () => {}, abort: () => {} };
-  const counter: RequestSink = { ...nowhere, endpoint: () => nowhere };
+  const counter: RequestSink = { ...nowhere, check: () => {}, endpoint: () => nowhere };
   const stats = new RequestStats();
   const factory = createHttpClientFactory(withStats ? stats : counter, {
     host: url.origin,

@@ -14,6 +14,7 @@ import {
   HttpFailure,
   type HttpSession,
 } from "./engine.ts";
+import { runResponseCheck } from "./checks.ts";
 import { failureOf } from "./failures.ts";
 import { createFetchEngine } from "./fetch.ts";
 import { createH1Engine } from "./h1/engine.ts";
@@ -164,9 +165,72 @@ class UserHttpClient implements HttpClient {
         this.#redirect(request, response.status, next);
       }
     } catch (cause) {
-      return this.#recordFailure(request, cause, startMs, performance.now());
+      if (options.check === undefined) {
+        return this.#recordFailure(request, cause, startMs, performance.now());
+      }
+      return this.#checked(request, null, cause, startMs, performance.now(), options.check);
     }
-    return this.#record(request, response, startMs, performance.now());
+    if (options.check === undefined) {
+      return this.#record(request, response, startMs, performance.now());
+    }
+    return this.#checked(request, response, null, startMs, performance.now(), options.check);
+  }
+
+  /**
+   * Records an exchange whose request has a check: the check runs on the response first (its
+   * time is not the request's), and a failing one records a success as a failure with its text.
+   */
+  async #checked(
+    request: ClientRequest,
+    response: EngineResponse | null,
+    cause: unknown,
+    startMs: number,
+    endMs: number,
+    check: NonNullable<RequestOptions["check"]>,
+  ): Promise<HttpResponse> {
+    if (response === null && this.#signal.aborted) {
+      return this.#recordFailure(request, cause, startMs, endMs);
+    }
+    // The clock is not noted: the check ran after endMs, so "now" is read afresh.
+    const result = response === null
+      ? new ClientResponse(
+        0,
+        failureOf(cause, request.timeoutMs).text,
+        request,
+        endMs - startMs,
+        null,
+      )
+      : new ClientResponse(
+        response.status,
+        response.status >= 400 ? `HTTP ${response.status}` : null,
+        request,
+        endMs - startMs,
+        response,
+      );
+    const sink = this.#shared.sink;
+    const failure = await runResponseCheck(
+      check,
+      result,
+      (name, passed) => sink.check(name, passed),
+    );
+    if (this.#signal.aborted) {
+      request.endpoint.abort();
+      throw new RunStopped();
+    }
+    if (failure !== null) result.failCheck(failure);
+    request.endpoint.record(
+      result.status,
+      Math.round(result.durationMs * 1000),
+      response?.bodyBytes ?? 0,
+      result.error,
+    );
+    return result;
+  }
+
+  #noteClock(endMs: number): void {
+    const clock = this.#shared.clock;
+    clock.lastMs = endMs;
+    clock.reads++;
   }
 
   /** Keeps the response's cookies; returns where it redirects to, or null when it is final. */
@@ -253,9 +317,7 @@ class UserHttpClient implements HttpClient {
     startMs: number,
     endMs: number,
   ): HttpResponse {
-    const clock = this.#shared.clock;
-    clock.lastMs = endMs;
-    clock.reads++;
+    this.#noteClock(endMs);
     const status = response.status;
     const error = status >= 400 ? `HTTP ${status}` : null;
     const durationMs = endMs - startMs;

@@ -9,7 +9,9 @@ import type { HttpEngineName } from "./engine.ts";
 function recordingSink() {
   const records: unknown[][] = [];
   const aborts: string[][] = [];
+  const checks: [string, boolean][] = [];
   const sink: RequestSink = {
+    check: (name, passed) => void checks.push([name, passed]),
     record: (...args) => void records.push(args),
     abort: (method, name) => void aborts.push([method, name]),
     endpoint: (method, name) => ({
@@ -17,7 +19,7 @@ function recordingSink() {
       abort: () => void aborts.push([method, name]),
     }),
   };
-  return { sink, records, aborts };
+  return { sink, records, aborts, checks };
 }
 
 /** A server that echoes the request, and redirects `/moved` to `location` with `status`. */
@@ -162,6 +164,77 @@ for (const engine of ENGINES) {
     } finally {
       http.close();
       await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: a failing check makes a 200 a failure on its own row, latency kept`, async () => {
+    const { url, server } = startEcho();
+    const { sink, records, checks } = recordingSink();
+    const { http } = clientOn(engine, url, sink);
+    try {
+      const failed = await http.get("/cart", {
+        check: async (res) =>
+          (await res.json<{ body: string }>()).body !== "" || "no items in body",
+      });
+      assert.equal(failed.status, 200);
+      assert.equal(failed.ok, false);
+      assert.equal(failed.error, "no items in body");
+      const passed = await http.post("/cart", { body: "x", check: (res) => res.status === 200 });
+      assert.equal(passed.error, null);
+      const threw = await http.get("/cart", {
+        check: () => {
+          throw new Error("boom");
+        },
+      });
+      assert.equal(threw.error, "check threw: Error: boom");
+      const named = await http.get("/missing", {
+        check: {
+          "status is 200": (res) => res.status === 200,
+          "says no": async (res) => (await res.text()) === "no",
+        },
+      });
+      assert.equal(named.error, "HTTP 404", "a request that failed keeps its own text");
+      const namedOn200 = await http.get("/cart", {
+        check: { "status is 200": (res) => res.status === 200, "is empty": () => false },
+      });
+      assert.equal(namedOn200.error, 'check "is empty" failed');
+      assert.deepEqual(records.map((r) => [r[0], r[1], r[2], r[5]]), [
+        ["GET", "/cart", 200, "no items in body"],
+        ["POST", "/cart", 200, null],
+        ["GET", "/cart", 200, "check threw: Error: boom"],
+        ["GET", "/missing", 404, "HTTP 404"],
+        ["GET", "/cart", 200, 'check "is empty" failed'],
+      ]);
+      // latency recorded as for any request: whole microseconds of the exchange
+      assert.ok(records.every((r) => Number.isInteger(r[3]) && (r[3] as number) >= 0));
+      assert.equal(records[0][3], Math.round(failed.durationMs * 1000));
+      assert.deepEqual(checks, [
+        ["status is 200", false],
+        ["says no", true],
+        ["status is 200", true],
+        ["is empty", false],
+      ]);
+    } finally {
+      http.close();
+      await server.shutdown();
+    }
+  });
+
+  Deno.test(`${engine}: a check runs on a request that got no response, which keeps its failure`, async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const { sink, records, checks } = recordingSink();
+    const { http } = clientOn(engine, `http://127.0.0.1:${port}`, sink);
+    try {
+      const res = await http.get("/", { check: { "status is 200": (r) => r.status === 200 } });
+      assert.equal(res.status, 0);
+      assert.match(res.error ?? "", /refused/i);
+      assert.equal(records.length, 1);
+      assert.equal(records[0][5], res.error);
+      assert.deepEqual(checks, [["status is 200", false]]);
+    } finally {
+      http.close();
     }
   });
 }

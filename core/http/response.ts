@@ -17,9 +17,10 @@ export class ClientResponse implements HttpResponse {
   #headers: Headers | null = null;
   #body: Uint8Array | null | undefined = undefined;
   readonly #request: EngineRequest;
+  #error: string | null;
   constructor(
     readonly status: number,
-    readonly error: string | null,
+    error: string | null,
     /** The request, at its last hop: its URL is the response's (read only when asked for). */
     request: EngineRequest,
     readonly durationMs: number,
@@ -27,12 +28,20 @@ export class ClientResponse implements HttpResponse {
     readonly response: EngineResponse | null,
   ) {
     this.#request = request;
+    this.#error = error;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  /** Marks a response its request's check failed (the client records it so). */
+  failCheck(text: string): void {
+    this.#error ??= text;
   }
   get url(): string {
     return this.#request.url.href;
   }
   get ok(): boolean {
-    return this.error === null;
+    return this.#error === null;
   }
   get statusText(): string {
     return this.response?.statusText ?? "";

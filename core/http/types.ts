@@ -19,7 +19,22 @@ export interface RequestOptions {
    * and `json()` then throw. Default false.
    */
   discardBody?: boolean;
+  /**
+   * Checks the response after it was timed: a function that returns `true` (or nothing) when
+   * the response is right, and `false` or a failure text when not, e.g.
+   * `(res) => res.status === 200 || "no items in body"`; a failing check makes a success a
+   * failure with that text, on this request's own row, its latency kept. Or named checks,
+   * `{ "status is 200": (res) => res.status === 200 }`: each is also counted by name, as
+   * `ctx.check` counts. A check may be async (to read the body); one that throws fails.
+   */
+  check?: ResponseCheck | Readonly<Record<string, ResponseCheck>>;
 }
+
+/** What a response check returns: true or nothing when it holds, false or a failure text when not. */
+export type CheckOutcome = boolean | string | void | null | undefined;
+
+/** A check of a response, see {@link RequestOptions.check}. */
+export type ResponseCheck = (response: HttpResponse) => CheckOutcome | Promise<CheckOutcome>;
 
 /** A response as tasks see it; the body was read in full before the latency was taken. */
 export interface HttpResponse {

@@ -58,6 +58,12 @@ export interface TaskContext {
   readonly http: HttpClient;
   /** Records a non-HTTP request into the stats. */
   record(request: RecordedRequest): void;
+  /**
+   * A named check, as k6's `check`: counts a pass when `condition` is truthy and a fail when
+   * not, under `name` (summary, console, JSON, OTel, Prometheus; thresholds on `checks`), and
+   * returns whether it passed. It fails no request: give the request a `check` for that.
+   */
+  check(name: string, condition: unknown): boolean;
   /** This virtual user: who it is in the whole run, across workers. */
   readonly user: UserInfo;
   /** Facts about the run: `runId`, `testplan`, `host`, tags. */

@@ -4,9 +4,10 @@
 import type { RunInfo, StopReason } from "../run_info.ts";
 import type { TextSink } from "../sink.ts";
 import type { ThresholdResult } from "../stats/thresholds.ts";
+import type { CheckResult } from "../stats/checks.ts";
 import type { EndpointHistogram, FailureStats, IntervalCell, StatsView } from "../stats/types.ts";
 
-export type { StopReason, TextSink, ThresholdResult };
+export type { CheckResult, StopReason, TextSink, ThresholdResult };
 
 /** The details each lifecycle event carries, by event name (snake_case: they go on the wire). */
 export interface LifecycleEventData {
@@ -90,6 +91,8 @@ export interface IntervalSnapshot {
   cells: IntervalCell[];
   /** Failures since the start by endpoint and error text, most frequent first. */
   failures: FailureStats[];
+  /** Named checks since the start (passes and fails by name), in the order first seen. */
+  checks: CheckResult[];
 }
 
 /** What recorders get once, at the end. */
@@ -111,6 +114,8 @@ export interface FinalSnapshot {
   histograms: EndpointHistogram[];
   /** Every threshold's verdict (empty when the run has none). */
   thresholds: ThresholdResult[];
+  /** Every named check of the run: passes and fails by name (empty when the plan has none). */
+  checks: CheckResult[];
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RecorderSet } from "../recorder/recorder_set.ts";
 import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { OTHER_NAME, StatsAggregator } from "../stats/aggregator.ts";
+import { MAX_CHECK_NAMES, OTHER_CHECKS } from "../stats/checks.ts";
 import type { GeneratorHealth } from "../stats/summary.ts";
 import type { ThresholdEvaluator, ThresholdResult } from "../stats/thresholds.ts";
 import { setLongTimeout } from "../timers.ts";
@@ -123,6 +124,11 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         "More than {limit} distinct request names for {method}: the rest are counted as {other}; group dynamic URLs with {hint} or raise --max-names",
         { limit: options.maxNames, method, other: OTHER_NAME, hint: '{ name: "/item/:id" }' },
       ),
+    onCheckLimit: () =>
+      getLogger(["stampede", "stats"]).warn(
+        "More than {limit} distinct check names: the rest are counted as {other}; name checks by what they check, not by the data",
+        { limit: MAX_CHECK_NAMES, other: OTHER_CHECKS },
+      ),
   });
   const ramp = new UserSchedule(options.kinds, workerCount, options.profile);
   const system = new SystemReport(recorders, options.cpuWarning);
@@ -182,7 +188,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const durationMs = endedAt.getTime() - startedAt.getTime();
   const cells = aggregator.closeInterval();
   options.thresholds.observe(cells);
-  const thresholds = options.thresholds.evaluate(durationMs);
+  const checks = aggregator.checks();
+  const thresholds = options.thresholds.evaluate(durationMs, checks);
   for (const result of thresholds) if (!result.ok) sayCrossed(run, result);
   const final: FinalSnapshot = {
     at: endedAt.toISOString(),
@@ -195,6 +202,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     failures: aggregator.failures(),
     histograms: aggregator.cumulativeHistograms(),
     thresholds,
+    checks,
   };
   system.flush();
   system.stop();
@@ -274,7 +282,8 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
     const cells = aggregator.closeInterval();
     const elapsed = elapsedMs();
     options.thresholds.observe(cells);
-    const crossed = options.thresholds.crossedAbort(elapsed);
+    const checks = aggregator.checks();
+    const crossed = options.thresholds.crossedAbort(elapsed, checks);
     if (crossed) {
       sayCrossed(run, crossed);
       stop.request("threshold");
@@ -291,6 +300,7 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
       cumulative: aggregator.cumulative(elapsed),
       cells,
       failures: aggregator.failures(),
+      checks,
     });
     system.flush();
   }, options.statsIntervalMs);

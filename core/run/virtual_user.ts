@@ -71,6 +71,14 @@ export class VirtualUser {
           error,
         );
       },
+      check: (name: string, condition: unknown) => {
+        if (typeof name !== "string" || name === "") {
+          throw new TypeError(`ctx.check(name, condition) needs a name, got ${String(name)}`);
+        }
+        const passed = Boolean(condition);
+        stats.check(name, passed);
+        return passed;
+      },
       user: Object.freeze({
         id: identity.index,
         index: identity.index,

@@ -2,6 +2,7 @@
 // the interval's cells, exact because HDR histograms add (and subtract) without loss. Memory per
 // endpoint is two histograms (the run's and the window's), whatever the window's length; the
 // window's histogram is kept by adding each interval and subtracting it again when it expires.
+import { CheckCounts, type CheckResult } from "./checks.ts";
 import type { CellDelta, StatsDelta } from "./delta.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import {
@@ -115,6 +116,8 @@ export interface StatsAggregatorOptions {
   maxNames?: number;
   /** Called once per method when its names pass the limit. */
   onNameLimit?: (method: string) => void;
+  /** Called once when check names pass theirs (checks.ts). */
+  onCheckLimit?: () => void;
   now?: () => number;
 }
 
@@ -132,6 +135,7 @@ export class StatsAggregator {
   readonly #namesByMethod = new Map<string, number>();
   readonly #total = new Series("", TOTAL_NAME);
   readonly #errors = new Map<Series, Map<string, number>>();
+  readonly #checks: CheckCounts;
   #current: Interval;
   #ring: Interval[] = [];
 
@@ -141,6 +145,7 @@ export class StatsAggregator {
     this.#maxNames = options.maxNames ?? DEFAULT_MAX_NAMES;
     this.#onNameLimit = options.onNameLimit ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
+    this.#checks = new CheckCounts(options.onCheckLimit);
     this.#current = new Interval(this.#now());
   }
 
@@ -175,6 +180,12 @@ export class StatsAggregator {
       }
       if (e.errors.length > 0) this.#addErrors(series, e.errors);
     }
+    if (delta.checks.length > 0) this.#checks.add(delta.checks);
+  }
+
+  /** Every named check since the start, in the order names were first seen. */
+  checks(): CheckResult[] {
+    return this.#checks.results();
   }
 
   #addCell(interval: Interval, series: Series, c: CellDelta): void {

@@ -1,3 +1,5 @@
+import type { CheckResult } from "./checks.ts";
+
 /**
  * What a load worker sends once per interval: the requests it finished since the last delta.
  * Plain data, so it crosses a Web Worker boundary or a WebSocket as JSON.
@@ -5,6 +7,8 @@
 export interface StatsDelta {
   /** Requests by endpoint. */
   endpoints: EndpointDelta[];
+  /** Named checks evaluated in the interval, by name. */
+  checks: CheckResult[];
 }
 
 /** One endpoint's requests within an interval. */

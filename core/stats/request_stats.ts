@@ -1,6 +1,7 @@
 // A load worker's per-endpoint request counters and latency histograms for the current interval.
 import { createHistogram, encodeHistogram, type Histogram, recordLatencyUs } from "./histogram.ts";
 import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
+import { CheckCounts } from "./checks.ts";
 
 class Cell {
   requests = 0;
@@ -41,6 +42,8 @@ export interface RequestSink {
   ): void;
   /** Counts a request of `method` and `name` cut off by the stop. */
   abort(method: string, name: string): void;
+  /** Counts one evaluation of the named check `name`. */
+  check(name: string, passed: boolean): void;
 }
 
 class Endpoint implements EndpointSink {
@@ -104,10 +107,20 @@ export const NAME_LIMIT = 1000;
 export class RequestStats implements RequestSink {
   readonly #byMethod = new Map<string, Map<string, Endpoint>>();
   #nameLimitHit: ((method: string) => void) | null;
+  readonly #checks: CheckCounts;
 
-  /** `onNameLimit` is called once when one method passes {@link NAME_LIMIT} names. */
-  constructor(onNameLimit?: (method: string) => void) {
+  /**
+   * `onNameLimit` is called once when one method passes {@link NAME_LIMIT} names,
+   * `onCheckLimit` once when check names pass theirs (checks.ts).
+   */
+  constructor(onNameLimit?: (method: string) => void, onCheckLimit?: () => void) {
     this.#nameLimitHit = onNameLimit ?? null;
+    this.#checks = new CheckCounts(onCheckLimit);
+  }
+
+  /** Counts one evaluation of the named check `name`. */
+  check(name: string, passed: boolean): void {
+    this.#checks.count(name, passed);
   }
 
   #endpoint(method: string, name: string): Endpoint {
@@ -189,6 +202,6 @@ export class RequestStats implements RequestSink {
         endpoint.touched = false;
       }
     }
-    return { endpoints };
+    return { endpoints, checks: this.#checks.take() };
   }
 }

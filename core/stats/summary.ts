@@ -4,6 +4,7 @@ import { roundTo } from "../numbers.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { encodeHistogram } from "./histogram.ts";
 import type { ThresholdResult } from "./thresholds.ts";
+import type { CheckResult } from "./checks.ts";
 import {
   type EndpointHistogram,
   endpointKey,
@@ -40,6 +41,8 @@ export interface SummarySource {
     failures: FailureStats[];
     /** The whole run's histograms, by endpoint and in total (absent: none in the summary). */
     histograms?: EndpointHistogram[];
+    /** Named checks (absent: none). */
+    checks?: CheckResult[];
   };
   /** Load workers that failed or were lost, one line each. */
   workerFailures: readonly string[];
@@ -113,6 +116,8 @@ export interface Summary {
   };
   /** Every threshold with what it observed and whether it held; one crossed exits 99. */
   thresholds: SummaryThreshold[];
+  /** Every named check: how often it passed and failed. */
+  checks: CheckResult[];
   /** Problems of recorders and workers during the run, one line each. */
   problems: string[];
 }
@@ -184,6 +189,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       ok: t.ok,
       limit: Number.isFinite(t.limit) ? roundTo(t.limit, 6) : null,
     })),
+    checks: (outcome.final.checks ?? []).map((c) => ({ ...c })),
     problems: [...outcome.workerFailures, ...problems],
   };
 }

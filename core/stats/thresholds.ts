@@ -5,6 +5,7 @@ import type { Threshold, ThresholdFilter } from "../threshold_syntax.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import type { SummaryStats } from "./summary.ts";
 import type { IntervalCell } from "./types.ts";
+import type { CheckResult } from "./checks.ts";
 
 /** A threshold's verdict: the value it observed, and whether it held. */
 export interface ThresholdResult {
@@ -65,10 +66,29 @@ function latencyMs(m: Matched, aggregation: string, p = 50): number | null {
   }
 }
 
+/** The pass rate of the checks `filter` matches (every check without one); null when none ran. */
+function checkRate(filter: ThresholdFilter, checks: readonly CheckResult[]): number | null {
+  let passes = 0;
+  let runs = 0;
+  for (const c of checks) {
+    if (filter.check !== undefined && c.name !== filter.check) continue;
+    passes += c.passes;
+    runs += c.passes + c.fails;
+  }
+  return runs > 0 ? passes / runs : null;
+}
+
 /** The value a threshold observes of what it matched, over `elapsedMs` of run time. */
-function observed(t: Threshold, m: Matched, elapsedMs: number): number | null {
+function observed(
+  t: Threshold,
+  m: Matched,
+  elapsedMs: number,
+  checks: readonly CheckResult[],
+): number | null {
   const { aggregation, percentile } = t.expression;
   switch (t.metric) {
+    case "checks":
+      return checkRate(t.filter, checks);
     case "http.duration":
       return latencyMs(m, aggregation, percentile);
     case "http.failures":
@@ -100,12 +120,15 @@ function holds(value: number, operator: string, limit: number): boolean {
 /** The rows of a baseline run's summary, as `--baseline` reads them. */
 export interface BaselineSummary {
   duration_s: number;
+  /** Named checks (summaries of runs before checks existed have none). */
+  checks?: CheckResult[];
   totals: SummaryStats & { hdr_histogram_us?: string };
   endpoints: (SummaryStats & { method: string; name: string; hdr_histogram_us?: string })[];
 }
 
 /** The value a threshold would have observed in the baseline run, or null when it cannot tell. */
 export function baselineValue(t: Threshold, base: BaselineSummary): number | null {
+  if (t.metric === "checks") return checkRate(t.filter, base.checks ?? []);
   if (t.filter.status !== undefined) return null;
   const rows = t.filter.name === undefined && t.filter.method === undefined
     ? [base.totals]
@@ -162,16 +185,17 @@ export class ThresholdEvaluator {
   /** Counts one interval's merged cells. */
   observe(cells: readonly IntervalCell[]): void {
     this.#thresholds.forEach((t, i) => {
+      if (t.metric === "checks") return;
       for (const cell of cells) {
         if (matches(t.filter, cell)) this.#matched[i].add(cell, t.metric === "http.duration");
       }
     });
   }
 
-  /** Every threshold's verdict over `elapsedMs` of run time. */
-  evaluate(elapsedMs: number): ThresholdResult[] {
+  /** Every threshold's verdict over `elapsedMs` of run time, with the run's checks so far. */
+  evaluate(elapsedMs: number, checks: readonly CheckResult[] = []): ThresholdResult[] {
     return this.#thresholds.map((t, i) => {
-      const value = observed(t, this.#matched[i], elapsedMs);
+      const value = observed(t, this.#matched[i], elapsedMs, checks);
       const limit = this.#limits[i];
       return {
         metric: t.metricText,
@@ -184,8 +208,8 @@ export class ThresholdEvaluator {
   }
 
   /** The first abortOnFail threshold crossed at `elapsedMs` (past its delay), or null. */
-  crossedAbort(elapsedMs: number): ThresholdResult | null {
-    const results = this.evaluate(elapsedMs);
+  crossedAbort(elapsedMs: number, checks: readonly CheckResult[] = []): ThresholdResult | null {
+    const results = this.evaluate(elapsedMs, checks);
     const at = this.#thresholds.findIndex((t, i) =>
       t.abortOnFail && elapsedMs >= t.delayAbortEvalMs && results[i].value !== null &&
       !results[i].ok

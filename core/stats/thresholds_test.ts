@@ -87,3 +87,31 @@ Deno.test("a baseline threshold compares with the baseline run's own value", () 
   assert.ok(Math.abs(result.limit - 95.0 * 1.1) < 0.2, String(result.limit));
   assert.equal(result.ok, false, "20 % slower fails a 10 % allowance");
 });
+
+Deno.test("checks: the pass rate of every named check, or of one; none evaluated fails", () => {
+  const evaluator = new ThresholdEvaluator(
+    parseThresholds({
+      "checks": ["rate>0.9"],
+      "checks{check:status is 200}": ["rate>=0.9"],
+      "checks{check:typo}": ["rate>0"],
+    }, ms),
+  );
+  const checks = [
+    { name: "status is 200", passes: 9, fails: 1 },
+    { name: "has items", passes: 1, fails: 9 },
+  ];
+  const [all, one, typo] = evaluator.evaluate(1000, checks);
+  assert.equal(all.value, 0.5);
+  assert.equal(all.ok, false);
+  assert.equal(one.value, 0.9);
+  assert.equal(one.ok, true);
+  assert.equal(typo.value, null);
+  assert.equal(typo.ok, false);
+  // The same rate in a baseline run's summary.
+  const base = { duration_s: 1, totals: {} as never, endpoints: [], checks };
+  const vsBase = new ThresholdEvaluator(
+    parseThresholds({ "checks": ["rate >= baseline * 1"] }, ms),
+    base,
+  );
+  assert.equal(vsBase.evaluate(1000, checks)[0].ok, true);
+});

@@ -44,6 +44,7 @@ Deno.test("the history streams a row per interval; the other files are written w
       cumulative: view,
       cells: [],
       failures: [],
+      checks: [],
     };
     recorder.request.interval(snapshot);
     recorder.request.interval({ ...snapshot, elapsedMs: 2_000 });
@@ -59,6 +60,7 @@ Deno.test("the history streams a row per interval; the other files are written w
       cells: [],
       histograms: [],
       thresholds: [],
+      checks: [],
     };
     await recorder.request.final(final);
     const stats = await Deno.readTextFile(csvPaths(`${dir}/run`).stats);

@@ -87,6 +87,7 @@ Deno.test("_stats.csv rows: Locust's columns with the run's exact percentiles, T
       { method: "", name: "Aggregated", histogram: h },
     ],
     thresholds: [],
+    checks: [],
   };
   const rows = statsRows(final);
   assert.equal(rows.length, 2);
@@ -144,6 +145,7 @@ Deno.test("_stats_history.csv rows: N/A before the first request, current rates,
     cumulative: empty,
     cells: [],
     failures: [],
+    checks: [],
   };
   const latencies = new LatencyWindow({ perEndpoint: false });
   latencies.add(1_000, []);

@@ -21,6 +21,7 @@ import {
 import { getLogger } from "npm:@logtape/logtape@2.4.2";
 import { redactUrls } from "../../core/redact.ts";
 import type {
+  CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
   LifecycleEvent,
@@ -91,6 +92,9 @@ export class OtelRecorder implements Recorder {
   readonly #users: Gauge;
   readonly #workers: Gauge;
   readonly #thresholdOk: Gauge;
+  readonly #checks: Counter;
+  /** Each check's counts as last added, so each interval adds what is new. */
+  readonly #checksAdded = new Map<string, { passes: number; fails: number }>();
   readonly #events: Counter;
   readonly #system: SystemInstruments;
   readonly #lastKinds = new Set<string>();
@@ -155,6 +159,10 @@ export class OtelRecorder implements Recorder {
       unit: "1",
       description: "1 when a threshold held at the end of the run, 0 when it was crossed",
     });
+    this.#checks = meter.createCounter("stampede.checks", {
+      unit: "{check}",
+      description: "Named checks evaluated, by check and result (pass or fail)",
+    });
     this.#events = meter.createCounter("stampede.events", {
       unit: "{event}",
       description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
@@ -196,14 +204,29 @@ export class OtelRecorder implements Recorder {
     }
   }
 
+  #recordChecks(checks: readonly CheckResult[]): void {
+    for (const c of checks) {
+      const added = this.#checksAdded.get(c.name) ?? { passes: 0, fails: 0 };
+      if (c.passes > added.passes) {
+        this.#checks.add(c.passes - added.passes, { check: c.name, result: "pass" });
+      }
+      if (c.fails > added.fails) {
+        this.#checks.add(c.fails - added.fails, { check: c.name, result: "fail" });
+      }
+      this.#checksAdded.set(c.name, { passes: c.passes, fails: c.fails });
+    }
+  }
+
   readonly request = {
     interval: (snapshot: IntervalSnapshot): void => {
       this.#requests.add(snapshot.cells);
+      this.#recordChecks(snapshot.checks);
       this.#recordUsers(snapshot.usersByKind);
       this.#workers.record(snapshot.workers);
     },
     final: (snapshot: FinalSnapshot): void => {
       this.#requests.add(snapshot.cells);
+      this.#recordChecks(snapshot.checks);
       for (const t of snapshot.thresholds) {
         this.#thresholdOk.record(t.ok ? 1 : 0, { metric: t.metric, expression: t.expression });
       }

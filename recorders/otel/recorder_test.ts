@@ -112,6 +112,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     cumulative: EMPTY_VIEW,
     cells: [cell("/a", 200, [1_000, 2_000]), cell("/a", 500, [9_000])],
     failures: [],
+    checks: [{ name: "status is 200", passes: 3, fails: 1 }],
   });
   r.system.samples([
     {
@@ -137,6 +138,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     cells: [cell("/a", 200, [3_000])],
     histograms: [],
     thresholds: [],
+    checks: [{ name: "status is 200", passes: 7, fails: 2 }],
   });
   r.lifecycle.event({
     name: "test_stop",
@@ -164,6 +166,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
   assert.deepEqual(units, {
     "stampede.users": "{user}",
     "stampede.workers": "{worker}",
+    "stampede.checks": "{check}",
     "stampede.events": "{event}",
     "stampede.process.cpu.utilization": "1",
     "stampede.process.memory.usage": "By",
@@ -182,6 +185,11 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     ['{"kind":"writer"}', 0],
   ]);
   assert.deepEqual(points("stampede.workers"), [["{}", 0]]);
+  // The counter adds what is new each time: the run's counts at the end.
+  assert.deepEqual(points("stampede.checks").sort(), [
+    ['{"check":"status is 200","result":"fail"}', 2],
+    ['{"check":"status is 200","result":"pass"}', 7],
+  ]);
   assert.deepEqual(points("stampede.events").sort(), [
     ['{"event":"test_start","source":"coordinator"}', 1],
     ['{"event":"test_stop","source":"coordinator"}', 1],
@@ -220,6 +228,7 @@ Deno.test("failed exports are counted, reported in problems, and never thrown", 
     cells: [cell("/a", 200, [1_000])],
     histograms: [],
     thresholds: [],
+    checks: [],
   });
   const set = new RecorderSet([{ id: "otel", recorder: r }]);
   await set.stop("completed");

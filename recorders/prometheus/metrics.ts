@@ -2,6 +2,7 @@
 // state, events, system), accumulated from interval snapshots, never per request.
 import { bucketCounts } from "../../core/stats/histogram.ts";
 import type {
+  CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
   LifecycleEvent,
@@ -135,6 +136,7 @@ export class PrometheusMetrics {
   #workers = 0;
   #state: RunState = "spawning";
   #thresholds: readonly ThresholdResult[] = [];
+  #checks: readonly CheckResult[] = [];
   readonly #events = new Map<string, { event: string; source: string; count: number }>();
   readonly #system = new SystemFamilies();
 
@@ -217,6 +219,7 @@ export class PrometheusMetrics {
     this.#failures = snapshot.failures;
     this.#usersByKind = { ...snapshot.usersByKind };
     this.#workers = snapshot.workers;
+    this.#checks = snapshot.checks;
   }
 
   /** Takes the final snapshot: the last cells; users and workers drop to 0. */
@@ -230,6 +233,7 @@ export class PrometheusMetrics {
     this.#workers = 0;
     this.#state = "stopped";
     this.#thresholds = snapshot.thresholds;
+    this.#checks = snapshot.checks;
   }
 
   /** Counts one lifecycle event and follows the run's state. */
@@ -303,6 +307,17 @@ export class PrometheusMetrics {
     );
     for (const { event, source, count } of this.#events.values()) {
       w.sample("stampede_lifecycle_events_total", { event, source }, count);
+    }
+    if (this.#checks.length > 0) {
+      w.family(
+        "stampede_checks_total",
+        "counter",
+        "Named checks evaluated, by check and result (pass or fail)",
+      );
+      for (const c of this.#checks) {
+        w.sample("stampede_checks_total", { check: c.name, result: "pass" }, c.passes);
+        w.sample("stampede_checks_total", { check: c.name, result: "fail" }, c.fails);
+      }
     }
   }
 

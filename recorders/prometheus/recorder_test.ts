@@ -79,6 +79,7 @@ function interval(cells: IntervalCell[], window?: StatsView): IntervalSnapshot {
     cumulative: window ?? empty,
     cells,
     failures: [],
+    checks: [],
   };
 }
 
@@ -94,6 +95,7 @@ function final(cells: IntervalCell[]): FinalSnapshot {
     cells,
     histograms: [],
     thresholds: [],
+    checks: [],
   };
 }
 
@@ -397,4 +399,16 @@ Deno.test("the server answers on /metrics and /export/prometheus, lingers at the
   assert.match(await during.text(), /^stampede_requests_total\{.*name="\/x",status="200"\} 1$/m);
   await stopped;
   await assert.rejects(() => fetch(base + "/metrics"));
+});
+
+Deno.test("named checks: a counter per check and result, the run's counts so far", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50] });
+  assert.doesNotMatch(metrics.render(), /stampede_checks_total/, "no checks, no family");
+  metrics.interval({ ...interval([]), checks: [{ name: "status is 200", passes: 3, fails: 1 }] });
+  metrics.final({ ...final([]), checks: [{ name: "status is 200", passes: 7, fails: 2 }] });
+  const text = metrics.render();
+  assert.match(text, /# TYPE stampede_checks_total counter/);
+  const s = samples(text);
+  assert.equal(s.get('stampede_checks_total{check="status is 200",result="pass"}'), 7);
+  assert.equal(s.get('stampede_checks_total{check="status is 200",result="fail"}'), 2);
 });

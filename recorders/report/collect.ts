@@ -12,8 +12,7 @@ import {
   type StatsView,
 } from "../../core/stats/types.ts";
 import { overloadWarning } from "../console.ts";
-import type { ThresholdResult } from "../../core/recorder/types.ts";
-import { type CheckVerdict, verdictsOf } from "../verdicts.ts";
+import type { CheckResult, ThresholdResult } from "../../core/recorder/types.ts";
 import { correctedOfCell, correctedOfFinal } from "./corrected.ts";
 import { spectrumGrid, spectrumMs } from "./spectrum.ts";
 
@@ -83,7 +82,7 @@ export interface ReportData {
   total: EndpointRow | null;
   failures: FailureStats[];
   thresholds: ThresholdResult[];
-  checks: CheckVerdict[];
+  checks: CheckResult[];
   /** False when the run ended without its final stats (the tables show the last interval). */
   complete: boolean;
 }
@@ -238,9 +237,8 @@ export class ReportCollector {
     data.total = row(final.cumulative.total);
     data.failures = final.failures;
     data.run.users = final.users;
-    const { thresholds, checks } = verdictsOf(final);
-    data.thresholds = thresholds;
-    data.checks = checks;
+    data.thresholds = final.thresholds;
+    data.checks = final.checks;
     data.spectrum = spectrumOf(final);
     data.complete = true;
   }

@@ -63,6 +63,7 @@ function snapshot(elapsedMs: number, requests: number, failures: number, cells: 
     cumulative: view,
     cells,
     failures: [],
+    checks: [],
   };
   return s;
 }
@@ -145,6 +146,7 @@ Deno.test("at the end: the tables from the run's histograms, the spectrum, event
       limit: 50,
       ok: false,
     }],
+    checks: [],
   };
   collector.final(final);
   const data = collector.data();
