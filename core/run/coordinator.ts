@@ -69,6 +69,8 @@ export interface RunOutcome {
   final: FinalSnapshot;
   /** Workers that failed or were lost, with why. */
   workerFailures: string[];
+  /** Worker processes (on other machines) that were lost, one line each, with why. */
+  workersLost: string[];
   /** How the load generator held up (saturated threads, a lagging event loop). */
   generator: GeneratorHealth;
   /** Every threshold's verdict. */
@@ -139,6 +141,10 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       }
     },
     allFailed: () => stop.request("failed"),
+    // Distributed runs: a lost worker's users move to the live ones; a remote process's own
+    // system samples join its load workers'.
+    liveChanged: () => ramp.setLive(pool.liveFlags()),
+    sample: (source, readings) => system.addWorker(source, readings),
   });
   const run: Run = { options, pool, ramp, aggregator, system, stop, crossed: new Set() };
 
@@ -210,6 +216,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     endedAt,
     final,
     workerFailures: [...pool.failures],
+    workersLost: [...pool.lost],
     generator: system.health(),
     thresholds,
   };
