@@ -266,3 +266,39 @@ Deno.test("workers leave on their own when the coordinator is gone", async () =>
     await server.shutdown();
   }
 });
+
+Deno.test("data files reach the workers from the coordinator; unique rows are never given twice across machines", async () => {
+  const logins: string[] = [];
+  const server = startCountingServer(async (req, url) => {
+    if (url.pathname === "/login") logins.push((await req.json()).user);
+    return new Response("ok");
+  });
+  const dir = await tempDir();
+  const port = freePort();
+  try {
+    // The plan's data file is read on the coordinator only; the workers run from another folder.
+    const coordinator = spawnCli(
+      argv`${ROOT}tests/plans/data_unique.plan.ts --coordinator --listen 127.0.0.1:${port} --expect-workers 2 --token ${TOKEN} --host ${server.url} --users 40 --spawn-rate 200 --run-time 2s --stop-timeout 2s --summary ${dir.path}/summary.json`,
+    );
+    const workers = [1, 2].map(() =>
+      spawnCli(argv`worker --connect ws://127.0.0.1:${port} --token ${TOKEN} --workers 1`, {
+        cwd: dir.path,
+      })
+    );
+    const [result, ...workerResults] = await Promise.all([
+      coordinator.result,
+      ...workers.map((w) => w.result),
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    for (const w of workerResults) assert.equal(w.code, 0, w.stderr);
+    const summary = await readSummary(`${dir.path}/summary.json`);
+    assert.equal(logins.length, 40, "each user logged in once");
+    assert.equal(new Set(logins).size, 40, `a row given twice: ${logins.sort().join(" ")}`);
+    const login = summary.endpoints.find((e) => e.name === "/login");
+    assert.equal(login?.requests, 40);
+    assert.equal(summary.totals.requests, server.total());
+  } finally {
+    await dir.remove();
+    await server.shutdown();
+  }
+});

@@ -18,6 +18,8 @@ export interface CliProcess {
 /** Options of {@link spawnCli}. */
 export interface SpawnOptions {
   env?: Record<string, string>;
+  /** Its working directory. */
+  cwd?: string;
   /** Runs `deno` with these flags before `run` (e.g. in a network namespace: a wrapper). */
   prefix?: string[];
   /** Kills it after this long (a safety net; default 90 s). */
@@ -29,6 +31,7 @@ export function spawnCli(args: string[], options: SpawnOptions = {}): CliProcess
   const [command, ...rest] = [...options.prefix ?? [], Deno.execPath(), "run", "-A", CLI, ...args];
   const child = new Deno.Command(command, {
     args: rest,
+    cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",

@@ -141,17 +141,17 @@ export class WorkerServer {
   }
 
   /**
-   * Stops listening and ends every process still connected: normally when the run is over,
-   * else telling it why (`reason`).
+   * Stops listening and ends every process still connected: normally once the run started (it
+   * is over), else refusing them: the run did not start.
    */
-  async close(reason = "the run is over"): Promise<void> {
+  async close(): Promise<void> {
     if (this.#state === "closed") return;
     const started = this.#state === "started";
     this.#state = "closed";
     clearInterval(this.#heartbeat);
     for (const host of this.#joined) {
-      if (started) host.end(reason);
-      else host.refuse(`the run did not start: ${reason}`);
+      if (started) host.end();
+      else host.refuse("the run did not start (the coordinator stopped waiting for workers)");
     }
     await this.#server.shutdown();
   }
