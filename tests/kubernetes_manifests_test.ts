@@ -142,6 +142,10 @@ Deno.test("the manifests fit together: the Service, the token, the worker count,
   assert.equal(workersJob.spec.completionMode, "Indexed");
   assert.equal(Number(argOf(coordinator.args, "--expect-workers")), workersJob.spec.completions);
   assert.equal(workersJob.spec.parallelism, workersJob.spec.completions);
+  // A failed worker pod must not make Kubernetes end the others (they take over its users).
+  assert.equal(workersJob.spec.backoffLimit, undefined);
+  assert.equal(workersJob.spec.backoffLimitPerIndex, 0);
+  assert.equal(workersJob.spec.maxFailedIndexes, workersJob.spec.completions);
   // Both get the token from the same Secret.
   const secret = byKind(all, "Secret", "stampede-token");
   for (const c of [coordinator, worker]) {
