@@ -141,8 +141,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       }
     },
     allFailed: () => stop.request("failed"),
-    // Distributed runs: a lost worker's users move to the live ones; a remote process's own
-    // system samples join its load workers'.
+    // A failed or lost worker's users move to the live ones; a remote worker process's own
+    // system samples join its load workers' (distributed runs).
     liveChanged: () => ramp.setLive(pool.liveFlags()),
     sample: (source, readings) => system.addWorker(source, readings),
   });
