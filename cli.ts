@@ -584,18 +584,15 @@ function workerName(value: string): string {
   return value;
 }
 
-/**
- * `stampede worker --connect URL`: joins a coordinator, runs its load workers and relays their
- * stats until the run is over; exits 0 then, 4 when refused or the coordinator is gone.
- */
-async function worker(args: string[]): Promise<number> {
+/** `stampede worker`'s flags and their variables, parsed; null for --help. */
+function parseWorkerArgs(args: string[]): OptionValues | null {
   const booleans: BooleanEnv[] = [];
   const program = new Command("stampede worker")
     .description(
-      "Join a coordinator (stampede PLAN --coordinator) and run load for it: this process runs\n" +
-        "its own load workers (Web Workers), gets the plan from the coordinator, sends heartbeats\n" +
-        "from a thread the load cannot starve, and exits when the run is over (0) or the\n" +
-        "coordinator is gone (4).",
+      "Join a coordinator (stampede PLAN --coordinator) and make load for it:\n" +
+        "runs its own load workers (Web Workers), gets the plan from the coordinator,\n" +
+        "sends heartbeats from a thread the load cannot starve, and exits when the\n" +
+        "run is over (0) or the coordinator is gone (4).",
     )
     .addOption(
       new Option("--connect <url>", "the coordinator: ws://HOST:PORT, or wss:// when it serves TLS")
@@ -648,7 +645,7 @@ async function worker(args: string[]): Promise<number> {
     program.parse(args, { from: "user" });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.exitCode === 0) return ExitCode.ok;
+    if (error.exitCode === 0) return null;
     const message = error.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
     throw new UsageError(`${message}; see worker --help`);
   }
@@ -657,7 +654,16 @@ async function worker(args: string[]): Promise<number> {
     const value = parseBoolean(Deno.env.get(env), env);
     if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
   }
-  const opts = program.opts();
+  return program.opts();
+}
+
+/**
+ * `stampede worker --connect URL`: joins a coordinator, runs its load workers and relays their
+ * stats until the run is over; exits 0 then, 4 when refused or the coordinator is gone.
+ */
+async function worker(args: string[]): Promise<number> {
+  const opts = parseWorkerArgs(args);
+  if (opts === null) return ExitCode.ok;
   configureLogging((opts.logLevel ?? "warning") as LogLevel);
   const url = opts.connect as string | undefined;
   if (!url || !/^wss?:\/\/[^/]/.test(url)) {
@@ -685,11 +691,7 @@ async function worker(args: string[]): Promise<number> {
     const socket = await connectToCoordinator(
       url,
       { token: opts.token ?? "", caCerts, insecure: opts.insecure },
-      {
-        timeoutMs: parseDuration(opts.connectTimeout ?? "60s"),
-        say,
-        signal: signals.signal,
-      },
+      { timeoutMs: parseDuration(opts.connectTimeout ?? "60s"), say, signal: signals.signal },
     );
     const outcome = socket === null
       ? signals.signal.reason as "interrupted" | "terminated"

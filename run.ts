@@ -339,11 +339,6 @@ function resolveSettings(
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
   const http = resolveHttp(options, plan, host);
-  if (options.distributed && options.workers !== undefined) {
-    throw new UsageError(
-      "Cannot use --workers with --coordinator: the load runs on the worker processes; give each its own with stampede worker --workers N",
-    );
-  }
   const defaultWorkers = planUrl ? navigator.hardwareConcurrency || 1 : 0;
   const workers = wholeCount(options.workers ?? defaultWorkers, "workers", MAX_WORKERS);
   if (workers > 0 && !planUrl) {
@@ -451,6 +446,11 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
   // Outputs are checked before anything runs: a bad path fails now, not after the run.
   if (options.summaryPath) checkWritable(options.summaryPath, "summary file");
+  if (options.distributed && options.workers !== undefined) {
+    throw new UsageError(
+      "Cannot use --workers with --coordinator: the load runs on the worker processes; give each its own with stampede worker --workers N",
+    );
+  }
   const distributed = options.distributed ? await resolveDistributed(options.distributed) : null;
   const loadTimeoutMs = parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout");
   const loaded = await loadPlan(plan, options, loadTimeoutMs);

@@ -9,6 +9,7 @@ import {
   freePort,
   readSummary,
   ROOT,
+  runCli,
   startCountingServer,
   tempDir,
 } from "./helpers.ts";
@@ -300,5 +301,45 @@ Deno.test("data files reach the workers from the coordinator; unique rows are ne
   } finally {
     await dir.remove();
     await server.shutdown();
+  }
+});
+
+Deno.test("distributed flags are checked before anything runs: one line, exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [argv`${PLAN} --expect-workers 2`, /Cannot use --expect-workers without --coordinator/],
+    [
+      argv`${PLAN} --coordinator --token x`,
+      /say how many worker processes to wait for with --expect-workers N/,
+    ],
+    [
+      argv`${PLAN} --coordinator --expect-workers 2 --token x --workers 2`,
+      /Cannot use --workers with --coordinator/,
+    ],
+    [
+      argv`${PLAN} --coordinator --expect-workers 2 --token x --listen 7400`,
+      /Cannot listen on "7400": give HOST:PORT/,
+    ],
+    [
+      argv`${PLAN} --coordinator --expect-workers 2 --token x --tls-cert a.pem`,
+      /give both --tls-cert and --tls-key/,
+    ],
+    [
+      argv`${PLAN} --coordinator --expect-workers 2 --token x --plan-loader import`,
+      /Cannot use --plan-loader import with --coordinator/,
+    ],
+    [
+      argv`worker --connect http://127.0.0.1:7400`,
+      /Cannot join a coordinator at "http:\/\/127\.0\.0\.1:7400": give --connect ws:\/\/HOST:PORT/,
+    ],
+    [
+      argv`worker --connect ws://127.0.0.1:7400 --name coordinator`,
+      /option '--name <name>' argument 'coordinator' is invalid/,
+    ],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, stderr } = await runCli(args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, expected);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
   }
 });
