@@ -199,7 +199,7 @@ Deno.test("SIGKILL of one worker process mid-run: lost once, the run finishes, t
 
 Deno.test("a worker process that stops answering is lost after the heartbeat timeout, and not let back", async () => {
   const run = await runWithHurtWorker((w2) => w2.kill("SIGSTOP"));
-  assertLostOnce(run, /sent no heartbeat for 2\.\d s/);
+  assertLostOnce(run, /sent no heartbeat for [2-9]\.\d s/);
   // Woken up, it finds itself cut off (its own heartbeat check or the close frame, whichever it
   // reads first) and leaves on its own.
   run.w2.child.kill("SIGCONT");
@@ -211,13 +211,13 @@ Deno.test("a worker process that stops answering is lost after the heartbeat tim
   );
 });
 
-Deno.test("a worker whose load loops are saturated (a task burning CPU for 3 s) is not declared lost", async () => {
+Deno.test("a worker whose load loops are saturated (a task burning CPU for 3 s, past the 1.5 s heartbeat timeout) is not declared lost", async () => {
   const server = startCountingServer();
   const dir = await tempDir();
   const port = freePort();
   try {
     const coordinator = spawnCli(
-      argv`${ROOT}tests/plans/cpu_saturated.plan.ts --coordinator --listen 127.0.0.1:${port} --expect-workers 1 --token ${TOKEN} --host ${server.url} --run-time 7s --stop-timeout 5s --heartbeat-timeout 1s --summary ${dir.path}/summary.json`,
+      argv`${ROOT}tests/plans/cpu_saturated.plan.ts --coordinator --listen 127.0.0.1:${port} --expect-workers 1 --token ${TOKEN} --host ${server.url} --run-time 7s --stop-timeout 5s --heartbeat-timeout 1500ms --summary ${dir.path}/summary.json`,
     );
     const worker = spawnCli(
       argv`worker --connect ws://127.0.0.1:${port} --token ${TOKEN} --workers 1`,
@@ -259,7 +259,7 @@ Deno.test("workers leave on their own when the coordinator is gone", async () =>
       assert.equal(w.code, 4, w.stderr);
       assert.match(
         w.stderr,
-        /the coordinator sent nothing for 1\.\d s; it is gone, so this worker stops/,
+        /the coordinator sent nothing for \d+\.\d s; it is gone, so this worker stops/,
       );
     }
     assert.ok(tookMs < 10_000, `the workers took ${tookMs} ms to leave`);
