@@ -18,6 +18,9 @@ import { fileSink } from "./core/sink.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 import { signalReason } from "./core/run/coordinator.ts";
+import type { DistributedOptions } from "./core/run/distributed.ts";
+import { connectToCoordinator } from "./core/run/websocket_client.ts";
+import { serveAsWorker } from "./core/run/worker_host.ts";
 import { compareSummaries, comparisonTable, regressed } from "./core/stats/compare.ts";
 import type { Summary } from "./core/stats/summary.ts";
 import { readSummaryFile } from "./core/stats/summary_file.ts";
@@ -279,13 +282,66 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     env: "STAMPEDE_LOG_LEVEL",
     choices: LOG_LEVELS,
   },
+  // A distributed run (with --coordinator): where workers join and what they need.
+  {
+    flags: "--listen <host:port>",
+    help:
+      "with --coordinator: where worker processes connect (default 127.0.0.1:7400, this machine only; 0.0.0.0:7400 for every interface)",
+    env: "STAMPEDE_LISTEN",
+  },
+  {
+    flags: "--expect-workers <n>",
+    help: "with --coordinator: worker processes to wait for; the run starts when all joined",
+    env: "STAMPEDE_EXPECT_WORKERS",
+    parse: wholeNumber,
+  },
+  {
+    flags: "--expect-timeout <duration>",
+    help: "with --coordinator: how long to wait for them (default 60s)",
+    env: "STAMPEDE_EXPECT_TIMEOUT",
+    parse: duration,
+  },
+  {
+    flags: "--token <token>",
+    help: "with --coordinator: the secret every worker must present (required)",
+    env: "STAMPEDE_TOKEN",
+  },
+  {
+    flags: "--tls-cert <path>",
+    help: "with --coordinator: PEM certificate chain; workers then connect with wss://",
+    env: "STAMPEDE_TLS_CERT",
+  },
+  {
+    flags: "--tls-key <path>",
+    help: "with --coordinator: the PEM private key of --tls-cert",
+    env: "STAMPEDE_TLS_KEY",
+  },
+  {
+    flags: "--heartbeat-timeout <duration>",
+    help:
+      "with --coordinator: a worker process silent this long is lost, its users move (default 10s)",
+    env: "STAMPEDE_HEARTBEAT_TIMEOUT",
+    parse: duration,
+  },
 ];
+
+/** Flags that mean something only with --coordinator (the token may sit in a shared env). */
+const COORDINATOR_FLAGS = [
+  "listen",
+  "expectWorkers",
+  "expectTimeout",
+  "tlsCert",
+  "tlsKey",
+  "heartbeatTimeout",
+] as const;
 
 const HELP_AFTER = `
 Examples:
   deno run -A cli.ts examples/shop.plan.ts --host http://127.0.0.1:8000 -u 50 -r 10 -t 1m
   deno run -A cli.ts plan.ts --threshold 'http.duration: p(95)<200' --junit results.xml
   deno run -A cli.ts compare base.json new.json     (compare two runs' --summary files)
+  deno run -A cli.ts plan.ts --coordinator --listen 0.0.0.0:7400 --expect-workers 3 --token $T
+  deno run -A cli.ts worker --connect ws://COORDINATOR:7400 --token $T    (on each machine)
   STAMPEDE_USERS=200 deno run -A cli.ts plan.ts --workers 4 --summary summary.json
 
 Exit codes: 0 completed (every threshold held), 1 failed requests in a run without
@@ -322,6 +378,13 @@ function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: 
     "--insecure",
     "skip TLS certificate checks (self-signed targets; h1 engine)",
     "STAMPEDE_INSECURE",
+  );
+  addBooleanOption(
+    program,
+    booleans,
+    "--coordinator",
+    "run no load here: wait for --expect-workers worker processes (stampede worker) and lead them",
+    "STAMPEDE_COORDINATOR",
   );
   for (const plugin of plugins) {
     for (const option of plugin.options ?? []) {
@@ -366,7 +429,9 @@ function configureLogging(level: LogLevel): void {
  */
 function exitCodeOf(summary: Summary, signal: AbortSignal, exitCodeOnError: number): number {
   let reason: StopReason = summary.stop_reason;
-  if (reason === "failed" || summary.workers_failed > 0) return ExitCode.run;
+  if (reason === "failed" || summary.workers_failed > 0 || summary.workers_lost > 0) {
+    return ExitCode.run;
+  }
   if (signal.aborted && reason !== "interrupted" && reason !== "terminated") {
     reason = signalReason(signal);
   }
@@ -491,10 +556,190 @@ async function compare(args: string[]): Promise<number> {
   return ExitCode.threshold;
 }
 
+/** The coordinator's options of a distributed run, or undefined without --coordinator. */
+function distributedOf(opts: OptionValues): DistributedOptions | undefined {
+  if (!opts.coordinator) {
+    const stray = COORDINATOR_FLAGS.find((name) => opts[name] !== undefined);
+    if (stray) {
+      const flag = `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new UsageError(`Cannot use ${flag} without --coordinator`);
+    }
+    return undefined;
+  }
+  if (opts.expectWorkers === undefined) {
+    throw new UsageError(
+      "Cannot run as coordinator: say how many worker processes to wait for with --expect-workers N",
+    );
+  }
+  return {
+    listen: opts.listen,
+    expectWorkers: opts.expectWorkers,
+    expectTimeout: opts.expectTimeout,
+    token: opts.token,
+    tlsCert: opts.tlsCert,
+    tlsKey: opts.tlsKey,
+    heartbeatTimeout: opts.heartbeatTimeout,
+  };
+}
+
+/** The first SIGINT or SIGTERM aborts (reason `interrupted` or `terminated`). */
+function abortOnSignal(): { signal: AbortSignal; close(): void } {
+  const stop = new AbortController();
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGINT", () => stop.abort("interrupted")],
+    ...(Deno.build.os === "windows"
+      ? []
+      : [["SIGTERM", () => stop.abort("terminated")] as [Deno.Signal, () => void]]),
+  ];
+  for (const [name, listener] of listeners) Deno.addSignalListener(name, listener);
+  return {
+    signal: stop.signal,
+    close: () => {
+      for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+    },
+  };
+}
+
+/** A worker process's name in records: letters, digits, `.`, `_` and `-`. */
+function workerName(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(value) || /^(coordinator|worker-\d+)$/.test(value)) {
+    throw new InvalidArgumentError(
+      "expected 1 to 63 letters, digits, '.', '_' or '-', other than coordinator or worker-N.",
+    );
+  }
+  return value;
+}
+
+/** `stampede worker`'s flags and their variables, parsed; null for --help. */
+function parseWorkerArgs(args: string[]): OptionValues | null {
+  const booleans: BooleanEnv[] = [];
+  const program = new Command("stampede worker")
+    .description(
+      "Join a coordinator (stampede PLAN --coordinator) and make load for it:\n" +
+        "runs its own load workers (Web Workers), gets the plan from the coordinator,\n" +
+        "sends heartbeats from a thread the load cannot starve, and exits when the\n" +
+        "run is over (0) or the coordinator is gone (4).",
+    )
+    .addOption(
+      new Option("--connect <url>", "the coordinator: ws://HOST:PORT, or wss:// when it serves TLS")
+        .env("STAMPEDE_CONNECT"),
+    )
+    .addOption(
+      new Option("--token <token>", "the run's secret, as the coordinator has it").env(
+        "STAMPEDE_TOKEN",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--workers <n>",
+        "load workers (Web Workers) in this process (default: one per core)",
+      )
+        .env("STAMPEDE_WORKERS").argParser(wholeNumber),
+    )
+    .addOption(
+      new Option("--name <name>", "its name in records (default: this machine's host name)")
+        .env("STAMPEDE_WORKER_NAME").argParser(workerName),
+    )
+    .addOption(
+      new Option("--tls-ca <path>", "PEM file of the CA that signed the coordinator's certificate")
+        .env("STAMPEDE_TLS_CA"),
+    )
+    .addOption(
+      new Option(
+        "--connect-timeout <duration>",
+        "how long to keep trying while nothing answers at --connect (default 60s)",
+      ).env("STAMPEDE_CONNECT_TIMEOUT").argParser(duration),
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level on stderr (default warning)")
+        .env("STAMPEDE_LOG_LEVEL").choices(LOG_LEVELS),
+    )
+    .helpOption("-h, --help", "show this help")
+    .exitOverride();
+  addBooleanOption(
+    program,
+    booleans,
+    "--insecure",
+    "do not check the coordinator's TLS certificate",
+    "STAMPEDE_INSECURE",
+  );
+  program.configureOutput({
+    writeOut: (text) => fileSink(Deno.stdout).write(text),
+    writeErr: () => {},
+  });
+  try {
+    program.parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return null;
+    const message = error.message.replace(/^error: /, "").replace(/\n/g, " ").trim();
+    throw new UsageError(`${message}; see worker --help`);
+  }
+  for (const { attribute, env } of booleans) {
+    if (program.getOptionValueSource(attribute) === "cli") continue;
+    const value = parseBoolean(Deno.env.get(env), env);
+    if (value !== undefined) program.setOptionValueWithSource(attribute, value, "env");
+  }
+  return program.opts();
+}
+
+/**
+ * `stampede worker --connect URL`: joins a coordinator, runs its load workers and relays their
+ * stats until the run is over; exits 0 then, 4 when refused or the coordinator is gone.
+ */
+async function worker(args: string[]): Promise<number> {
+  const opts = parseWorkerArgs(args);
+  if (opts === null) return ExitCode.ok;
+  configureLogging((opts.logLevel ?? "warning") as LogLevel);
+  const url = opts.connect as string | undefined;
+  if (!url || !/^wss?:\/\/[^/]/.test(url)) {
+    throw new UsageError(
+      `Cannot join a coordinator at "${
+        url ?? ""
+      }": give --connect ws://HOST:PORT (wss:// when it serves TLS)`,
+    );
+  }
+  const workers = opts.workers ?? (navigator.hardwareConcurrency || 1);
+  if (workers < 1 || workers > 1024) {
+    throw new UsageError(`Cannot use --workers "${workers}": it must be from 1 to 1024`);
+  }
+  let caCerts: string[] | undefined;
+  if (opts.tlsCa) {
+    try {
+      caCerts = [await Deno.readTextFile(opts.tlsCa)];
+    } catch (error) {
+      throw new UsageError(`Cannot read TLS CA "${opts.tlsCa}": ${(error as Error).message}`);
+    }
+  }
+  const say = (line: string) => stderr.write(`stampede worker: ${line}\n`);
+  const signals = abortOnSignal();
+  try {
+    const socket = await connectToCoordinator(
+      url,
+      { token: opts.token ?? "", caCerts, insecure: opts.insecure },
+      { timeoutMs: parseDuration(opts.connectTimeout ?? "60s"), say, signal: signals.signal },
+    );
+    const outcome = socket === null
+      ? signals.signal.reason as "interrupted" | "terminated"
+      : await serveAsWorker(socket, {
+        url,
+        workers,
+        name: opts.name ?? Deno.hostname(),
+        say,
+        signal: signals.signal,
+      });
+    if (outcome === "completed") return ExitCode.ok;
+    return outcome === "terminated" ? ExitCode.terminated : ExitCode.interrupted;
+  } finally {
+    signals.close();
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   let debug = logLevelOf(args) === "debug";
   try {
     if (args[0] === "compare") return await compare(args.slice(1));
+    if (args[0] === "worker") return await worker(args.slice(1));
     const plugins = await builtinRegistry().loadAll(recorderSpecs(args));
     const parsed = parseArgs(args, plugins);
     if (parsed === null) return ExitCode.ok;
@@ -529,6 +774,7 @@ async function main(args: string[]): Promise<number> {
         percentiles: opts.percentiles,
         httpEngine: opts.httpEngine,
         insecure: opts.insecure,
+        distributed: distributedOf(opts),
         signal: signals.signal,
         cutOff: signals.cutOff,
       });

@@ -41,6 +41,7 @@ export {
 export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http/client.ts";
 export { HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 export type { RunInfo, StopReason } from "./core/run_info.ts";
+export type { DistributedOptions } from "./core/run/distributed.ts";
 export type { Summary } from "./core/stats/summary.ts";
 export { VERSION } from "./core/version.ts";
 export { run, type RunOptions } from "./run.ts";

@@ -40,6 +40,14 @@ import {
   signalReason,
 } from "./core/run/coordinator.ts";
 import { loadTable, type SharedTable } from "./core/run/data_table.ts";
+import {
+  checkPlanSize,
+  type DistributedOptions,
+  type DistributedSettings,
+  resolveDistributed,
+} from "./core/run/distributed.ts";
+import { RemoteTransport } from "./core/run/remote_transport.ts";
+import { WorkerServer } from "./core/run/worker_server.ts";
 import { inlineTransport } from "./core/run/inline_transport.ts";
 import { IN_LOAD_WORKER } from "./core/run/load_worker.ts";
 import { withPlanCode } from "./core/run/plan_code_transport.ts";
@@ -119,6 +127,11 @@ export interface RunOptions {
   stderr?: TextSink;
   /** Where recorder ids are looked up (default: the built-in recorders). */
   registry?: RecorderRegistry;
+  /**
+   * Coordinate worker processes on other machines (`stampede worker --connect`) instead of
+   * running load workers here: they get the plan from this process, and the load is theirs.
+   */
+  distributed?: DistributedOptions;
 }
 
 /** Resolves a plan path or URL against the working directory. */
@@ -146,9 +159,17 @@ function wholeCount(value: number, what: string, max: number): number {
 /** How long a plan may take to load when nothing says otherwise. */
 export const DEFAULT_LOAD_TIMEOUT = "60s";
 
-/** The plan loader asked for, else the default (`bundle` in a compiled stampede). */
+/**
+ * The plan loader asked for, else the default (`bundle` in a compiled stampede, and always for a
+ * coordinator: its workers get the bundled plan).
+ */
 function resolvePlanLoader(options: RunOptions): PlanLoaderName {
-  const loader = options.planLoader ?? defaultPlanLoader();
+  if (options.distributed && options.planLoader === "import") {
+    throw new UsageError(
+      "Cannot use --plan-loader import with --coordinator: the workers get the plan bundled",
+    );
+  }
+  const loader = options.planLoader ?? (options.distributed ? "bundle" : defaultPlanLoader());
   if (!(PLAN_LOADERS as readonly string[]).includes(loader)) {
     throw new UsageError(
       `Cannot use plan loader "${loader}": it is not one of ${PLAN_LOADERS.join(", ")}`,
@@ -167,7 +188,14 @@ async function loadPlan(
   options: RunOptions,
   loadTimeoutMs: number,
 ): Promise<{ plan: Plan | null; planUrl: string | null; planCode?: string }> {
-  if (isPlan(plan)) return { plan, planUrl: options.planUrl ? planUrlOf(options.planUrl) : null };
+  if (isPlan(plan)) {
+    if (options.distributed) {
+      throw new UsageError(
+        "Cannot coordinate workers for a plan object: pass the path of its module, which the workers get bundled",
+      );
+    }
+    return { plan, planUrl: options.planUrl ? planUrlOf(options.planUrl) : null };
+  }
   if (typeof plan !== "string" && !(plan instanceof URL)) {
     throw new PlanError("Cannot run plan: pass definePlan({...}) or the path of a plan module");
   }
@@ -423,6 +451,12 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
   }
   // Outputs are checked before anything runs: a bad path fails now, not after the run.
   if (options.summaryPath) checkWritable(options.summaryPath, "summary file");
+  if (options.distributed && options.workers !== undefined) {
+    throw new UsageError(
+      "Cannot use --workers with --coordinator: the load runs on the worker processes; give each its own with stampede worker --workers N",
+    );
+  }
+  const distributed = options.distributed ? await resolveDistributed(options.distributed) : null;
   const loadTimeoutMs = parseDuration(options.loadTimeout ?? DEFAULT_LOAD_TIMEOUT, "load timeout");
   const loaded = await loadPlan(plan, options, loadTimeoutMs);
   if (loaded.plan === null) return await stoppedWhileLoading(loaded.planUrl, options);
@@ -453,7 +487,42 @@ export async function run(plan: Plan | string | URL, options: RunOptions = {}): 
     tags: options.tags,
     metadata,
   });
+  if (!distributed) {
+    return await coordinateRun(plugins, options, runInfo, settings, data, thresholds);
+  }
+  // A coordinator: the load runs on worker processes, which get the bundled plan and its data.
+  const planCode = loaded.planCode ?? "";
+  checkPlanSize(settings.planUrl, planCode, data);
+  const server = listenForWorkers(distributed, options);
+  try {
+    const hosts = await server.waitForWorkers(distributed.expectTimeoutMs, options.signal);
+    if (hosts === null) return await stoppedWhileLoading(loaded.planUrl, options);
+    const transport = new RemoteTransport(hosts, { code: planCode, data });
+    const remote = { ...settings, transport, workers: transport.workers };
+    return await coordinateRun(plugins, options, runInfo, remote, data, thresholds);
+  } finally {
+    await server.close();
+  }
+}
 
+/** Listens for a distributed run's worker processes, saying on stderr who joins. */
+function listenForWorkers(settings: DistributedSettings, options: RunOptions): WorkerServer {
+  const stderr = options.stderr ?? fileSink(Deno.stderr);
+  return WorkerServer.listen({
+    ...settings,
+    say: (line) => stderr.write(`stampede: ${line}\n`),
+  });
+}
+
+/** Creates the recorders, runs the coordinator, writes the summary and stops the recorders. */
+async function coordinateRun(
+  plugins: RecorderPlugin[],
+  options: RunOptions,
+  runInfo: RunInfo,
+  settings: RunSettings,
+  data: SharedTable[],
+  thresholds: ThresholdEvaluator,
+): Promise<Summary> {
   const recorders = await createRecorders(plugins, options, runInfo, settings);
   let outcome: RunOutcome | undefined;
   let written: Summary | undefined;

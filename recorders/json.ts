@@ -36,6 +36,7 @@ export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
   worker_started: "stampede.event.worker.started",
   worker_stopped: "stampede.event.worker.stopped",
   worker_failed: "stampede.event.worker.failed",
+  worker_lost: "stampede.event.worker.lost",
 };
 
 /** `telemetry_name` of each metrics record. */
@@ -53,6 +54,7 @@ const WARNING_EVENTS = new Set<LifecycleEventName>([
   "threshold_crossed",
   "event_loop_lag_warning",
   "worker_failed",
+  "worker_lost",
 ]);
 
 /** Fields every record carries; an event detail of the same name is renamed. */

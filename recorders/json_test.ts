@@ -89,6 +89,16 @@ function feedRun(recorder: JsonRecorder): void {
     source: "worker-2",
     data: { message: "Error: boom" },
   });
+  recorder.lifecycle.event({
+    name: "worker_lost",
+    at: at(1),
+    source: "host-b",
+    data: { message: "sent no heartbeat for 10.0 s" },
+  });
+  recorder.system.samples([
+    { at: at(1), source: "host-b", processCpuPercent: 120, rssBytes: 90_000_000, intervalMs: 1000 },
+    { at: at(1), source: "host-b/worker-2", cpuPercent: 99, intervalMs: 1000 },
+  ]);
   for (let i = 0; i < 10; i++) worker.record("GET", "/a", 200, 2000, 10, null);
   aggregator.add(worker.takeDelta());
   const final: FinalSnapshot = {
@@ -159,6 +169,10 @@ Deno.test("every record is one valid JSON line carrying the run's facts", () => 
     ["stampede.system.metric.mem", "worker-1"],
     ["stampede.event.cpu.warning", "worker-1"],
     ["stampede.event.worker.failed", "worker-2"],
+    ["stampede.event.worker.lost", "host-b"],
+    ["stampede.system.metric.cpu", "host-b"],
+    ["stampede.system.metric.mem", "host-b"],
+    ["stampede.system.metric.cpu", "host-b/worker-2"],
     ["stampede.request.metric.stats", "final"],
     ["stampede.request.metric.stats", "endpoint"],
     ["stampede.request.metric.stats", "endpoint"],

@@ -51,6 +51,12 @@ export interface LifecycleEventData {
   worker_stopped: Record<string, never>;
   /** A load worker failed or went silent; the run goes on without it. */
   worker_failed: { message: string };
+  /**
+   * A worker process on another machine is gone (silent past the heartbeat tolerance, or its
+   * connection closed): said once, with the process as the source; its last delivered stats are
+   * kept and its users move to the live load workers.
+   */
+  worker_lost: { message: string };
 }
 
 /** Names of lifecycle events. */
@@ -65,7 +71,7 @@ export type LifecycleEvent = {
     name: N;
     /** When it happened, RFC 3339 UTC with milliseconds. */
     at: string;
-    /** What caused it: `coordinator` or `worker-N`. */
+    /** What caused it: `coordinator`, `worker-N`, a worker process `host-a` or its `host-a/worker-N`. */
     source: string;
     data: LifecycleEventData[N];
   };
@@ -125,25 +131,26 @@ export interface FinalSnapshot {
 export interface SystemSample {
   /** When it was taken, RFC 3339 UTC with milliseconds. */
   at: string;
-  /** `coordinator` or `worker-N`. */
+  /** `coordinator`, `worker-N`, a worker process `host-a` or its load worker `host-a/worker-N`. */
   source: string;
   /** CPU time of this source's own thread over the span, in percent of one core. */
   cpuPercent?: number;
   /** Time this source's thread was ready to run but waited for a core (taken by other threads
    * or processes), in percent of the span: with `cpuPercent`, how busy the thread was. */
   cpuWaitPercent?: number;
-  /** Resident memory of the process, in bytes (the coordinator only: workers share it). */
+  /** Resident memory of the process, in bytes (the coordinator and each worker process only:
+   * load workers share their process's). */
   rssBytes?: number;
   /** JavaScript heap in use by this source's isolate, in bytes. */
   heapUsedBytes?: number;
   /** Bytes sent and received over the span by every interface of the machine's network
-   * namespace (`/proc/net/dev`, loopback included): the coordinator only. */
+   * namespace (`/proc/net/dev`, loopback included): the coordinator and each worker process. */
   networkSentBytes?: number;
   networkReceivedBytes?: number;
   /** 99th percentile of this thread's event-loop lag over the span, in ms. */
   eventLoopLagP99Ms?: number;
   /** CPU time of the whole process (every thread) over the span, in percent of one core
-   * (the coordinator only). */
+   * (the coordinator and each worker process). */
   processCpuPercent?: number;
   /** Length of the span the sample covers, in ms. */
   intervalMs?: number;

@@ -70,6 +70,8 @@ export interface RunOutcome {
   final: FinalSnapshot;
   /** Workers that failed or were lost, with why. */
   workerFailures: string[];
+  /** Worker processes (on other machines) that were lost, one line each, with why. */
+  workersLost: string[];
   /** How the load generator held up (saturated threads, a lagging event loop). */
   generator: GeneratorHealth;
   /** Every threshold's verdict. */
@@ -145,6 +147,10 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       }
     },
     allFailed: () => stop.request("failed"),
+    // A failed or lost worker's users move to the live ones; a remote worker process's own
+    // system samples join its load workers' (distributed runs).
+    liveChanged: () => ramp.setLive(pool.liveFlags()),
+    sample: (source, readings) => system.addWorker(source, readings),
   });
   const run: Run = { options, pool, ramp, aggregator, system, stop, crossed: new Set() };
 
@@ -219,6 +225,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     endedAt,
     final,
     workerFailures: [...pool.failures],
+    workersLost: [...pool.lost],
     generator: system.health(),
     thresholds,
   };

@@ -1,5 +1,7 @@
 // The messages between the coordinator and its load workers: one discriminated union each way,
-// plain data, so they cross a Web Worker boundary (and later a WebSocket) unchanged.
+// plain data, so they cross a Web Worker boundary or a WebSocket unchanged. Below them, the
+// messages between the coordinator and a worker process on another machine (`stampede worker`),
+// which carry the load workers' messages over one WebSocket per process.
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
@@ -82,3 +84,47 @@ export type FromWorker =
   | { type: "warning"; workerId: number; message: string }
   /** The worker cannot go on (e.g. the plan fails to import there). */
   | { type: "failed"; workerId: number; message: string };
+
+/**
+ * The version of the messages between a coordinator and its worker processes. A worker process
+ * that speaks another version is refused (both sides say so): run the same Stampede on both.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Messages from a worker process (`stampede worker`) to the coordinator, over its WebSocket. */
+export type FromHost =
+  /** The first message: who the process is and how many load workers (Web Workers) it runs. */
+  | { type: "hello"; protocol: number; version: string; name: string; workers: number }
+  /** Sent every `heartbeatMs` from the process's main thread, which runs no users. */
+  | { type: "heartbeat" }
+  /** A message of load worker `worker` (1, 2, … within the process). */
+  | { type: "thread"; worker: number; message: FromWorker }
+  /** The process's own CPU, memory and network over the stats interval. */
+  | { type: "sample"; readings: WorkerSystemReadings }
+  /** The process cannot take the run (the plan's hash does not match); it leaves. */
+  | { type: "refused"; reason: string };
+
+/** Messages from the coordinator to a worker process. */
+export type ToHost =
+  /**
+   * The process joined: the name its records carry (its own, made unique by the coordinator),
+   * how often heartbeats go each way and how long a silence means the other side is gone.
+   */
+  | { type: "welcome"; protocol: number; name: string; heartbeatMs: number; toleranceMs: number }
+  /** The process may not join (another protocol version, the run is full or over). */
+  | { type: "refused"; reason: string }
+  | { type: "heartbeat" }
+  /**
+   * The plan's code and data for this process: `plan` is the JSON text of a PlanPackage
+   * (plan_package.ts) and `hash` its SHA-256 in hex; every `init` names the hash it goes with.
+   */
+  | { type: "plan"; hash: string; plan: string }
+  /**
+   * A message for load worker `worker`. An `init` comes without the plan's code and data (the
+   * `plan` message brought them) and with `planHash`, the plan it is for.
+   */
+  | { type: "thread"; worker: number; message: ToWorker; planHash?: string }
+  /** Load worker `worker`'s last stats are merged: nothing of it can be lost any more. */
+  | { type: "ack"; worker: number }
+  /** Load worker `worker` is done with (stopped, failed or the run is over): end it. */
+  | { type: "close"; worker: number };

@@ -90,15 +90,25 @@ export class UserAllocator {
     return this.#weighted.length > 0 ? Infinity : this.#fixed.length;
   }
 
-  /** Users per kind on each worker when `total` users run. */
-  allocate(total: number): Record<string, number>[] {
+  /**
+   * Users per kind on each worker when `total` users run. With `live` (one flag per worker),
+   * users go to live workers only: each user stays on its worker while that one lives, and the
+   * users of the others are dealt in turn to the live ones, so a lost worker's users move and
+   * nobody else's do.
+   */
+  allocate(total: number, live?: readonly boolean[]): Record<string, number>[] {
     const perWorker = Array.from({ length: this.#workers }, () => {
       const counts: Record<string, number> = {};
       for (const k of this.#kinds) counts[k.kind] = 0;
       return counts;
     });
+    const liveIndices = perWorker.flatMap((_, i) => live?.[i] === false ? [] : [i]);
+    if (liveIndices.length === 0) return perWorker;
+    let moved = 0;
     for (let i = 0; i < Math.min(total, this.capacity); i++) {
-      perWorker[this.#workerOf(i)][this.#kinds[this.#kindAt(i)].kind]++;
+      const home = this.#workerOf(i);
+      const at = live?.[home] === false ? liveIndices[moved++ % liveIndices.length] : home;
+      perWorker[at][this.#kinds[this.#kindAt(i)].kind]++;
     }
     return perWorker;
   }
@@ -166,6 +176,9 @@ export class UserSchedule {
   #peak = 0;
   #started = false;
   #reachedFirstTarget = false;
+  /** Which workers may get users (all while none was lost), and whether that changed. */
+  #live: boolean[] | undefined;
+  #liveChanged = false;
 
   constructor(kinds: readonly KindWeight[], workers: number, profile: LoadProfile) {
     this.#allocator = new UserAllocator(kinds, workers);
@@ -183,6 +196,15 @@ export class UserSchedule {
   }
 
   /**
+   * Places users on the workers flagged live only, from the next step on: a worker that failed
+   * or was lost gets none, its users go to the others.
+   */
+  setLive(live: readonly boolean[]): void {
+    this.#live = [...live];
+    this.#liveChanged = true;
+  }
+
+  /**
    * Moves the schedule to `elapsedMs`. `firstTargetReached` turns true once, on the step that
    * first reaches the profile's peak (or, without a known peak, its first steady target).
    */
@@ -191,6 +213,8 @@ export class UserSchedule {
     if (wanted === null) return { perWorker: null, over: true, firstTargetReached: false };
     const next = Math.min(wanted, this.#allocator.capacity);
     const changed = !this.#started || next !== this.#target;
+    const reallocate = changed || this.#liveChanged;
+    this.#liveChanged = false;
     const previous = this.#target;
     this.#started = true;
     this.#target = next;
@@ -204,7 +228,7 @@ export class UserSchedule {
       if (reached) firstTargetReached = this.#reachedFirstTarget = true;
     }
     return {
-      perWorker: changed ? this.#allocator.allocate(next) : null,
+      perWorker: reallocate ? this.#allocator.allocate(next, this.#live) : null,
       over: false,
       firstTargetReached,
     };

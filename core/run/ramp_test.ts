@@ -133,3 +133,33 @@ Deno.test("user identity: each worker's users, numbered by the allocator, are 0 
   assert.equal(new UserAllocator(kinds, 2).identity("admin", 0, 1), null, "2 fixed admins only");
   assert.equal(new UserAllocator(kinds, 2).identity("nobody", 0, 0), null);
 });
+
+Deno.test("a lost worker's users move to the live workers; nobody else's move", () => {
+  const allocator = new UserAllocator([{ kind: "a", weight: 3 }, { kind: "b", weight: 1 }], 3);
+  const before = allocator.allocate(12);
+  const after = allocator.allocate(12, [true, false, true]);
+  const sum = (c: Record<string, number>) => c.a + c.b;
+  assert.deepEqual(after[1], { a: 0, b: 0 });
+  assert.equal(sum(after[0]) + sum(after[2]), 12);
+  // The kinds' totals are those of the whole run, whichever workers are live.
+  assert.deepEqual(
+    { a: after[0].a + after[2].a, b: after[0].b + after[2].b },
+    allocator.totals(12),
+  );
+  // The live workers keep every user they had and share the lost one's.
+  for (const i of [0, 2]) {
+    assert.ok(after[i].a >= before[i].a && after[i].b >= before[i].b, `worker ${i}`);
+  }
+  assert.equal(Math.abs(sum(after[0]) - sum(after[2])), 0);
+  // With no live worker nobody runs.
+  assert.deepEqual(allocator.allocate(5, [false, false, false]).map(sum), [0, 0, 0]);
+});
+
+Deno.test("the schedule places users again when a worker is lost, though its target holds", () => {
+  const ramp = new UserSchedule([{ kind: "a", weight: 1 }], 2, rampProfile(4, Infinity));
+  assert.deepEqual(ramp.step(0).perWorker, [{ a: 2 }, { a: 2 }]);
+  assert.equal(ramp.step(100).perWorker, null);
+  ramp.setLive([true, false]);
+  assert.deepEqual(ramp.step(200).perWorker, [{ a: 4 }, { a: 0 }]);
+  assert.equal(ramp.step(300).perWorker, null);
+});

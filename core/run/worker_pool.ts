@@ -18,6 +18,10 @@ export interface WorkerPoolEvents {
   users?(): void;
   /** The last live worker failed: nothing generates load any more. */
   allFailed?(): void;
+  /** A running worker failed or was lost while others live on: its users should move. */
+  liveChanged?(): void;
+  /** A system sample of a process that runs workers (a worker process on another machine). */
+  sample?(source: string, readings: WorkerSystemReadings): void;
 }
 
 /** The init message without the worker id, which the pool fills in. */
@@ -49,8 +53,11 @@ export class WorkerPool {
   readonly #events: WorkerPoolEvents;
   readonly #log = getLogger(["stampede", "workers"]);
   readonly #warningsSaid = new Set<string>();
-  /** Why workers failed or were lost, one line each (`worker-2: ...`). */
+  /** Why workers failed or went silent, one line each (`worker-2: ...`). */
   readonly failures: string[] = [];
+  /** Worker processes lost (their every worker), one line each (`host-a: ...`). */
+  readonly lost: string[] = [];
+  readonly #lostHosts = new Set<string>();
   /** Settles the start (every worker ready) or the stop (every worker done). */
   #onSettled: (() => void) | null = null;
   #onStartFailure: ((line: string) => void) | null = null;
@@ -67,7 +74,7 @@ export class WorkerPool {
     for (let id = 1; id <= count; id++) {
       this.#workers.push({
         id,
-        source: `worker-${id}`,
+        source: transport.sourceOf?.(id) ?? `worker-${id}`,
         link: null,
         state: "starting",
         assigned: {},
@@ -81,6 +88,11 @@ export class WorkerPool {
   /** Workers that have not failed. */
   get live(): number {
     return this.#workers.filter((w) => w.state !== "failed").length;
+  }
+
+  /** For each worker (by id - 1), whether it has not failed or been lost. */
+  liveFlags(): boolean[] {
+    return this.#workers.map((w) => w.state !== "failed");
   }
 
   /**
@@ -98,6 +110,10 @@ export class WorkerPool {
           w.link = this.#transport.open(w.id, {
             message: (message) => this.#receive(w, message),
             error: (message) => this.#fail(w, message),
+            lost: (host, message) => this.#lose(w, host, message),
+            sample: (source, readings) => {
+              if (w.state !== "failed") this.#events.sample?.(source, readings);
+            },
           });
         }
         for (const w of this.#workers) {
@@ -163,8 +179,12 @@ export class WorkerPool {
     return started >= planned && active === 0;
   }
 
-  /** Gives up on running workers that have sent nothing for `silentMs`: they are lost. */
+  /**
+   * Gives up on running workers that have sent nothing for `silentMs`: they are lost. Workers of
+   * a transport that watches their liveness itself (heartbeats) are left to it.
+   */
   checkSilent(silentMs: number): void {
+    if (this.#transport.watchesLiveness) return;
     const nowMs = performance.now();
     for (const w of this.#workers) {
       const quietMs = nowMs - w.lastHeardMs;
@@ -261,8 +281,39 @@ export class WorkerPool {
     this.#log.error("Load worker failed: {line}", { line });
     if (starting && this.#onStartFailure) return this.#onStartFailure(line);
     this.#recorders.event("worker_failed", w.source, { message });
+    this.#afterLoss();
+  }
+
+  /**
+   * A worker's process is gone: the worker is lost with its last delivered stats kept (anything
+   * it sends later is ignored). The process is said lost once, however many workers it ran.
+   */
+  #lose(w: PooledWorker, host: string, message: string): void {
+    if (w.state === "failed" || w.state === "stopped") return;
+    const starting = w.state === "starting";
+    w.state = "failed";
+    w.link?.close();
+    w.link = null;
+    if (this.#lostHosts.has(host)) {
+      if (!starting) this.#afterLoss();
+      return;
+    }
+    this.#lostHosts.add(host);
+    const line = `${host}: ${message}`;
+    this.lost.push(line);
+    if (starting && this.#onStartFailure) return this.#onStartFailure(line);
+    this.#log.error("Worker {host} lost: {message}; its users move to the live workers", {
+      host,
+      message,
+    });
+    this.#recorders.event("worker_lost", host, { message });
+    this.#afterLoss();
+  }
+
+  #afterLoss(): void {
     this.#checkStopped();
     if (this.live === 0) this.#events.allFailed?.();
+    else this.#events.liveChanged?.();
   }
 
   /** Settles a waiting stop once no worker is still running. */

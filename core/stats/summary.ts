@@ -46,6 +46,8 @@ export interface SummarySource {
   };
   /** Load workers that failed or were lost, one line each. */
   workerFailures: readonly string[];
+  /** Worker processes on other machines that were lost, one line each. */
+  workersLost?: readonly string[];
   /** How the generator held up; absent when nothing was sampled. */
   generator?: GeneratorHealth;
   /** Every threshold's verdict. */
@@ -103,6 +105,11 @@ export interface Summary {
   failures: { method: string; name: string; error: string; occurrences: number }[];
   /** Load workers that failed or were lost during the run (their last interval is lost). */
   workers_failed: number;
+  /**
+   * Worker processes (`stampede worker`) lost during a distributed run: each counted once, its
+   * last delivered stats kept, its users moved to the live load workers.
+   */
+  workers_lost: number;
   /**
    * A load thread was saturated or its event loop lagged: the latencies include the
    * generator's own delay (see `generator`).
@@ -176,6 +183,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
     })),
     failures: failures.map((f) => ({ ...f })),
     workers_failed: outcome.workerFailures.length,
+    workers_lost: outcome.workersLost?.length ?? 0,
     generator_overloaded: outcome.generator?.overloaded ?? false,
     generator: {
       max_cpu_percent: outcome.generator?.maxCpuPercent ?? null,
@@ -190,6 +198,6 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       limit: Number.isFinite(t.limit) ? roundTo(t.limit, 6) : null,
     })),
     checks: (outcome.final.checks ?? []).map((c) => ({ ...c })),
-    problems: [...outcome.workerFailures, ...problems],
+    problems: [...outcome.workerFailures, ...outcome.workersLost ?? [], ...problems],
   };
 }
