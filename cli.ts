@@ -154,6 +154,30 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     env: "STAMPEDE_STAGES",
   },
   {
+    flags: "--arrival-rate <rate>",
+    help:
+      'open model: iterations start at this rate, 200/s or 50/m, or stages "30s:100/s,1m:100/s"; --users is the pool',
+    env: "STAMPEDE_ARRIVAL_RATE",
+  },
+  {
+    flags: "--max-users <n>",
+    help: "the arrival-rate pool may grow to this many users (default: --users)",
+    env: "STAMPEDE_MAX_USERS",
+    parse: wholeNumber,
+  },
+  {
+    flags: "--max-lateness <duration>",
+    help: "how late an arrival-rate iteration may start before it is dropped (default 1s)",
+    env: "STAMPEDE_MAX_LATENESS",
+    parse: duration,
+  },
+  {
+    flags: "--iterations <n>",
+    help: "end the run after this many iterations (task runs) over every user and worker",
+    env: "STAMPEDE_ITERATIONS",
+    parse: wholeNumber,
+  },
+  {
     flags: "-t, --run-time <duration>",
     help: "stop after this long: 30s, 5m, 1h30m (default: plan's, else until Ctrl-C)",
     env: "STAMPEDE_RUN_TIME",
@@ -753,6 +777,10 @@ async function main(args: string[]): Promise<number> {
         users: opts.users,
         spawnRate: opts.spawnRate,
         stages: opts.stages,
+        arrivalRate: opts.arrivalRate,
+        maxUsers: opts.maxUsers,
+        maxLateness: opts.maxLateness,
+        iterations: opts.iterations,
         runTime: opts.runTime,
         host: opts.host,
         workers: opts.workers,

@@ -7,8 +7,11 @@
  * @module
  */
 export {
+  type ArrivalSpec,
   between,
   constant,
+  constantPacing,
+  constantThroughput,
   csv,
   type DataFeed,
   type DataOptions,
@@ -21,6 +24,7 @@ export {
   type Plan,
   type PlanHttpOptions,
   type PlanSpec,
+  type RateStageSpec,
   type RecordedRequest,
   type TaskContext,
   type TaskFn,
@@ -38,7 +42,15 @@ export {
   StopUser,
   UsageError,
 } from "./core/errors.ts";
-export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./core/http/client.ts";
+export type {
+  CheckOutcome,
+  HttpClient,
+  HttpCookies,
+  HttpResponse,
+  RequestOptions,
+  ResponseCheck,
+} from "./core/http/client.ts";
+export type { Rate } from "./core/rate.ts";
 export { HTTP_ENGINES, type HttpEngineName } from "./core/http/engine.ts";
 export type { RunInfo, StopReason } from "./core/run_info.ts";
 export type { DistributedOptions } from "./core/run/distributed.ts";

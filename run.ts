@@ -12,12 +12,16 @@ import {
   isPlan,
   type LoadSpec,
   MAX_USERS,
+  type NormalizedUserKind,
   type Plan,
   planTimeoutMs,
+  type RateStageSpec,
   type StageSpec,
   userKindsOf,
 } from "./core/plan/plan.ts";
-import { checkStages, planThresholds } from "./core/plan/validate.ts";
+import { checkStages, MAX_ITERATIONS, planThresholds } from "./core/plan/validate.ts";
+import type { Rate } from "./core/rate.ts";
+import { parseArrivalRate, resolveArrivals } from "./core/run/arrivals.ts";
 import { readSummaryFile } from "./core/stats/summary_file.ts";
 import { ThresholdEvaluator } from "./core/stats/thresholds.ts";
 import { parseThresholdFlag, parseThresholds } from "./core/threshold_syntax.ts";
@@ -73,6 +77,17 @@ export interface RunOptions {
   stages?: string | StageSpec[];
   /** Run time: `30s`, `5m`, `1h30m` or seconds (default: the plan's, else until stopped). */
   runTime?: string | number;
+  /**
+   * An open model: iterations start at this rate (`"200/s"`, `"50/m"`, or stages
+   * `"30s:100/s,1m:100/s"`), split over the weighted kinds, with `users` as the pool.
+   */
+  arrivalRate?: Rate | RateStageSpec[];
+  /** The arrival-rate pool may grow to this many users (default: `users`). */
+  maxUsers?: number;
+  /** How late an arrival-rate iteration may start before it is dropped (default 1 s). */
+  maxLateness?: string | number;
+  /** The run ends after this many iterations (task runs) in total. */
+  iterations?: number;
   /** Target base URL (default: the plan's). */
   host?: string;
   /** Load workers (Web Workers); 0 runs users on the calling thread. */
@@ -285,7 +300,11 @@ async function loadData(plan: Plan, planUrl: string | null): Promise<SharedTable
 function resolveProfile(
   options: RunOptions,
   load: LoadSpec,
+  kinds: readonly NormalizedUserKind[],
 ): { profile: LoadProfile; users: number; spawnRate: number } {
+  if ((options.arrivalRate ?? load.arrivalRate) !== undefined) {
+    return arrivalRunProfile(options, kinds);
+  }
   const rampFlags = options.users !== undefined || options.spawnRate !== undefined;
   const stages = options.stages !== undefined
     ? parseStages(options.stages)
@@ -308,6 +327,25 @@ function resolveProfile(
     throw new UsageError(`Cannot use spawn rate "${spawnRate}": it must be a number > 0`);
   }
   return { profile: rampProfile(users, spawnRate), users, spawnRate };
+}
+
+/**
+ * With an arrival rate for the whole load, `users` is its pool: the closed-model users are only
+ * those of fixed-count kinds, all started at once.
+ */
+function arrivalRunProfile(
+  options: RunOptions,
+  kinds: readonly NormalizedUserKind[],
+): { profile: LoadProfile; users: number; spawnRate: number } {
+  if (options.stages !== undefined || options.spawnRate !== undefined) {
+    throw new UsageError(
+      `Cannot use ${
+        options.stages !== undefined ? "--stages" : "--spawn-rate"
+      } with an arrival rate: its users are a pool (--users), its stages are rates (--arrival-rate "30s:100/s,1m:100/s")`,
+    );
+  }
+  const fixed = kinds.reduce((n, k) => n + (k.arrival === undefined ? k.fixed ?? 0 : 0), 0);
+  return { profile: rampProfile(fixed, Infinity), users: fixed, spawnRate: Infinity };
 }
 
 /** `--stages "30s:50,1m:50,20s:0"`: duration:users pairs, or stages as a plan writes them. */
@@ -340,7 +378,21 @@ function resolveSettings(
   options: RunOptions,
 ): RunSettings {
   const load = plan.load ?? {};
-  const { profile, users, spawnRate } = resolveProfile(options, load);
+  const kinds = userKindsOf(plan);
+  const arrivals = resolveArrivals(kinds, load, {
+    ...options,
+    arrivalRate: options.arrivalRate === undefined
+      ? undefined
+      : parseArrivalRate(options.arrivalRate),
+  });
+  const { profile, users, spawnRate } = resolveProfile(options, load, kinds);
+  const iterationsInput = options.iterations ?? load.iterations;
+  const iterations = iterationsInput === undefined
+    ? null
+    : wholeCount(iterationsInput, "iterations", MAX_ITERATIONS);
+  if (iterations === 0) {
+    throw new UsageError("Cannot use iterations 0: the run would start none; give 1 or more");
+  }
   const runTimeInput = options.runTime ?? load.duration;
   const runTimeMs = runTimeInput === undefined ? null : parseDuration(runTimeInput, "run time");
   const http = resolveHttp(options, plan, host);
@@ -364,10 +416,12 @@ function resolveSettings(
     }
   }
   return {
-    kinds: userKindsOf(plan),
+    kinds,
+    arrivals,
+    iterations,
     planUrl: planUrl ?? "inline:",
     profile,
-    users,
+    users: users + arrivals.reduce((n, a) => n + a.pool, 0),
     spawnRate,
     runTimeMs,
     workers: Math.max(1, workers),

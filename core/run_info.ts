@@ -40,13 +40,15 @@ export function createRunInfo(init: {
 
 /**
  * Why the run ended: its time ran out (`completed`), Ctrl-C (`interrupted`), SIGTERM
- * (`terminated`), every user ended by itself (`all_users_stopped`), an abortOnFail threshold was
- * crossed (`threshold`), or every load worker failed (`failed`).
+ * (`terminated`), every user ended by itself (`all_users_stopped`), the iteration limit was
+ * reached (`iterations`), an abortOnFail threshold was crossed (`threshold`), or every load
+ * worker failed (`failed`).
  */
 export type StopReason =
   | "completed"
   | "interrupted"
   | "terminated"
   | "all_users_stopped"
+  | "iterations"
   | "threshold"
   | "failed";

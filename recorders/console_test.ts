@@ -50,6 +50,8 @@ Deno.test("the live line shows elapsed/total, users, current RPS, failures and p
     cells: [],
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   const line = liveLine(snapshot);
   assert.match(
@@ -74,6 +76,8 @@ Deno.test("on a terminal, a run with a known end shows a progress bar, elapsed, 
     cells: [],
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   assert.equal(progressBar(0.25, 8), "[██░░░░░░]");
   assert.equal(progressBar(1.5, 4), "[████]");
@@ -112,6 +116,7 @@ Deno.test("the final tables have every column and the failures", () => {
     histograms: [],
     thresholds: [],
     checks: [],
+    iterations: [],
   };
   const text = finalTables(final);
   const [, header, row, total] = text.split("\n");
@@ -168,6 +173,8 @@ Deno.test("on a terminal the live view redraws in place; otherwise one line per 
     cells: [],
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   new ConsoleRecorder(sink(true), sink(false), { columns: () => 40 }).request.interval(snapshot);
   assert.ok(written[0].startsWith("\r\x1b[2K") && !written[0].endsWith("\n"));
@@ -222,6 +229,8 @@ Deno.test("on a terminal a warning clears the live line and stands on its own li
     cells: [],
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   recorder.request.interval(snapshot);
   recorder.lifecycle.event({
@@ -251,6 +260,7 @@ Deno.test("the final tables end with thresholds and checks when the final data c
     histograms: [],
     thresholds: [],
     checks: [],
+    iterations: [],
   };
   assert.doesNotMatch(finalTables(final), /Thresholds|Checks/);
   const text = finalTables({
@@ -260,6 +270,7 @@ Deno.test("the final tables end with thresholds and checks when the final data c
       { metric: "http.failures", expression: "rate<0.01", value: 0, limit: 0.01, ok: true },
     ],
     checks: [{ name: "status is 200", passes: 196, fails: 4 }],
+    iterations: [],
   } as FinalSnapshot);
   assert.match(
     text,

@@ -5,10 +5,12 @@ import { roundTo } from "../core/numbers.ts";
 import { booleanOption, stringOption } from "../core/option_values.ts";
 import { openFileSink, type TextSink } from "../core/sink.ts";
 import { encodeHistogram } from "../core/stats/histogram.ts";
+import { iterationTotals } from "../core/stats/iterations.ts";
 import type {
   CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
+  IterationCounts,
   LifecycleEvent,
   LifecycleEventName,
   Recorder,
@@ -37,6 +39,7 @@ export const EVENT_NAMES: Readonly<Record<LifecycleEventName, string>> = {
   worker_stopped: "stampede.event.worker.stopped",
   worker_failed: "stampede.event.worker.failed",
   worker_lost: "stampede.event.worker.lost",
+  iterations_dropped: "stampede.event.iterations.dropped",
 };
 
 /** `telemetry_name` of each metrics record. */
@@ -55,6 +58,7 @@ const WARNING_EVENTS = new Set<LifecycleEventName>([
   "event_loop_lag_warning",
   "worker_failed",
   "worker_lost",
+  "iterations_dropped",
 ]);
 
 /** Fields every record carries; an event detail of the same name is renamed. */
@@ -99,18 +103,46 @@ function latencyFields(stats: EndpointStats, percentiles: readonly number[]) {
   for (const p of percentiles) {
     fields[percentileKey(p)] = roundTo(stats.percentilesMs[String(p)] ?? 0);
   }
+  // Latency from when each iteration was due, in cumulative views that have it.
+  if (stats.correctedPercentilesMs !== undefined) {
+    for (const p of percentiles) {
+      fields[`corrected_${percentileKey(p)}`] = roundTo(
+        stats.correctedPercentilesMs[String(p)] ?? 0,
+      );
+    }
+    fields.corrected_max_ms = roundTo(stats.correctedMaxMs ?? 0);
+  }
   return fields;
+}
+
+/** Named checks since the start, on the run's stats records (none: no field). */
+function checksField(checks: readonly CheckResult[]): { checks?: CheckResult[] } {
+  return checks.length > 0 ? { checks: checks.map((c) => ({ ...c })) } : {};
+}
+
+/** Iterations started and dropped since the start, and the arrival rates configured now. */
+function iterationFields(
+  iterations: readonly IterationCounts[],
+  targetRates?: Record<string, number>,
+): Record<string, unknown> {
+  const { started, dropped } = iterationTotals(iterations);
+  return {
+    iterations: started,
+    dropped_iterations: dropped,
+    ...(targetRates && Object.keys(targetRates).length > 0
+      ? {
+        target_rates: Object.fromEntries(
+          Object.entries(targetRates).map(([kind, rate]) => [kind, roundTo(rate)]),
+        ),
+      }
+      : {}),
+  };
 }
 
 /**
  * Writes every event, request snapshot and system sample as one JSON line: lifecycle events as
  * `telemetry_type: "event"`, stats and samples as `telemetry_type: "metrics"`.
  */
-/** Named checks since the start, on the run's stats records (none: no field). */
-function checksField(checks: readonly CheckResult[]): { checks?: CheckResult[] } {
-  return checks.length > 0 ? { checks: checks.map((c) => ({ ...c })) } : {};
-}
-
 export class JsonRecorder implements Recorder {
   readonly #run: RunInfo;
   readonly #percentiles: readonly number[];
@@ -202,6 +234,7 @@ export class JsonRecorder implements Recorder {
           current_failures_per_sec: roundTo(window.failuresPerSec),
           window_ms: Math.round(snapshot.window.durationMs),
           ...latencyFields(window, this.#percentiles),
+          ...iterationFields(snapshot.iterations, snapshot.targetRates),
           ...checksField(snapshot.checks),
         }),
       ]);
@@ -234,6 +267,7 @@ export class JsonRecorder implements Recorder {
               })),
             }
             : {}),
+          ...iterationFields(snapshot.iterations),
           ...checksField(snapshot.checks),
           ...histogramField(endpointKey("", TOTAL_NAME)),
         }),

@@ -60,6 +60,8 @@ function feedRun(recorder: JsonRecorder): void {
     cells,
     failures: aggregator.failures(),
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   recorder.request.interval(interval);
   recorder.system.samples([
@@ -113,6 +115,7 @@ function feedRun(recorder: JsonRecorder): void {
     histograms: aggregator.cumulativeHistograms(),
     thresholds: [],
     checks: [],
+    iterations: [],
   };
   recorder.request.final(final);
   recorder.lifecycle.event({

@@ -188,6 +188,8 @@ Deno.test({
         } as never],
         failures: [],
         checks: [],
+        iterations: [],
+        targetRates: {},
       });
     }
     const data = collector.data();

@@ -277,6 +277,8 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
     run: createRunInfo({ testplan: "layered", host: url.origin }),
     statsIntervalMs: 1000,
     workers: 1,
+    arrivals: [],
+    iterations: null,
     http: { host: url.origin, engine: "h1", insecure: false, timeoutMs: 60_000, headers: {} },
     data: [],
   });

@@ -2,7 +2,7 @@
 // (an engine, h1 or fetch, sends each hop; the client follows redirects and keeps the user's
 // cookies), then recorded once into the worker's request sink. The exchange is what is timed.
 import { RunStopped } from "../errors.ts";
-import type { RequestSink } from "../stats/request_stats.ts";
+import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
 import { UserCookieJar } from "./cookie_jar.ts";
 import {
   type EngineRequest,
@@ -24,7 +24,14 @@ import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
 
 // The plan-facing types, for the modules that import them from here.
-export type { HttpClient, HttpCookies, HttpResponse, RequestOptions } from "./types.ts";
+export type {
+  CheckOutcome,
+  HttpClient,
+  HttpCookies,
+  HttpResponse,
+  RequestOptions,
+  ResponseCheck,
+} from "./types.ts";
 
 /** Defaults shared by every user of a load worker; each is resolved once, by the caller. */
 export interface HttpDefaults {
@@ -90,7 +97,12 @@ function isRedirect(status: number): boolean {
 }
 
 /** One virtual user's client: its methods live on the prototype, its state in a few fields. */
-class UserHttpClient implements HttpClient {
+export class UserHttpClient implements HttpClient {
+  /**
+   * When the user's current iteration was due (`performance.now()` time), under an arrival
+   * rate or pacing; its requests' latency is then also recorded from it (corrected latency).
+   */
+  intendedStartMs: number | null = null;
   readonly #shared: SharedState;
   readonly #signal: AbortSignal;
   readonly #primarySession: HttpSession;
@@ -218,11 +230,13 @@ class UserHttpClient implements HttpClient {
       throw new RunStopped();
     }
     if (failure !== null) result.failCheck(failure);
+    const due = this.intendedStartMs;
     request.endpoint.record(
       result.status,
       Math.round(result.durationMs * 1000),
       response?.bodyBytes ?? 0,
       result.error,
+      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
     );
     return result;
   }
@@ -321,7 +335,14 @@ class UserHttpClient implements HttpClient {
     const status = response.status;
     const error = status >= 400 ? `HTTP ${status}` : null;
     const durationMs = endMs - startMs;
-    request.endpoint.record(status, Math.round(durationMs * 1000), response.bodyBytes, error);
+    const due = this.intendedStartMs;
+    request.endpoint.record(
+      status,
+      Math.round(durationMs * 1000),
+      response.bodyBytes,
+      error,
+      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
+    );
     return new ClientResponse(status, error, request, durationMs, response);
   }
 
@@ -338,7 +359,14 @@ class UserHttpClient implements HttpClient {
     }
     const error = failureOf(cause, request.timeoutMs).text;
     const durationMs = endMs - startMs;
-    request.endpoint.record(0, Math.round(durationMs * 1000), 0, error);
+    const due = this.intendedStartMs;
+    request.endpoint.record(
+      0,
+      Math.round(durationMs * 1000),
+      0,
+      error,
+      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
+    );
     return new ClientResponse(0, error, request, durationMs, null);
   }
 
@@ -357,7 +385,7 @@ class UserHttpClient implements HttpClient {
 export function createHttpClientFactory(
   sink: RequestSink,
   defaults: HttpDefaults,
-): (signal: AbortSignal) => HttpClient {
+): (signal: AbortSignal) => UserHttpClient {
   const fetchEngine = createFetchEngine();
   const warned = new Set<string>();
   const baseHeaders = lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers });

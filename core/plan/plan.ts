@@ -3,12 +3,20 @@
 import type { HttpClient } from "../http/client.ts";
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
+import type { Rate } from "../rate.ts";
 import type { ThresholdSpec } from "../threshold_syntax.ts";
 import type { DataFeed, DataSource } from "./data.ts";
 import { normalizeUsers, validatePlan } from "./validate.ts";
 import type { Duration, WaitTime } from "./wait.ts";
 
-export { between, constant, type Duration, type WaitTime } from "./wait.ts";
+export {
+  between,
+  constant,
+  constantPacing,
+  constantThroughput,
+  type Duration,
+  type WaitTime,
+} from "./wait.ts";
 export type { ThresholdSpec } from "../threshold_syntax.ts";
 export {
   csv,
@@ -104,6 +112,38 @@ export interface UserSpec {
   onStart?: TaskFn;
   /** Runs once when a user of this kind stops, if the run gives it time. */
   onStop?: TaskFn;
+  /** Each user of this kind runs at most this many iterations (tasks), then ends. */
+  iterations?: number;
+  /**
+   * Run this kind as an open model: iterations start at this arrival rate, on a pool of users,
+   * whatever the target's speed (see {@link ArrivalSpec}).
+   */
+  arrival?: ArrivalSpec;
+}
+
+/** One stage of an arrival rate: the rate goes linearly to `rate` over `duration`. */
+export interface RateStageSpec {
+  duration: Duration;
+  rate: Rate;
+}
+
+/**
+ * An open-model kind: iterations (one task each) start on an absolute schedule, each on a free
+ * user of the kind's pool. An iteration whose user is not free within `maxLateness` is dropped
+ * and counted.
+ */
+export interface ArrivalSpec {
+  /** A constant rate: `"200/s"`, `"50/m"`, or iterations per second. */
+  rate?: Rate;
+  /** Or a ramping rate: linear ramps from `startRate` (default 0), one after another. */
+  stages?: RateStageSpec[];
+  startRate?: Rate;
+  /** Users started before the first iteration: the pool (default 1). */
+  users?: number;
+  /** The pool may grow to this many users while iterations wait (default: `users`). */
+  maxUsers?: number;
+  /** How late an iteration may start before it is dropped (default 1 s; 0: never late). */
+  maxLateness?: Duration;
 }
 
 /** One stage of a load profile: a linear ramp to `users` over `duration`. */
@@ -130,6 +170,17 @@ export interface LoadSpec {
   stages?: StageSpec[];
   /** A function of the elapsed seconds, asked once a second; null ends the run. */
   shape?: (elapsedS: number) => ShapeTick;
+  /** The run ends after this many iterations (tasks) in total, over every user and worker. */
+  iterations?: number;
+  /**
+   * Turns every weighted kind into an open model at this arrival rate (split by weight), with
+   * `users` as the pool: `"200/s"`, or stages of rates.
+   */
+  arrivalRate?: Rate | RateStageSpec[];
+  /** The arrival-rate pool may grow to this many users (default: `users`). */
+  maxUsers?: number;
+  /** How late an iteration may start before it is dropped (default 1 s). */
+  maxLateness?: Duration;
 }
 
 /** A load test plan, as written by its author. */
@@ -190,6 +241,11 @@ export interface NormalizedUserKind {
   /** Exactly this many users of the kind, placed before weighted kinds. */
   fixed?: number;
   wait: WaitTime;
+  /** For pacing waits: the time from one iteration's start to the next's, in seconds. */
+  pacingS?: number;
+  /** Iterations each user runs at most. */
+  iterations?: number;
+  arrival?: ArrivalSpec;
   tasks: NormalizedTask[];
   onStart?: TaskFn;
   onStop?: TaskFn;

@@ -15,7 +15,7 @@ import {
 import { HTTP_ENGINES } from "../http/engine.ts";
 import { VERSION } from "../version.ts";
 import { csv, json } from "./data.ts";
-import { between, constant, definePlan } from "./plan.ts";
+import { between, constant, constantPacing, constantThroughput, definePlan } from "./plan.ts";
 
 /**
  * Stands in for `run` inside a bundled plan: a plan is run by the stampede that loads it, not
@@ -33,6 +33,8 @@ function runFromBundledPlan(): Promise<never> {
 export const PLAN_API: Readonly<Record<string, unknown>> = Object.freeze({
   between,
   constant,
+  constantPacing,
+  constantThroughput,
   csv,
   definePlan,
   json,

@@ -8,6 +8,7 @@ import { DATA_ORDERS, isDataSource } from "./data.ts";
 import { checkKnownKeys } from "./keys.ts";
 import { checkTick } from "./shape.ts";
 import type {
+  ArrivalSpec,
   LoadSpec,
   NormalizedTask,
   NormalizedUserKind,
@@ -17,13 +18,35 @@ import type {
   TaskFn,
   UserSpec,
 } from "./plan.ts";
-import { durationSeconds, normalizeWait } from "./wait.ts";
+import { durationSeconds, normalizeWait, pacingOf } from "./wait.ts";
+import { parseRate, type Rate } from "../rate.ts";
 
 /** The keys a plan knows, at each level. Keys that later features add are listed here. */
 const PLAN_KEYS = ["name", "host", "users", "load", "http", "data", "thresholds"] as const;
-const USER_KEYS = ["weight", "fixed", "wait", "tasks", "onStart", "onStop"] as const;
+const USER_KEYS = [
+  "weight",
+  "fixed",
+  "wait",
+  "tasks",
+  "onStart",
+  "onStop",
+  "iterations",
+  "arrival",
+] as const;
 const TASK_KEYS = ["weight", "run"] as const;
-const LOAD_KEYS = ["users", "spawnRate", "duration", "stages", "shape"] as const;
+const LOAD_KEYS = [
+  "users",
+  "spawnRate",
+  "duration",
+  "stages",
+  "shape",
+  "iterations",
+  "arrivalRate",
+  "maxUsers",
+  "maxLateness",
+] as const;
+const ARRIVAL_KEYS = ["rate", "stages", "startRate", "users", "maxUsers", "maxLateness"] as const;
+const RATE_STAGE_KEYS = ["duration", "rate"] as const;
 const STAGE_KEYS = ["duration", "users"] as const;
 const HTTP_KEYS = ["timeout", "timeoutMs", "headers", "engine", "insecure"] as const;
 
@@ -81,17 +104,34 @@ export function normalizeUsers(users: Record<string, UserSpec>): NormalizedUserK
     if (!tasks.some((t) => t.weight > 0)) {
       throw new PlanError(`Cannot use plan: ${where} has no task with a weight above 0`);
     }
+    const pacingS = pacingOf(user.wait);
+    const iterations = user.iterations === undefined
+      ? undefined
+      : checkCount(user.iterations, `${where}.iterations`, 1, MAX_ITERATIONS);
+    if (user.arrival !== undefined) {
+      checkArrival(user.arrival, `${where}.arrival`);
+      if (fixed !== undefined || iterations !== undefined) {
+        throw new PlanError(
+          `Cannot use plan: ${where} has arrival and ${
+            fixed !== undefined ? "fixed" : "iterations"
+          }; an arrival-rate kind's users are its pool (arrival.users)`,
+        );
+      }
+    }
     kinds.push({
       kind,
       weight,
       ...(fixed === undefined ? {} : { fixed }),
       wait: normalizeWait(user.wait, where),
+      ...(pacingS === undefined ? {} : { pacingS }),
+      ...(iterations === undefined ? {} : { iterations }),
+      ...(user.arrival === undefined ? {} : { arrival: user.arrival }),
       tasks,
       onStart: checkHook(user.onStart, `${where}.onStart`),
       onStop: checkHook(user.onStop, `${where}.onStop`),
     });
   }
-  if (!kinds.some((k) => k.weight > 0 || (k.fixed ?? 0) > 0)) {
+  if (!kinds.some((k) => k.weight > 0 || (k.fixed ?? 0) > 0 || k.arrival !== undefined)) {
     throw new PlanError("Cannot use plan: every user kind has weight 0");
   }
   return kinds;
@@ -113,6 +153,70 @@ export function checkHost(host: string, what: string): string {
 
 /** The most users one run places: each needs about 20 KB, so a million is 20 GB. */
 export const MAX_USERS = 1_000_000;
+
+/** The most iterations a limit may name (the shared counter is a 32-bit integer). */
+export const MAX_ITERATIONS = 2 ** 31 - 1;
+
+/** A whole number from `min` to `max`, or a plan error naming `where`. */
+function checkCount(value: unknown, where: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new PlanError(
+      `Cannot use plan: ${where} is ${
+        String(value)
+      }; it must be a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** A rate in a plan, or a plan error naming `where`. */
+function checkRate(value: unknown, where: string, allowZero = false): number {
+  try {
+    return parseRate(value as Rate, where, allowZero);
+  } catch (cause) {
+    throw new PlanError(`Cannot use plan: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Checks an arrival rate: a rate, or stages of `{ duration, rate }`. */
+export function checkArrivalRate(rate: unknown, where: string): void {
+  if (!Array.isArray(rate)) {
+    checkRate(rate, where);
+    return;
+  }
+  if (rate.length === 0) {
+    throw new PlanError(`Cannot use plan: ${where} must be a rate or a list of { duration, rate }`);
+  }
+  rate.forEach((stage, i) => {
+    const at = `${where}[${i}]`;
+    if (typeof stage !== "object" || stage === null) {
+      throw new PlanError(`Cannot use plan: ${at} must be { duration, rate }`);
+    }
+    checkKnownKeys(stage, RATE_STAGE_KEYS, at);
+    durationSeconds(stage.duration, `${at}.duration`);
+    checkRate(stage.rate, `${at}.rate`, true);
+  });
+}
+
+/** Checks a kind's `arrival`: one of rate or stages, a pool, its ceiling and a lateness. */
+function checkArrival(arrival: unknown, where: string): void {
+  if (typeof arrival !== "object" || arrival === null) {
+    throw new PlanError(`Cannot use plan: ${where} must be { rate } or { stages }`);
+  }
+  checkKnownKeys(arrival, ARRIVAL_KEYS, where);
+  const spec = arrival as ArrivalSpec;
+  if ((spec.rate === undefined) === (spec.stages === undefined)) {
+    throw new PlanError(`Cannot use plan: ${where} needs one of rate or stages`);
+  }
+  if (spec.rate !== undefined) checkRate(spec.rate, `${where}.rate`);
+  if (spec.stages !== undefined) checkArrivalRate(spec.stages, `${where}.stages`);
+  if (spec.startRate !== undefined) checkRate(spec.startRate, `${where}.startRate`, true);
+  const users = spec.users === undefined
+    ? 1
+    : checkCount(spec.users, `${where}.users`, 1, MAX_USERS);
+  if (spec.maxUsers !== undefined) checkCount(spec.maxUsers, `${where}.maxUsers`, users, MAX_USERS);
+  if (spec.maxLateness !== undefined) durationSeconds(spec.maxLateness, `${where}.maxLateness`);
+}
 
 /** Weights are shares: past this, their sums lose precision (1e308 split 9:1). */
 export const MAX_WEIGHT = 1_000_000;
@@ -221,6 +325,21 @@ function checkLoad(load: LoadSpec | undefined): void {
       `Cannot use plan: load has ${models.join(" and ")}; give one of users, stages or shape`,
     );
   }
+  if (load.iterations !== undefined) {
+    checkCount(load.iterations, "load.iterations", 1, MAX_ITERATIONS);
+  }
+  if (load.arrivalRate !== undefined) {
+    checkArrivalRate(load.arrivalRate, "load.arrivalRate");
+    if (load.stages !== undefined || load.shape !== undefined) {
+      throw new PlanError(
+        "Cannot use plan: load has arrivalRate and stages or shape; an arrival rate has its own stages ([{ duration, rate }])",
+      );
+    }
+  }
+  if (load.maxUsers !== undefined) {
+    checkCount(load.maxUsers, "load.maxUsers", Math.max(1, load.users ?? 1), MAX_USERS);
+  }
+  if (load.maxLateness !== undefined) durationSeconds(load.maxLateness, "load.maxLateness");
   if (load.stages !== undefined) checkStages(load.stages, "load.stages");
   if (load.shape !== undefined) {
     if (typeof load.shape !== "function") {

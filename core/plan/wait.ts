@@ -40,6 +40,45 @@ export function constant(duration: Duration): WaitTime {
   return () => seconds;
 }
 
+const PACING = Symbol.for("stampede.wait.pacing");
+
+/** A wait that paces iterations: its start-to-start time, in seconds. */
+type PacingWait = WaitTime & { readonly [PACING]: number };
+
+/**
+ * Paces each user's iterations: one starts every `duration` (seconds or `"2s"`), however long
+ * the last one took (Locust's `constant_pacing`); one that took longer is followed at once.
+ * The intended start of each iteration is known, so latencies are also recorded from it
+ * (corrected latency).
+ */
+export function constantPacing(duration: Duration): WaitTime {
+  const seconds = typeof duration === "number"
+    ? duration
+    : durationSeconds(duration, "constantPacing()");
+  if (!(seconds > 0)) {
+    throw new PlanError(`Cannot use constantPacing(${duration}): need a duration > 0`);
+  }
+  const wait = (() => seconds) as PacingWait;
+  Object.defineProperty(wait, PACING, { value: seconds });
+  return wait;
+}
+
+/**
+ * Paces each user to `perSecond` iterations a second at most (Locust's `constant_throughput`):
+ * `constantPacing(1 / perSecond)`.
+ */
+export function constantThroughput(perSecond: number): WaitTime {
+  if (!(typeof perSecond === "number" && perSecond > 0 && Number.isFinite(perSecond))) {
+    throw new PlanError(`Cannot use constantThroughput(${perSecond}): need a number > 0`);
+  }
+  return constantPacing(1 / perSecond);
+}
+
+/** The start-to-start time (s) of a pacing wait, or undefined for any other wait. */
+export function pacingOf(wait: unknown): number | undefined {
+  return typeof wait === "function" ? (wait as Partial<PacingWait>)[PACING] : undefined;
+}
+
 /** The plan's `wait` as a function of seconds; throws {@link PlanError} naming a bad one. */
 export function normalizeWait(wait: unknown, where: string): WaitTime {
   if (wait === undefined) return () => 0;

@@ -5,9 +5,10 @@ import type { RunInfo, StopReason } from "../run_info.ts";
 import type { TextSink } from "../sink.ts";
 import type { ThresholdResult } from "../stats/thresholds.ts";
 import type { CheckResult } from "../stats/checks.ts";
+import type { IterationCounts } from "../stats/iterations.ts";
 import type { EndpointHistogram, FailureStats, IntervalCell, StatsView } from "../stats/types.ts";
 
-export type { CheckResult, StopReason, TextSink, ThresholdResult };
+export type { CheckResult, IterationCounts, StopReason, TextSink, ThresholdResult };
 
 /** The details each lifecycle event carries, by event name (snake_case: they go on the wire). */
 export interface LifecycleEventData {
@@ -51,6 +52,11 @@ export interface LifecycleEventData {
   worker_stopped: Record<string, never>;
   /** A load worker failed or went silent; the run goes on without it. */
   worker_failed: { message: string };
+  /**
+   * An arrival-rate iteration was dropped for the first time (no user of the pool free within
+   * the lateness bound); said once, the count is in the final stats.
+   */
+  iterations_dropped: { kind: string; dropped: number };
   /**
    * A worker process on another machine is gone (silent past the heartbeat tolerance, or its
    * connection closed): said once, with the process as the source; its last delivered stats are
@@ -99,6 +105,13 @@ export interface IntervalSnapshot {
   failures: FailureStats[];
   /** Named checks since the start (passes and fails by name), in the order first seen. */
   checks: CheckResult[];
+  /** Iterations (task runs) started and dropped since the start, by user kind. */
+  iterations: IterationCounts[];
+  /**
+   * The arrival rate each open-model kind is configured to have now, in iterations per second
+   * (empty when the run has no arrival rate).
+   */
+  targetRates: Record<string, number>;
 }
 
 /** What recorders get once, at the end. */
@@ -122,6 +135,8 @@ export interface FinalSnapshot {
   thresholds: ThresholdResult[];
   /** Every named check of the run: passes and fails by name (empty when the plan has none). */
   checks: CheckResult[];
+  /** Iterations (task runs) started and dropped over the run, by user kind. */
+  iterations: IterationCounts[];
 }
 
 /**

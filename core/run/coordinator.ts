@@ -8,6 +8,7 @@ import type { FinalSnapshot } from "../recorder/types.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
 import { OTHER_NAME, StatsAggregator } from "../stats/aggregator.ts";
 import { MAX_CHECK_NAMES, OTHER_CHECKS } from "../stats/checks.ts";
+import { iterationTotals } from "../stats/iterations.ts";
 import type { GeneratorHealth } from "../stats/summary.ts";
 import type { ThresholdEvaluator, ThresholdResult } from "../stats/thresholds.ts";
 import { setLongTimeout } from "../timers.ts";
@@ -15,6 +16,8 @@ import type { CpuWarningPolicy } from "./cpu_watch.ts";
 import type { SharedTable } from "./data_table.ts";
 import type { HttpSettings } from "./protocol.ts";
 import { type LoadProfile, UserSchedule } from "./ramp.ts";
+import { ArrivalSchedule } from "./arrival_schedule.ts";
+import { type ArrivalKind, isArrivalKind } from "./arrivals.ts";
 import { SystemReport } from "./system_report.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import type { WorkerTransport } from "./worker_transport.ts";
@@ -51,6 +54,10 @@ export interface CoordinatorOptions {
   thresholds: ThresholdEvaluator;
   /** The plan's data files, read once (`loadTable`), shared with every worker. */
   data: SharedTable[];
+  /** The open-model kinds (their users are pools, outside `profile`); empty for none. */
+  arrivals?: ArrivalKind[];
+  /** The run ends after this many iterations in total; null or absent for no limit. */
+  iterations?: number | null;
   /** Where load workers run: Web Workers, or the coordinator's own thread. */
   transport: WorkerTransport;
   /** Aborting it stops the run gracefully; a reason of `"terminated"` marks a SIGTERM. */
@@ -107,6 +114,62 @@ interface Run {
   stop: StopLatch;
   /** Thresholds already said crossed (by metric and expression). */
   crossed: Set<string>;
+  /** Each open-model kind's rate profile, for the target rates recorders get. */
+  schedules: [string, ArrivalSchedule][];
+  /** Whether the first dropped iteration was said. */
+  saidDropped: boolean;
+}
+
+/** The run's iteration limit as shared memory the workers take from; null for none. */
+function iterationBudget(limit: number | null): Int32Array | null {
+  if (limit === null) return null;
+  const left = new Int32Array(new SharedArrayBuffer(4));
+  left[0] = limit;
+  return left;
+}
+
+/** Whether every closed-model kind's users end after a number of iterations of their own. */
+function perUserLimits(kinds: readonly NormalizedUserKind[]): boolean {
+  return kinds.length > 0 && kinds.every((k) => k.iterations !== undefined || k.weight === 0);
+}
+
+/**
+ * The closed-model profile, with the open-model kinds' time: a run of arrival rates alone goes
+ * on until their schedules end (for ever for a constant rate, until stopped).
+ */
+function withArrivals(profile: LoadProfile, arrivals: readonly ArrivalKind[]): LoadProfile {
+  if (arrivals.length === 0) return profile;
+  const endMs = arrivals.some((a) => a.endless)
+    ? null
+    : Math.max(...arrivals.map((a) => a.stages.reduce((ms, s) => ms + s.durationMs, 0)));
+  const arrivalsOver = (ms: number) => endMs !== null && ms >= endMs;
+  return {
+    peak: profile.peak,
+    endsWithItsUsers: profile.endsWithItsUsers,
+    stageAt: profile.stageAt?.bind(profile),
+    usersAt(ms) {
+      const users = profile.usersAt(ms);
+      if (users === null) return arrivalsOver(ms) ? null : 0;
+      return users === 0 && profile.peak === 0 && arrivalsOver(ms) ? null : users;
+    },
+  };
+}
+
+/** The configured arrival rate of each open-model kind `elapsedMs` into the run. */
+function targetRatesAt(run: Run, elapsedMs: number): Record<string, number> {
+  return Object.fromEntries(run.schedules.map(([kind, s]) => [kind, s.rateAt(elapsedMs)]));
+}
+
+/** Says the first dropped iteration once, as an event; the count is in the final stats. */
+function sayFirstDrop(run: Run): void {
+  if (run.saidDropped) return;
+  const dropped = run.aggregator.iterations().find((c) => c.dropped > 0);
+  if (dropped === undefined) return;
+  run.saidDropped = true;
+  run.options.recorders.event("iterations_dropped", "coordinator", {
+    kind: dropped.kind,
+    dropped: dropped.dropped,
+  });
 }
 
 /**
@@ -116,8 +179,14 @@ interface Run {
  */
 export async function coordinate(options: CoordinatorOptions): Promise<RunOutcome> {
   const { recorders } = options;
+  const arrivals = (options.arrivals ?? []).map((a) => ({ ...a, untilMs: options.runTimeMs }));
   const peak = options.profile.peak;
-  const workerCount = Math.max(1, Math.min(options.workers, peak === null ? Infinity : peak));
+  const pools = arrivals.reduce((n, a) => n + a.pool, 0);
+  const workerCount = Math.max(
+    1,
+    Math.min(options.workers, peak === null ? Infinity : peak + pools),
+  );
+  const budget = iterationBudget(options.iterations ?? null);
   const aggregator = new StatsAggregator({
     percentiles: options.percentiles,
     maxNames: options.maxNames,
@@ -132,7 +201,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
         { limit: MAX_CHECK_NAMES, other: OTHER_CHECKS },
       ),
   });
-  const ramp = new UserSchedule(options.kinds, workerCount, options.profile);
+  const closedKinds = options.kinds.filter((k) => !isArrivalKind(arrivals, k.kind));
+  const ramp = new UserSchedule(closedKinds, workerCount, withArrivals(options.profile, arrivals));
   const system = new SystemReport(recorders, options.cpuWarning);
   const stop = new StopLatch();
   const pool = new WorkerPool(options.transport, workerCount, recorders, {
@@ -140,10 +210,18 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       aggregator.add(delta);
       if (readings) system.addWorker(source, readings);
     },
-    // Every user has ended by itself (StopUser): nothing is left to run.
+    // Every user has ended by itself (StopUser, or the iterations ran out): nothing is left.
     users: () => {
-      if (ramp.profile.endsWithItsUsers && ramp.target > 0 && pool.usersDone()) {
-        stop.request("all_users_stopped");
+      // The limit is reached when the workers counted as many started (shares of it went to
+      // remote processes, so the coordinator's own counter is not the truth there).
+      const limit = options.iterations ?? null;
+      if (
+        limit !== null && iterationTotals(aggregator.iterations()).started >= limit &&
+        pool.usersDone()
+      ) {
+        stop.request("iterations");
+      } else if (ramp.profile.endsWithItsUsers && ramp.target > 0 && pool.usersDone()) {
+        stop.request(perUserLimits(closedKinds) ? "iterations" : "all_users_stopped");
       }
     },
     allFailed: () => stop.request("failed"),
@@ -152,7 +230,17 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     liveChanged: () => ramp.setLive(pool.liveFlags()),
     sample: (source, readings) => system.addWorker(source, readings),
   });
-  const run: Run = { options, pool, ramp, aggregator, system, stop, crossed: new Set() };
+  const run: Run = {
+    options,
+    pool,
+    ramp,
+    aggregator,
+    system,
+    stop,
+    crossed: new Set(),
+    schedules: arrivals.map((a) => [a.kind, new ArrivalSchedule(a.stages, a.endless)]),
+    saidDropped: false,
+  };
 
   const ready = await pool.start(
     {
@@ -162,6 +250,8 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       workers: workerCount,
       http: options.http,
       data: options.data,
+      arrivals,
+      iterations: budget === null ? null : budget.buffer as SharedArrayBuffer,
     },
     options.loadTimeoutMs,
     options.signal,
@@ -180,6 +270,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       workers: workerCount,
       host: options.run.host,
     }, startedAt);
+    pool.begin(startedAt.getTime());
     reason = await runUntilStop(run, performance.now());
     getLogger(["stampede", "coordinator"]).info(
       "Stopping ({reason}); waiting up to {stopTimeoutMs} ms for running tasks",
@@ -201,14 +292,18 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
     at: endedAt.toISOString(),
     elapsedMs: durationMs,
     reason,
-    users: ramp.peak,
-    usersByKind: ramp.peakByKind(),
+    users: ramp.peak + pools,
+    usersByKind: {
+      ...ramp.peakByKind(),
+      ...Object.fromEntries(arrivals.map((a) => [a.kind, a.pool])),
+    },
     cells,
     cumulative: aggregator.cumulative(durationMs),
     failures: aggregator.failures(),
     histograms: aggregator.cumulativeHistograms(),
     thresholds,
     checks,
+    iterations: aggregator.iterations(),
   };
   system.flush();
   system.stop();
@@ -256,7 +351,9 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
   const cancelRunTimer = options.runTimeMs === null
     ? () => {}
     : setLongTimeout(() => stop.request("completed"), options.runTimeMs);
-  if (ramp.profile.peak === 0 && options.runTimeMs === null) stop.request("completed");
+  if (ramp.profile.peak === 0 && options.runTimeMs === null && run.schedules.length === 0) {
+    stop.request("completed");
+  }
 
   let stage = 0;
   const schedule = () => {
@@ -288,6 +385,7 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
     pool.checkSilent(silentMs);
     const cells = aggregator.closeInterval();
     const elapsed = elapsedMs();
+    sayFirstDrop(run);
     options.thresholds.observe(cells);
     const checks = aggregator.checks();
     const crossed = options.thresholds.crossedAbort(elapsed, checks);
@@ -308,6 +406,8 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
       cells,
       failures: aggregator.failures(),
       checks,
+      iterations: aggregator.iterations(),
+      targetRates: targetRatesAt(run, elapsed),
     });
     system.flush();
   }, options.statsIntervalMs);

@@ -157,8 +157,8 @@ Deno.test("the coordinator merges every worker's counts exactly, once, in start 
   assert.ok(seen.intervals.every((s) => s.cumulative.total.requests <= total.requests));
   // Users were spread over both workers, all at once.
   for (const w of transport.workers) {
-    assert.deepEqual(w.received.map((m) => m.type), ["init", "users", "stop"]);
-    assert.deepEqual(w.received[1], { type: "users", counts: { a: 2 } });
+    assert.deepEqual(w.received.map((m) => m.type), ["init", "begin", "users", "stop"]);
+    assert.deepEqual(w.received[2], { type: "users", counts: { a: 2 } });
   }
   const names = seen.events.map((e) => `${e.name}:${e.source}`);
   assert.deepEqual(names.slice(0, 4).sort(), [

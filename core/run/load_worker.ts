@@ -9,6 +9,8 @@ import { importPlan } from "../plan/plan_loader.ts";
 import { TableFeed } from "./data_table.ts";
 import { setLongTimeout } from "../timers.ts";
 import { UserAllocator } from "./ramp.ts";
+import { ArrivalExecutor } from "./arrival_executor.ts";
+import { isArrivalKind } from "./arrivals.ts";
 import { RequestStats } from "../stats/request_stats.ts";
 import { LagMonitor, SystemSampler } from "./system_metrics.ts";
 import { type UserEnvironment, VirtualUser } from "./virtual_user.ts";
@@ -30,6 +32,12 @@ export interface LoadWorkerOptions {
   sampleSystem?: boolean;
 }
 
+/** The run's iteration limit in shared memory: each take is one atomic decrement. */
+export function sharedBudget(buffer: SharedArrayBuffer): { take(): boolean } {
+  const left = new Int32Array(buffer);
+  return { take: () => Atomics.load(left, 0) > 0 && Atomics.sub(left, 0, 1) > 0 };
+}
+
 /** Marks a thread that is a load worker (on `globalThis`): run() refuses to start there. */
 export const IN_LOAD_WORKER = Symbol.for("stampede.inLoadWorker");
 
@@ -44,6 +52,9 @@ export class LoadWorker {
   #users = new Map<string, (VirtualUser | undefined)[]>();
   #placement: UserAllocator | null = null;
   #started = 0;
+  /** This worker's share of each open-model kind, and their pool users. */
+  #executors: ArrivalExecutor[] = [];
+  #poolUsers = new Map<string, VirtualUser[]>();
   #stats: RequestStats | null = null;
   #env: UserEnvironment | null = null;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
@@ -70,6 +81,8 @@ export class LoadWorker {
         return await this.#init(message);
       case "users":
         return this.#setUsers(message.counts);
+      case "begin":
+        return this.#begin(message.epochMs);
       case "stop":
         return await this.#stop(message.timeoutMs);
       default: {
@@ -86,7 +99,9 @@ export class LoadWorker {
       const plan = this.#plan ?? await importPlan(init.planUrl, init.planCode);
       const kinds = userKindsOf(plan);
       for (const kind of kinds) this.#kinds.set(kind.kind, kind);
-      this.#placement = new UserAllocator(kinds, init.workers);
+      const closed = kinds.filter((k) => !isArrivalKind(init.arrivals, k.kind));
+      const firstClosedIndex = init.arrivals.reduce((n, a) => n + a.maxUsers, 0);
+      this.#placement = new UserAllocator(closed, init.workers, firstClosedIndex);
     } catch (error) {
       this.#send({ type: "failed", workerId, message: explainError(error) });
       return;
@@ -113,6 +128,7 @@ export class LoadWorker {
     this.#env = {
       stats,
       run,
+      ...(init.iterations === null ? {} : { budget: sharedBudget(init.iterations) }),
       data: Object.fromEntries(
         init.data.map((table) => [
           table.name,
@@ -144,13 +160,57 @@ export class LoadWorker {
       this.#lastTickMs = nowMs;
     }, TICK_MS);
     this.#statsTimer = setInterval(() => this.#sendStats("stats"), statsIntervalMs);
+    await this.#preparePools(init);
     this.#send({ type: "ready", workerId });
+  }
+
+  /** Starts this worker's share of each open-model kind's pool, ready before the run starts. */
+  async #preparePools(init: Extract<ToWorker, { type: "init" }>): Promise<void> {
+    const env = this.#env!;
+    const budget = env.budget;
+    for (const arrival of init.arrivals) {
+      const kind = this.#kinds.get(arrival.kind);
+      if (!kind) continue;
+      const users: VirtualUser[] = [];
+      this.#poolUsers.set(arrival.kind, users);
+      const executor = new ArrivalExecutor({
+        kind: arrival,
+        worker: this.#workerId - 1,
+        workers: init.workers,
+        createUser: async (slot) => {
+          if (this.#stopped) return null;
+          const identity = { index: arrival.firstIndex + slot, kindIndex: slot };
+          const user = new VirtualUser(identity, kind, env, "driven");
+          users.push(user);
+          this.#started++;
+          if (await user.ready) return user;
+          user.stop();
+          return null;
+        },
+        take: budget ? () => budget.take() : undefined,
+        started: () => {},
+        dropped: (count) => env.stats.iterations.dropped(arrival.kind, count),
+        // The limit ran out: the pool's users end, so the run can end with them.
+        exhausted: () => users.forEach((u) => u.stop()),
+      });
+      this.#executors.push(executor);
+      await executor.prepare();
+    }
+  }
+
+  /** The run starts: each open-model schedule counts from `epochMs`. */
+  #begin(epochMs: number): void {
+    const originMs = performance.now() - (Date.now() - epochMs);
+    for (const executor of this.#executors) executor.begin(originMs);
   }
 
   #usersReport(): WorkerUsers {
     const active: Record<string, number> = {};
     for (const [kind, users] of this.#users) {
       active[kind] = users.reduce((n, user) => user === undefined ? n : n + 1, 0);
+    }
+    for (const [kind, users] of this.#poolUsers) {
+      active[kind] = (active[kind] ?? 0) + users.reduce((n, u) => u.ended ? n : n + 1, 0);
     }
     return { active, started: this.#started };
   }
@@ -197,7 +257,11 @@ export class LoadWorker {
     // A second stop while the first still waits for running tasks cuts them off at once.
     if (this.#stopped) return this.#cutOff?.();
     this.#stopped = true;
-    const all = [...this.#users.values()].flat().filter((u) => u !== undefined);
+    for (const executor of this.#executors) executor.stop();
+    const all = [
+      ...[...this.#users.values()].flat().filter((u) => u !== undefined),
+      ...[...this.#poolUsers.values()].flat(),
+    ];
     for (const user of all) user.stop();
     const finished = Promise.all(all.map((u) => u.done));
     let cancel = () => {};

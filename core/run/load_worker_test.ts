@@ -43,6 +43,8 @@ Deno.test("a user running synchronous tasks back to back does not starve its wor
     run: createRunInfo({ testplan: "spin", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 20,
     workers: 1,
+    arrivals: [],
+    iterations: null,
     http: {
       host: "http://127.0.0.1:1",
       engine: "h1",

@@ -23,6 +23,8 @@ function init(planCode?: string): Extract<ToWorker, { type: "init" }> {
     run: createRunInfo({ testplan: "bundled", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 1000,
     workers: 1,
+    arrivals: [],
+    iterations: null,
     http: {
       host: "http://127.0.0.1:1",
       engine: "h1",

@@ -5,6 +5,7 @@
 import type { HttpEngineName } from "../http/engine.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
+import type { ArrivalKind } from "./arrivals.ts";
 import type { SharedTable } from "./data_table.ts";
 import type { SystemReadings } from "./system_metrics.ts";
 
@@ -43,7 +44,16 @@ export type ToWorker =
     http: HttpSettings;
     /** The plan's data files, read once by the coordinator, in memory every worker shares. */
     data: SharedTable[];
+    /** The open-model kinds: each worker starts its share of their iterations. */
+    arrivals: ArrivalKind[];
+    /**
+     * The iterations left of the run's limit (Int32, one entry), shared by every worker; null
+     * when the run has none.
+     */
+    iterations: SharedArrayBuffer | null;
   }
+  /** The run starts: arrival-rate schedules count from `epochMs` (`Date.now()` time). */
+  | { type: "begin"; epochMs: number }
   /** How many users of each kind this worker should run now. */
   | { type: "users"; counts: Record<string, number> }
   /**
@@ -121,9 +131,17 @@ export type ToHost =
   | { type: "plan"; hash: string; plan: string }
   /**
    * A message for load worker `worker`. An `init` comes without the plan's code and data (the
-   * `plan` message brought them) and with `planHash`, the plan it is for.
+   * `plan` message brought them) and with `planHash`, the plan it is for; with an iteration
+   * limit, `iterationShare` is this process's share of it (the same in each of its inits),
+   * which its load workers take from in shared memory as local ones take from the run's.
    */
-  | { type: "thread"; worker: number; message: ToWorker; planHash?: string }
+  | {
+    type: "thread";
+    worker: number;
+    message: ToWorker;
+    planHash?: string;
+    iterationShare?: number;
+  }
   /** Load worker `worker`'s last stats are merged: nothing of it can be lost any more. */
   | { type: "ack"; worker: number }
   /** Load worker `worker` is done with (stopped, failed or the run is over): end it. */

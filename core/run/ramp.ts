@@ -36,8 +36,11 @@ export class UserAllocator {
   /** Per placed user, its index within its kind; per kind, the run-wide indices of its users. */
   readonly #kindIndices: number[] = [];
   readonly #indicesOfKind: number[][];
+  /** Added to every user's run-wide index (open-model users are numbered before these). */
+  readonly #firstIndex: number;
 
-  constructor(kinds: readonly KindWeight[], workers: number) {
+  constructor(kinds: readonly KindWeight[], workers: number, firstIndex = 0) {
+    this.#firstIndex = firstIndex;
     this.#kinds = kinds.filter((k) => k.weight > 0 || (k.fixed ?? 0) > 0);
     this.#workers = Math.max(1, workers);
     this.#weighted = this.#kinds.flatMap((k, i) => k.fixed === undefined ? [i] : []);
@@ -137,7 +140,7 @@ export class UserAllocator {
     if (fixed !== undefined && kindIndex >= fixed) return null;
     const of = this.#indicesOfKind[k];
     while (of.length <= kindIndex) this.#number(this.#kindIndices.length);
-    return { index: of[kindIndex], kindIndex };
+    return { index: this.#firstIndex + of[kindIndex], kindIndex };
   }
 }
 

@@ -85,9 +85,28 @@ export class RemoteTransport implements WorkerTransport {
     const { host, index } = slot;
     if (message.type !== "init") return host.send({ type: "thread", worker: index, message });
     const planHash = this.#planFor(host);
-    // The code and data came once for the whole process, in its plan message.
-    const { planCode: _code, data: _data, ...init } = message;
-    host.send({ type: "thread", worker: index, message: { ...init, data: [] }, planHash });
+    // The code and data came once for the whole process, in its plan message; shared memory
+    // cannot travel, so an iteration limit goes as this process's share of it.
+    const { planCode: _code, data: _data, iterations, ...init } = message;
+    host.send({
+      type: "thread",
+      worker: index,
+      message: { ...init, data: [], iterations: null },
+      planHash,
+      ...(iterations === null ? {} : { iterationShare: this.#shareOf(host, iterations) }),
+    });
+  }
+
+  /** `host`'s share of the iteration limit in `buffer`: by its load workers, the rest to the first. */
+  #shareOf(host: RemoteHost, buffer: SharedArrayBuffer): number {
+    const limit = new Int32Array(buffer)[0];
+    const opened = this.#slots.filter((s) => s.events);
+    const hosts = [...new Set(opened.map((s) => s.host))];
+    const shares = hosts.map((h) =>
+      Math.floor((limit * opened.filter((s) => s.host === h).length) / opened.length)
+    );
+    shares[0] += limit - shares.reduce((a, b) => a + b, 0);
+    return shares[hosts.indexOf(host)] ?? 0;
   }
 
   /**

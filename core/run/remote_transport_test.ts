@@ -38,6 +38,8 @@ const INIT: ToWorker = {
   run: { runId: "r", testplan: "p", host: "h", startedAt: "", version: "", tags: {}, metadata: {} },
   statsIntervalMs: 1000,
   workers: 3,
+  arrivals: [],
+  iterations: null,
   http: { host: "http://t", engine: "h1", insecure: false, timeoutMs: 1, headers: {} },
   data: [],
 };

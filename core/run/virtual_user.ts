@@ -1,6 +1,8 @@
 // A virtual user: one async loop running its kind's tasks, with its own `ctx` and HTTP client.
 import { describeError, RunStopped, StopUser } from "../errors.ts";
-import type { HttpClient } from "../http/types.ts";
+import type { UserHttpClient } from "../http/client.ts";
+import type { IterationTally } from "../stats/iterations.ts";
+import { setLongTimeout } from "../timers.ts";
 import type {
   NormalizedTask,
   NormalizedUserKind,
@@ -12,13 +14,21 @@ import type { DataFeed } from "../plan/data.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { UserIdentity } from "./ramp.ts";
 
+/** The run's iteration limit, shared by every user and worker: one take per iteration. */
+export interface IterationBudget {
+  /** Takes one iteration; false when none is left. */
+  take(): boolean;
+}
+
 /** What every user of a load worker shares. */
 export interface UserEnvironment {
-  stats: RequestSink;
+  stats: RequestSink & { readonly iterations: IterationTally };
+  /** The run's iteration limit, when it has one. */
+  budget?: IterationBudget;
   run: RunInfo;
   /** The plan's data feeds, shared by every user of the worker. */
   data: Readonly<Record<string, DataFeed>>;
-  createHttpClient(signal: AbortSignal): HttpClient;
+  createHttpClient(signal: AbortSignal): UserHttpClient;
   /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
   yieldIfStarved(): Promise<void> | undefined;
 }
@@ -37,9 +47,14 @@ function taskPicker(tasks: NormalizedTask[]): () => NormalizedTask {
   };
 }
 
+/** How a user runs: a loop of tasks with think time (closed model), or driven by a schedule. */
+export type UserMode = "loop" | "driven";
+
 /**
- * One virtual user: runs its kind's tasks, picked by weight, with think time after each, until
- * it is stopped or a task throws {@link StopUser}.
+ * One virtual user. In a loop (the closed model) it runs its kind's tasks, picked by weight,
+ * with think time after each, until it is stopped, a task throws {@link StopUser} or its
+ * iterations run out. Driven (a pool user of an arrival rate) it runs one task each time the
+ * schedule calls {@link iterate}.
  */
 export class VirtualUser {
   readonly #kind: NormalizedUserKind;
@@ -47,21 +62,47 @@ export class VirtualUser {
   readonly #abort = new AbortController();
   readonly #pick: () => NormalizedTask;
   readonly #context: TaskContext;
+  readonly #http: UserHttpClient;
   #stopping = false;
   #wake: (() => void) | null = null;
-  /** Settles when the user's loop has ended. */
+  #iterations = 0;
+  #ended = false;
+  /** Settles when the user has ended (a driven one: when it was stopped and onStop ran). */
   readonly done: Promise<void>;
+  /** A driven user: settles true once onStart ran, false when it failed (the user is unusable). */
+  readonly ready: Promise<boolean>;
+  #release: () => void = () => {};
 
-  constructor(identity: UserIdentity, kind: NormalizedUserKind, env: UserEnvironment) {
+  constructor(
+    identity: UserIdentity,
+    kind: NormalizedUserKind,
+    env: UserEnvironment,
+    mode: UserMode = "loop",
+  ) {
     this.#kind = kind;
     this.#env = env;
     this.#pick = taskPicker(kind.tasks);
-    const stats = env.stats;
     const signal = this.#abort.signal;
-    this.#context = {
-      http: env.createHttpClient(signal),
+    this.#http = env.createHttpClient(signal);
+    this.#context = this.#contextFor(identity, signal);
+    if (mode === "loop") {
+      this.ready = Promise.resolve(true);
+      this.done = this.#loop();
+    } else {
+      const released = new Promise<void>((resolve) => this.#release = resolve);
+      this.ready = Promise.resolve().then(() => this.#runHook("onStart"));
+      this.done = this.#driven(released);
+    }
+    this.done = this.done.finally(() => this.#ended = true);
+  }
+
+  #contextFor(identity: UserIdentity, signal: AbortSignal): TaskContext {
+    const stats = this.#env.stats;
+    return {
+      http: this.#http,
       record: (r: RecordedRequest) => {
         const error = r.error ? String(r.error) : null;
+        const due = this.#http.intendedStartMs;
         stats.record(
           String(r.type),
           String(r.name),
@@ -69,6 +110,7 @@ export class VirtualUser {
           Math.round(r.durationMs * 1000),
           r.bytes ?? 0,
           error,
+          due === null ? NO_LATENCY : Math.round((performance.now() - due) * 1000),
         );
       },
       check: (name: string, condition: unknown) => {
@@ -83,26 +125,26 @@ export class VirtualUser {
         id: identity.index,
         index: identity.index,
         kindIndex: identity.kindIndex,
-        kind: kind.kind,
+        kind: this.#kind.kind,
       }),
-      run: env.run,
-      data: env.data,
+      run: this.#env.run,
+      data: this.#env.data,
       state: {},
       signal,
       sleep: (seconds: number) => this.#sleep(seconds),
     };
-    this.done = this.#loop();
   }
 
-  /** The kind of this user. */
-  get kind(): string {
-    return this.#kind.kind;
+  /** Whether the user has ended. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Ends the user after its current task; think time is cut short. */
   stop(): void {
     this.#stopping = true;
     this.#wake?.();
+    this.#release();
   }
 
   /** Cuts off the current task: in-flight requests are counted as aborted. */
@@ -111,16 +153,29 @@ export class VirtualUser {
     this.#abort.abort(new RunStopped());
   }
 
+  /**
+   * A driven user runs one iteration that was due at `dueMs` (`performance.now()` time): its
+   * requests' corrected latency counts from then. Returns false when the user cannot go on
+   * (stopped, or a task threw {@link StopUser}).
+   */
+  async iterate(dueMs: number): Promise<boolean> {
+    if (this.#stopping) return false;
+    this.#env.stats.iterations.started(this.#kind.kind);
+    if (await this.#runTask(dueMs)) return true;
+    this.stop();
+    return false;
+  }
+
   #sleep(seconds: number): Promise<void> {
     if (this.#stopping) return Promise.reject(new RunStopped());
     if (!(seconds > 0)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = setLongTimeout(() => {
         this.#wake = null;
         resolve();
       }, seconds * 1000);
       this.#wake = () => {
-        clearTimeout(timer);
+        cancel();
         this.#wake = null;
         reject(new RunStopped());
       };
@@ -144,33 +199,71 @@ export class VirtualUser {
     return error instanceof RunStopped || (this.#abort.signal.aborted);
   }
 
+  /**
+   * Runs one task picked by weight; its requests' corrected latency counts from `dueMs` when
+   * given. Returns false when the user should end (StopUser, or the run stopping it).
+   */
+  async #runTask(dueMs: number | null): Promise<boolean> {
+    const task = this.#pick();
+    this.#http.intendedStartMs = dueMs;
+    try {
+      await task.run(this.#context);
+      return true;
+    } catch (error) {
+      if (error instanceof StopUser || this.#isStop(error)) return false;
+      this.#env.stats.record("TASK", task.name, 0, NO_LATENCY, 0, describeError(error));
+      return true;
+    } finally {
+      this.#http.intendedStartMs = null;
+    }
+  }
+
+  async #driven(released: Promise<void>): Promise<void> {
+    try {
+      await released;
+      if (!this.#abort.signal.aborted && await this.ready) await this.#runHook("onStop");
+    } finally {
+      this.#http.close();
+    }
+  }
+
   async #loop(): Promise<void> {
     try {
       await this.#runTasks();
     } finally {
       // The user's keep-alive connections go with it, so a ramp-down does not leak sockets.
-      this.#context.http.close();
+      this.#http.close();
     }
+  }
+
+  /** Whether the run's iteration limit or the kind's per-user one lets this user start another. */
+  #mayStartIteration(): boolean {
+    const perUser = this.#kind.iterations;
+    if (perUser !== undefined && this.#iterations >= perUser) return false;
+    if (this.#env.budget !== undefined && !this.#env.budget.take()) return false;
+    this.#iterations++;
+    this.#env.stats.iterations.started(this.#kind.kind);
+    return true;
   }
 
   async #runTasks(): Promise<void> {
     // Start on a fresh turn of the event loop, so a spawn batch is not run inside one message.
     await Promise.resolve();
     if (!(await this.#runHook("onStart"))) return;
-    const stats = this.#env.stats;
-    while (!this.#stopping) {
-      const task = this.#pick();
-      try {
-        await task.run(this.#context);
-      } catch (error) {
-        if (error instanceof StopUser) break;
-        if (this.#isStop(error)) break;
-        stats.record("TASK", task.name, 0, NO_LATENCY, 0, describeError(error));
-      }
-      if (this.#stopping) break;
+    const pacingMs = this.#kind.pacingS === undefined ? null : this.#kind.pacingS * 1000;
+    let lastStartMs: number | null = null;
+    while (!this.#stopping && this.#mayStartIteration()) {
+      // With pacing, an iteration is due one pace after the last one started (as Locust's
+      // constant_pacing, no catching up): one that starts later than that is late by as much.
+      const startedMs = pacingMs === null ? 0 : performance.now();
+      const dueMs = pacingMs === null ? null : (lastStartMs ?? startedMs - pacingMs) + pacingMs;
+      lastStartMs = startedMs;
+      if (!(await this.#runTask(dueMs)) || this.#stopping) break;
       // Each await is a turn of the microtask queue: none for no think time, none when the
       // event loop is not starved (at 100 k requests/s, two turns were 5 % of the throughput).
-      const seconds = this.#kind.wait();
+      const seconds = pacingMs === null
+        ? this.#thinkTime()
+        : Math.max(0, (startedMs + pacingMs - performance.now()) / 1000);
       if (seconds > 0) {
         try {
           await this.#sleep(seconds);
@@ -182,5 +275,16 @@ export class VirtualUser {
       if (starved !== undefined) await starved;
     }
     if (!this.#abort.signal.aborted) await this.#runHook("onStop");
+  }
+
+  /** The kind's think time; a wait function that throws counts as a failure and waits none. */
+  #thinkTime(): number {
+    try {
+      const seconds = this.#kind.wait();
+      return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+    } catch (error) {
+      this.#env.stats.record("TASK", "wait", 0, NO_LATENCY, 0, describeError(error));
+      return 0;
+    }
   }
 }

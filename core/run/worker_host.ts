@@ -66,6 +66,7 @@ class HostSession {
   readonly #threads = new Map<number, Thread>();
   #name: string;
   #plan: { hash: string; code: string; data: SharedTable[] } | null = null;
+  #iterations: SharedArrayBuffer | null = null;
   #welcomed = false;
   #lastHeardMs = performance.now();
   #timers: ReturnType<typeof setInterval>[] = [];
@@ -142,7 +143,12 @@ class HostSession {
       case "plan":
         return this.#takePlan(message.hash, message.plan);
       case "thread":
-        return this.#toThread(message.worker, message.message, message.planHash);
+        return this.#toThread(
+          message.worker,
+          message.message,
+          message.planHash,
+          message.iterationShare,
+        );
       case "ack":
         return this.#settle(message.worker);
       case "close": {
@@ -204,6 +210,7 @@ class HostSession {
     worker: number,
     message: Extract<ToHost, { type: "thread" }>["message"],
     planHash?: string,
+    iterationShare?: number,
   ): void {
     if (message.type !== "init") return this.#threads.get(worker)?.link.post(message);
     const plan = this.#plan;
@@ -226,7 +233,21 @@ class HostSession {
         }),
     });
     this.#threads.set(worker, { link, settled: false });
-    link.post({ ...message, planCode: plan.code, data: plan.data });
+    link.post({
+      ...message,
+      planCode: plan.code,
+      data: plan.data,
+      iterations: iterationShare === undefined ? null : this.#budget(iterationShare),
+    });
+  }
+
+  /** This process's share of the run's iteration limit, shared by its load workers. */
+  #budget(share: number): SharedArrayBuffer {
+    if (this.#iterations === null) {
+      this.#iterations = new SharedArrayBuffer(4);
+      new Int32Array(this.#iterations)[0] = share;
+    }
+    return this.#iterations;
   }
 
   /** This process's own CPU, memory and network, once per stats interval, from the first init. */

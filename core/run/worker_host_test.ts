@@ -87,6 +87,8 @@ const INIT: ToWorker = {
   },
   statsIntervalMs: 1000,
   workers: 3,
+  arrivals: [],
+  iterations: null,
   http: { host: "http://t", engine: "h1", insecure: false, timeoutMs: 1, headers: {} },
   data: [],
 };

@@ -35,6 +35,7 @@ class Thread {
 
   handle(message: ToWorker): void {
     if (message.type === "init") return this.events.message({ type: "ready", workerId: this.id });
+    if (message.type === "begin") return;
     if (message.type === "users") {
       this.assigned.push(message.counts);
       for (const [kind, n] of Object.entries(message.counts)) {

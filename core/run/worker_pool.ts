@@ -155,6 +155,13 @@ export class WorkerPool {
     }
   }
 
+  /** Tells every running worker the run has started, at `epochMs` (`Date.now()` time). */
+  begin(epochMs: number): void {
+    for (const w of this.#workers) {
+      if (w.state === "running") w.link?.post({ type: "begin", epochMs });
+    }
+  }
+
   /** Running users by kind, as the live workers last reported them. */
   usersByKind(): Record<string, number> {
     const counts: Record<string, number> = {};

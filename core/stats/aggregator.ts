@@ -3,6 +3,7 @@
 // endpoint is two histograms (the run's and the window's), whatever the window's length; the
 // window's histogram is kept by adding each interval and subtracting it again when it expires.
 import { CheckCounts, type CheckResult } from "./checks.ts";
+import { type IterationCounts, IterationTally } from "./iterations.ts";
 import type { CellDelta, StatsDelta } from "./delta.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import {
@@ -80,6 +81,10 @@ class Series {
   windowHistogram: Histogram | null = null;
   /** The cumulative percentiles (ms) while the run's latencies have not changed. */
   cachedPercentilesMs: Record<string, number> | null = null;
+  /** The run's corrected latencies (from when each iteration was due), when known. */
+  correctedHistogram: Histogram | null = null;
+  correctedMaxUs = 0;
+  cachedCorrectedMs: Record<string, number> | null = null;
 
   constructor(readonly method: string, readonly name: string) {}
 
@@ -87,6 +92,12 @@ class Series {
     (this.cumulativeHistogram ??= createHistogram()).add(histogram);
     (this.windowHistogram ??= createHistogram()).add(histogram);
     this.cachedPercentilesMs = null;
+  }
+
+  addCorrected(histogram: Histogram, maxUs: number): void {
+    (this.correctedHistogram ??= createHistogram()).add(histogram);
+    if (maxUs > this.correctedMaxUs) this.correctedMaxUs = maxUs;
+    this.cachedCorrectedMs = null;
   }
 }
 
@@ -136,6 +147,9 @@ export class StatsAggregator {
   readonly #total = new Series("", TOTAL_NAME);
   readonly #errors = new Map<Series, Map<string, number>>();
   readonly #checks: CheckCounts;
+  readonly #iterations = new IterationTally();
+  /** This interval's iterations, by kind. */
+  #intervalIterations = new IterationTally();
   #current: Interval;
   #ring: Interval[] = [];
 
@@ -181,7 +195,22 @@ export class StatsAggregator {
       if (e.errors.length > 0) this.#addErrors(series, e.errors);
     }
     if (delta.checks.length > 0) this.#checks.add(delta.checks);
+    if (delta.iterations !== undefined) {
+      this.#iterations.add(delta.iterations);
+      this.#intervalIterations.add(delta.iterations);
+    }
   }
+
+  /** Iterations started and dropped since the start, by user kind. */
+  iterations(): IterationCounts[] {
+    return this.#iterations.results();
+  }
+
+  /** The iterations of the interval {@link closeInterval} closed last, by kind. */
+  get lastIntervalIterations(): IterationCounts[] {
+    return this.#lastIntervalIterations;
+  }
+  #lastIntervalIterations: IterationCounts[] = [];
 
   /** Every named check since the start, in the order names were first seen. */
   checks(): CheckResult[] {
@@ -208,6 +237,12 @@ export class StatsAggregator {
     }
     cell.requests += c.requests;
     cell.bytes += c.bytes;
+    if (c.correctedHistogram !== undefined) {
+      const corrected = decodeHistogram(c.correctedHistogram);
+      if (cell.correctedHistogram) cell.correctedHistogram.add(corrected);
+      else cell.correctedHistogram = corrected;
+      cell.correctedMaxUs = Math.max(cell.correctedMaxUs ?? 0, c.correctedMaxUs ?? 0);
+    }
     if (c.histogram === null) return;
     cell.minUs = cell.sumUs === 0 && cell.histogram === null
       ? c.minUs
@@ -238,8 +273,13 @@ export class StatsAggregator {
     closed.endMs = nowMs;
     const cells = [...closed.cells.values()];
     for (const cell of cells) {
+      const series = this.#series.get(endpointKey(cell.method, cell.name))!;
+      if (cell.correctedHistogram) {
+        series.addCorrected(cell.correctedHistogram, cell.correctedMaxUs ?? 0);
+        this.#total.addCorrected(cell.correctedHistogram, cell.correctedMaxUs ?? 0);
+      }
       if (cell.histogram === null) continue;
-      this.#series.get(endpointKey(cell.method, cell.name))!.addLatencies(cell.histogram);
+      series.addLatencies(cell.histogram);
       this.#total.addLatencies(cell.histogram);
     }
     for (const [series, part] of closed.parts) series.cumulative.add(part.counts);
@@ -249,6 +289,7 @@ export class StatsAggregator {
       this.#expire(this.#ring.shift()!);
     }
     this.#current = new Interval(nowMs);
+    this.#lastIntervalIterations = this.#intervalIterations.take();
     return cells;
   }
 
@@ -267,7 +308,17 @@ export class StatsAggregator {
   cumulative(durationMs: number): StatsView {
     const view = (series: Series) => {
       series.cachedPercentilesMs ??= this.#percentilesMs(series.cumulativeHistogram);
-      return this.#view(series, series.cumulative, series.cachedPercentilesMs, durationMs);
+      const stats = this.#view(series, series.cumulative, series.cachedPercentilesMs, durationMs);
+      if (series.correctedHistogram === null) return stats;
+      series.cachedCorrectedMs ??= this.#percentilesMs(series.correctedHistogram);
+      const maxMs = series.correctedMaxUs / 1000;
+      return {
+        ...stats,
+        correctedPercentilesMs: Object.fromEntries(
+          Object.entries(series.cachedCorrectedMs).map(([p, ms]) => [p, Math.min(maxMs, ms)]),
+        ),
+        correctedMaxMs: maxMs,
+      };
     };
     const endpoints: EndpointStats[] = [];
     for (const series of this.#series.values()) {
@@ -357,6 +408,9 @@ export class StatsAggregator {
       method: s.method,
       name: s.name,
       histogram: s.cumulativeHistogram ?? createHistogram(),
+      ...(s.correctedHistogram === null
+        ? {}
+        : { correctedHistogram: s.correctedHistogram, correctedMaxUs: s.correctedMaxUs }),
     }));
   }
 }

@@ -1,4 +1,5 @@
 import type { CheckResult } from "./checks.ts";
+import type { IterationCounts } from "./iterations.ts";
 
 /**
  * What a load worker sends once per interval: the requests it finished since the last delta.
@@ -9,6 +10,8 @@ export interface StatsDelta {
   endpoints: EndpointDelta[];
   /** Named checks evaluated in the interval, by name. */
   checks: CheckResult[];
+  /** Iterations started and dropped in the interval, by user kind (absent: none). */
+  iterations?: IterationCounts[];
 }
 
 /** One endpoint's requests within an interval. */
@@ -40,4 +43,7 @@ export interface CellDelta {
   sumUs: number;
   minUs: number;
   maxUs: number;
+  /** Latencies from when each request's iteration was due, as `histogram` (absent: unknown). */
+  correctedHistogram?: string;
+  correctedMaxUs?: number;
 }

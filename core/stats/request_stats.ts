@@ -2,6 +2,7 @@
 import { createHistogram, encodeHistogram, type Histogram, recordLatencyUs } from "./histogram.ts";
 import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
 import { CheckCounts } from "./checks.ts";
+import { IterationTally } from "./iterations.ts";
 
 class Cell {
   requests = 0;
@@ -10,6 +11,9 @@ class Cell {
   sumUs = 0;
   minUs = Infinity;
   maxUs = 0;
+  /** Latencies from when the request's iteration was due, in runs that know it. */
+  corrected: Histogram | null = null;
+  correctedMaxUs = 0;
   constructor(readonly status: number, readonly failed: boolean) {}
 }
 
@@ -17,9 +21,16 @@ class Cell {
 export interface EndpointSink {
   /**
    * Counts one finished request. `latencyUs` is in integer microseconds, or
-   * {@link NO_LATENCY}; `error` is the failure's short text, or null for a success.
+   * {@link NO_LATENCY}; `error` is the failure's short text, or null for a success;
+   * `correctedUs`, the latency from when the request's iteration was due, when known.
    */
-  record(status: number, latencyUs: number, bytes: number, error: string | null): void;
+  record(
+    status: number,
+    latencyUs: number,
+    bytes: number,
+    error: string | null,
+    correctedUs?: number,
+  ): void;
   /** Counts a request cut off by the stop (neither a success nor a failure). */
   abort(): void;
 }
@@ -39,6 +50,7 @@ export interface RequestSink {
     latencyUs: number,
     bytes: number,
     error: string | null,
+    correctedUs?: number,
   ): void;
   /** Counts a request of `method` and `name` cut off by the stop. */
   abort(method: string, name: string): void;
@@ -56,7 +68,13 @@ class Endpoint implements EndpointSink {
   #lastOk: Cell | null = null;
   constructor(readonly method: string, readonly name: string) {}
 
-  record(status: number, latencyUs: number, bytes: number, error: string | null): void {
+  record(
+    status: number,
+    latencyUs: number,
+    bytes: number,
+    error: string | null,
+    correctedUs = NO_LATENCY,
+  ): void {
     this.touched = true;
     let cell: Cell;
     if (error === null) {
@@ -74,6 +92,11 @@ class Endpoint implements EndpointSink {
       cell.sumUs += latencyUs;
       if (latencyUs < cell.minUs) cell.minUs = latencyUs;
       if (latencyUs > cell.maxUs) cell.maxUs = latencyUs;
+    }
+    if (correctedUs >= 0) {
+      cell.corrected ??= createHistogram();
+      recordLatencyUs(cell.corrected, correctedUs);
+      if (correctedUs > cell.correctedMaxUs) cell.correctedMaxUs = correctedUs;
     }
   }
 
@@ -123,6 +146,9 @@ export class RequestStats implements RequestSink {
     this.#checks.count(name, passed);
   }
 
+  /** The worker's iterations started and dropped, by user kind. */
+  readonly iterations = new IterationTally();
+
   #endpoint(method: string, name: string): Endpoint {
     let byName = this.#byMethod.get(method);
     if (byName === undefined) {
@@ -153,8 +179,9 @@ export class RequestStats implements RequestSink {
     latencyUs: number,
     bytes: number,
     error: string | null,
+    correctedUs = NO_LATENCY,
   ): void {
-    this.#endpoint(method, name).record(status, latencyUs, bytes, error);
+    this.#endpoint(method, name).record(status, latencyUs, bytes, error, correctedUs);
   }
 
   /** Counts a request cut off by the stop. */
@@ -182,7 +209,15 @@ export class RequestStats implements RequestSink {
             sumUs: cell.sumUs,
             minUs: cell.minUs === Infinity ? 0 : cell.minUs,
             maxUs: cell.maxUs,
+            ...(cell.corrected !== null && cell.corrected.totalCount > 0
+              ? {
+                correctedHistogram: encodeHistogram(cell.corrected),
+                correctedMaxUs: cell.correctedMaxUs,
+              }
+              : {}),
           });
+          cell.corrected?.reset();
+          cell.correctedMaxUs = 0;
           cell.requests = 0;
           cell.bytes = 0;
           cell.sumUs = 0;
@@ -202,6 +237,11 @@ export class RequestStats implements RequestSink {
         endpoint.touched = false;
       }
     }
-    return { endpoints, checks: this.#checks.take() };
+    const iterations = this.iterations.take();
+    return {
+      endpoints,
+      checks: this.#checks.take(),
+      ...(iterations.length > 0 ? { iterations } : {}),
+    };
   }
 }

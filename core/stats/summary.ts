@@ -2,9 +2,10 @@
 // (CI jobs and other tools read them), written by `--summary PATH` and returned by `run()`.
 import { roundTo } from "../numbers.ts";
 import type { RunInfo, StopReason } from "../run_info.ts";
-import { encodeHistogram } from "./histogram.ts";
+import { encodeHistogram, percentilesUs } from "./histogram.ts";
 import type { ThresholdResult } from "./thresholds.ts";
 import type { CheckResult } from "./checks.ts";
+import { type IterationCounts, iterationTotals } from "./iterations.ts";
 import {
   type EndpointHistogram,
   endpointKey,
@@ -43,6 +44,8 @@ export interface SummarySource {
     histograms?: EndpointHistogram[];
     /** Named checks (absent: none). */
     checks?: CheckResult[];
+    /** Iterations started and dropped by kind (absent: none counted). */
+    iterations?: IterationCounts[];
   };
   /** Load workers that failed or were lost, one line each. */
   workerFailures: readonly string[];
@@ -69,6 +72,12 @@ export interface SummaryStats {
   /** Every latency of the row, as an HDR histogram in µs (compressed base64), for `compare`
    * and baselines. */
   hdr_histogram_us?: string;
+  /**
+   * Latency from when each request's iteration was due (arrival rates, pacing): the same keys
+   * as `percentiles_ms`, and its max; present when the latency could be corrected.
+   */
+  corrected_percentiles_ms?: Record<string, number>;
+  corrected_max_ms?: number;
 }
 
 /** A threshold's verdict, as the summary writes it. */
@@ -100,7 +109,14 @@ export interface Summary {
   stop_reason: StopReason;
   host: string;
   tags: Record<string, string>;
-  totals: SummaryStats & { aborted: number; bytes: number };
+  totals: SummaryStats & {
+    aborted: number;
+    bytes: number;
+    /** Iterations (task runs) started. */
+    iterations: number;
+    /** Iterations an arrival-rate schedule had due that no user could start in time. */
+    dropped_iterations: number;
+  };
   endpoints: (SummaryStats & { method: string; name: string; aborted: number; bytes: number })[];
   failures: { method: string; name: string; error: string; occurrences: number }[];
   /** Load workers that failed or were lost during the run (their last interval is lost). */
@@ -145,18 +161,37 @@ function summaryStats(stats: EndpointStats): SummaryStats {
   };
 }
 
+/** The corrected percentiles and max of a row, from its run histogram, when it has them. */
+function correctedOf(
+  entry: EndpointHistogram | undefined,
+): Pick<SummaryStats, "corrected_percentiles_ms" | "corrected_max_ms"> {
+  const corrected = entry?.correctedHistogram;
+  if (!corrected || corrected.totalCount === 0) return {};
+  const maxMs = (entry!.correctedMaxUs ?? corrected.maxValue) / 1000;
+  const values = percentilesUs(corrected, SUMMARY_PERCENTILES);
+  const corrected_percentiles_ms: Record<string, number> = {};
+  SUMMARY_PERCENTILES.forEach((p, i) => {
+    corrected_percentiles_ms[String(p)] = roundTo(Math.min(maxMs, values[i] / 1000));
+  });
+  return { corrected_percentiles_ms, corrected_max_ms: roundTo(maxMs) };
+}
+
 /** Builds the summary of a finished run. */
 export function buildSummary(outcome: SummarySource, problems: string[] = []): Summary {
   const { cumulative, failures } = outcome.final;
   const histograms = new Map(
-    (outcome.final.histograms ?? []).map((h) => [endpointKey(h.method, h.name), h.histogram]),
+    (outcome.final.histograms ?? []).map((h) => [endpointKey(h.method, h.name), h]),
   );
   const histogramOf = (method: string, name: string) => {
-    const histogram = histograms.get(endpointKey(method, name));
-    return histogram && histogram.totalCount > 0
-      ? { hdr_histogram_us: encodeHistogram(histogram) }
-      : {};
+    const entry = histograms.get(endpointKey(method, name));
+    return {
+      ...(entry && entry.histogram.totalCount > 0
+        ? { hdr_histogram_us: encodeHistogram(entry.histogram) }
+        : {}),
+      ...correctedOf(entry),
+    };
   };
+  const iterations = iterationTotals(outcome.final.iterations ?? []);
   return {
     run_id: outcome.run.runId,
     testplan: outcome.run.testplan,
@@ -171,6 +206,8 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       ...summaryStats(cumulative.total),
       aborted: cumulative.total.aborted,
       bytes: cumulative.total.bytes,
+      iterations: iterations.started,
+      dropped_iterations: iterations.dropped,
       ...histogramOf("", TOTAL_NAME),
     },
     endpoints: cumulative.endpoints.map((e) => ({

@@ -23,6 +23,12 @@ export interface EndpointStats {
   percentilesMs: Record<string, number>;
   /** Requests by HTTP status code (`"0"`: no response). */
   statuses: Record<string, number>;
+  /**
+   * Latency from when each request's iteration was due (arrival rates, pacing), not from when it
+   * was sent: percentiles and max in ms, in cumulative views of runs that could correct it.
+   */
+  correctedPercentilesMs?: Record<string, number>;
+  correctedMaxMs?: number;
 }
 
 /** Stats per endpoint and in total over a span of `durationMs`. */
@@ -58,6 +64,12 @@ export interface IntervalCell {
   /** Exact lowest and highest latency in µs (0 when none was measured). */
   minUs: number;
   maxUs: number;
+  /**
+   * Latencies from when each request's iteration was due (µs), in runs that know it (arrival
+   * rates, pacing); absent or null otherwise. Its exact max beside it.
+   */
+  correctedHistogram?: Histogram | null;
+  correctedMaxUs?: number;
 }
 
 /** The cumulative latency histogram of one endpoint (or of the total), in µs. */
@@ -65,6 +77,9 @@ export interface EndpointHistogram {
   method: string;
   name: string;
   histogram: Histogram;
+  /** The corrected latencies (see {@link IntervalCell.correctedHistogram}), when known. */
+  correctedHistogram?: Histogram | null;
+  correctedMaxUs?: number;
 }
 
 /** Percentiles every view carries unless told otherwise. */

@@ -45,6 +45,8 @@ Deno.test("the history streams a row per interval; the other files are written w
       cells: [],
       failures: [],
       checks: [],
+      iterations: [],
+      targetRates: {},
     };
     recorder.request.interval(snapshot);
     recorder.request.interval({ ...snapshot, elapsedMs: 2_000 });
@@ -61,6 +63,7 @@ Deno.test("the history streams a row per interval; the other files are written w
       histograms: [],
       thresholds: [],
       checks: [],
+      iterations: [],
     };
     await recorder.request.final(final);
     const stats = await Deno.readTextFile(csvPaths(`${dir}/run`).stats);

@@ -88,6 +88,7 @@ Deno.test("_stats.csv rows: Locust's columns with the run's exact percentiles, T
     ],
     thresholds: [],
     checks: [],
+    iterations: [],
   };
   const rows = statsRows(final);
   assert.equal(rows.length, 2);
@@ -146,6 +147,8 @@ Deno.test("_stats_history.csv rows: N/A before the first request, current rates,
     cells: [],
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   const latencies = new LatencyWindow({ perEndpoint: false });
   latencies.add(1_000, []);

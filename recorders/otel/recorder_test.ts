@@ -113,6 +113,8 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     cells: [cell("/a", 200, [1_000, 2_000]), cell("/a", 500, [9_000])],
     failures: [],
     checks: [{ name: "status is 200", passes: 3, fails: 1 }],
+    iterations: [],
+    targetRates: {},
   });
   r.system.samples([
     {
@@ -139,6 +141,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     histograms: [],
     thresholds: [],
     checks: [{ name: "status is 200", passes: 7, fails: 2 }],
+    iterations: [],
   });
   r.lifecycle.event({
     name: "test_stop",
@@ -229,6 +232,7 @@ Deno.test("failed exports are counted, reported in problems, and never thrown", 
     histograms: [],
     thresholds: [],
     checks: [],
+    iterations: [],
   });
   const set = new RecorderSet([{ id: "otel", recorder: r }]);
   await set.stop("completed");

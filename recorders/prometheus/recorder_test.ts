@@ -80,6 +80,8 @@ function interval(cells: IntervalCell[], window?: StatsView): IntervalSnapshot {
     cells,
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
 }
 
@@ -96,6 +98,7 @@ function final(cells: IntervalCell[]): FinalSnapshot {
     histograms: [],
     thresholds: [],
     checks: [],
+    iterations: [],
   };
 }
 

@@ -64,6 +64,8 @@ function snapshot(elapsedMs: number, requests: number, failures: number, cells: 
     cells,
     failures: [],
     checks: [],
+    iterations: [],
+    targetRates: {},
   };
   return s;
 }
@@ -147,6 +149,7 @@ Deno.test("at the end: the tables from the run's histograms, the spectrum, event
       ok: false,
     }],
     checks: [],
+    iterations: [],
   };
   collector.final(final);
   const data = collector.data();

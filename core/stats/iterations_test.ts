@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+import { IterationTally, iterationTotals } from "./iterations.ts";
+
+Deno.test("iterations are counted by kind; take() restarts them; add() merges; totals sum", () => {
+  const worker = new IterationTally();
+  worker.started("shopper");
+  worker.started("shopper");
+  worker.dropped("api", 3);
+  assert.deepEqual(worker.take(), [
+    { kind: "shopper", started: 2, dropped: 0 },
+    { kind: "api", started: 0, dropped: 3 },
+  ]);
+  assert.deepEqual(worker.take(), []);
+  const run = new IterationTally();
+  run.add([{ kind: "api", started: 5, dropped: 1 }]);
+  run.add([{ kind: "api", started: 1, dropped: 0 }, { kind: "shopper", started: 2, dropped: 0 }]);
+  assert.deepEqual(iterationTotals(run.results()), { started: 8, dropped: 1 });
+});
