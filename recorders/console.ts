@@ -1,6 +1,7 @@
 // The console recorder: a live view on stderr every interval (a progress bar on a terminal, plain
 // lines elsewhere), the tables per endpoint at the end (with thresholds and checks when present).
 import { formatDuration } from "../core/duration.ts";
+import { iterationTotals } from "../core/stats/iterations.ts";
 import type {
   FinalSnapshot,
   IntervalSnapshot,
@@ -156,6 +157,17 @@ export function finalTables(final: FinalSnapshot): string {
       `${cumulative.total.aborted} requests were cut off by the stop (aborted: not counted)`,
     );
   }
+  const { started, dropped } = iterationTotals(final.iterations);
+  if (started + dropped > 0) {
+    lines.push(
+      `Iterations: ${started} started${
+        dropped > 0
+          ? `, ${dropped} dropped (no user of the pool free within the lateness bound)`
+          : ""
+      }`,
+    );
+  }
+  lines.push(...correctedTable(final));
   if (final.failures.length > 0) {
     lines.push(
       "",
@@ -167,6 +179,32 @@ export function finalTables(final: FinalSnapshot): string {
     );
   }
   return lines.join("\n") + "\n" + verdictTables(final);
+}
+
+/**
+ * Latency from when each iteration was due (arrival rates, pacing), beside the table above's
+ * service time: the wait for a free user or a late start is in it. Empty when not corrected.
+ */
+function correctedTable(final: FinalSnapshot): string[] {
+  const { cumulative } = final;
+  const rows = [...cumulative.endpoints, cumulative.total].filter((e) =>
+    e.correctedPercentilesMs !== undefined
+  );
+  if (rows.length === 0) return [];
+  const row = (e: EndpointStats, total: boolean): string[] => [
+    total ? "" : e.method,
+    total ? "Aggregated" : e.name,
+    ...TABLE_PERCENTILES.map((p) => formatMs(e.correctedPercentilesMs?.[p] ?? 0)),
+    formatMs(e.correctedMaxMs ?? 0),
+  ];
+  return [
+    "",
+    "Corrected latency (ms from when each iteration was due, coordinated omission included)",
+    table([
+      ["Type", "Name", "med", "p90", "p95", "p99", "p99.9", "max"],
+      ...rows.map((e) => row(e, e === cumulative.total)),
+    ], 2),
+  ];
 }
 
 /** Thresholds and checks, when the run has them. */
@@ -219,9 +257,11 @@ function formatObserved(value: number): string {
 /** What latencies measured by an overloaded generator mean, said with every overload warning. */
 const INFLATED = "latencies include the generator's own delay: add workers, machines or think time";
 
-/** The console's line for an overload warning, or null for other events. */
+/** The console's line for an overload warning or dropped iterations, or null for other events. */
 export function overloadWarning(event: LifecycleEvent): string | null {
   switch (event.name) {
+    case "iterations_dropped":
+      return `iterations were dropped: no user of the ${event.data.kind} pool was free within the lateness bound (the count is in the final stats); raise --users, --max-users or --max-lateness`;
     case "cpu_warning": {
       const { cpu_percent, cpu_wait_percent, threshold_percent, duration_ms } = event.data;
       const wait = cpu_wait_percent ? ` (and waited for one ${cpu_wait_percent} %)` : "";
@@ -280,7 +320,7 @@ export class ConsoleRecorder implements Recorder {
       }
       const warning = overloadWarning(event);
       if (warning === null) return;
-      this.#overloaded.add(event.source);
+      if (event.name !== "iterations_dropped") this.#overloaded.add(event.source);
       this.#clearLive();
       this.#live.write(`stampede: warning: ${warning}\n`);
     },
