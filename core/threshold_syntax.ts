@@ -13,6 +13,10 @@ export const THRESHOLD_METRICS = {
   "http.reqs": ["count", "rate"],
   /** Named checks: the rate of passes (passes / evaluations), as k6's `checks`. */
   "checks": ["rate"],
+  /** Latency from when each iteration was due, in ms (arrival rates, pacing): a trend. */
+  "http.duration.corrected": ["max", "med", "p"],
+  /** Arrival-rate iterations dropped: their count, or their share of those due. */
+  "iterations.dropped": ["count", "rate"],
 } as const;
 
 /** A metric a threshold can name. */
@@ -25,10 +29,14 @@ export const THRESHOLD_TAGS: Record<ThresholdMetric, readonly string[]> = {
   "http.failures": ["name", "method", "status"],
   "http.reqs": ["name", "method", "status"],
   "checks": ["check"],
+  "http.duration.corrected": ["name", "method", "status"],
+  "iterations.dropped": ["kind"],
 };
 
 /** Tag filters: `{name:/cart,method:POST}`, `{check:cart has item}`. */
-export type ThresholdFilter = Partial<Record<"name" | "method" | "status" | "check", string>>;
+export type ThresholdFilter = Partial<
+  Record<"name" | "method" | "status" | "check" | "kind", string>
+>;
 
 /** One parsed threshold expression. */
 export interface ThresholdExpression {
@@ -106,12 +114,14 @@ export function parseThresholdExpression(
       `Cannot use threshold "${metric}: ${text}": expected ${
         allowed.map((a) => a === "p" ? "p(N)" : a).join(", ")
       }, an operator (< <= > >= == !=) and a number, e.g. ${
-        metric === "http.duration"
+        metric === "http.duration" || metric === "http.duration.corrected"
           ? "p(95)<200"
           : metric === "http.failures"
           ? "rate<0.01"
           : metric === "checks"
           ? "rate>0.99"
+          : metric === "iterations.dropped"
+          ? "count==0"
           : "count>1000"
       }`,
     );

@@ -1,7 +1,12 @@
 // The open model end to end: the target's own clock and count against the configured schedule,
 // a target that stalls (coordinated omission), and the iteration limit.
 import assert from "node:assert/strict";
-import { argv, ROOT, runCliWithSummary, startCountingServer } from "./helpers.ts";
+import { createRunInfo } from "../core/run_info.ts";
+import { createHistogram, recordLatencyUs } from "../core/stats/histogram.ts";
+import { PrometheusMetrics } from "../recorders/prometheus/metrics.ts";
+import { argv, ROOT, runCliWithSummary, startCountingServer, tempDir } from "./helpers.ts";
+import { readRecords } from "./json_records.ts";
+import { promtoolCheckMetrics } from "./prometheus_helpers.ts";
 
 const PLAN = `${ROOT}tests/plans/one_request.plan.ts`;
 
@@ -124,3 +129,105 @@ Deno.test("--iterations with an arrival rate: exactly N started, then the run en
     await server.shutdown();
   }
 });
+
+Deno.test("mixed plan: a closed kind, an arrival-rate kind and a paced one, each under its own name, on valid records", async () => {
+  const server = startCountingServer();
+  const dir = await tempDir();
+  try {
+    const records = `${dir.path}/records.jsonl`;
+    const result = await runCliWithSummary(
+      argv`${ROOT}tests/plans/mixed_models.plan.ts --host ${server.url} --run-time 3s --workers 2 --recorder json --json-file ${records}`,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const { summary } = result;
+    // The arrival-rate kind: exactly 50/s for 3 s.
+    assert.equal(server.counts.get("POST /buy") ?? 0, 150);
+    // The paced user: one iteration every 100 ms.
+    const pings = server.counts.get("GET /ping") ?? 0;
+    assert.ok(pings >= 28 && pings <= 31, `${pings} pings`);
+    assert.ok((server.counts.get("GET /page") ?? 0) > 0);
+    assert.equal(summary.totals.iterations, server.total());
+    assert.deepEqual(summary.users, 2 + 1 + 2, "closed users, the fixed one and the pool");
+    const row = (name: string) => summary.endpoints.find((e) => e.name === name)!;
+    // Corrected latency where the due time is known: arrival rates and pacing, not think time.
+    assert.ok(row("/buy").corrected_percentiles_ms !== undefined);
+    assert.ok(row("/ping").corrected_percentiles_ms !== undefined);
+    assert.equal(row("/page").corrected_percentiles_ms, undefined);
+
+    const all = await readRecords(records);
+    const current = all.filter((r) => r.stats_type === "current");
+    assert.ok(current.length >= 2);
+    assert.deepEqual(current.at(-1)!.target_rates, { checkout: 50 });
+    assert.deepEqual(Object.keys(current.at(-1)!.users_by_kind).sort(), [
+      "browser",
+      "checkout",
+      "paced",
+    ]);
+    const buy = all.find((r) => r.stats_type === "endpoint" && r.name === "/buy")!;
+    assert.equal(buy.requests, 150);
+    assert.ok(buy.corrected_percentile_99_ms >= buy.percentile_99_ms);
+    const final = all.find((r) => r.stats_type === "final")!;
+    assert.equal(final.iterations, summary.totals.iterations);
+    assert.equal(final.dropped_iterations, 0);
+  } finally {
+    await server.shutdown();
+    await dir.remove();
+  }
+});
+
+Deno.test("the Prometheus exposition of an open-model run passes promtool", async () => {
+  const metrics = new PrometheusMetrics({
+    run: createRunInfo({ testplan: "t", host: "http://x" }),
+    percentiles: [50],
+  });
+  const histogram = createHistogram();
+  recordLatencyUs(histogram, 1_000);
+  metrics.interval({
+    at: new Date().toISOString(),
+    elapsedMs: 1000,
+    runTimeMs: null,
+    users: 2,
+    usersByKind: { api: 2 },
+    workers: 1,
+    window: { durationMs: 1000, total: emptyStats(), endpoints: [] },
+    cumulative: { durationMs: 1000, total: emptyStats(), endpoints: [] },
+    cells: [{
+      method: "GET",
+      name: "/",
+      status: 200,
+      failed: false,
+      requests: 1,
+      bytes: 2,
+      histogram,
+      sumUs: 1000,
+      minUs: 1000,
+      maxUs: 1000,
+      correctedHistogram: histogram,
+      correctedMaxUs: 1000,
+    }],
+    failures: [],
+    checks: [],
+    iterations: [{ kind: "api", started: 1, dropped: 1 }],
+    targetRates: { api: 100 },
+  });
+  const { code, output } = await promtoolCheckMetrics(metrics.render());
+  assert.equal(code, 0, output);
+});
+
+function emptyStats() {
+  return {
+    method: "",
+    name: "Aggregated",
+    requests: 0,
+    failures: 0,
+    aborted: 0,
+    bytes: 0,
+    rps: 0,
+    failuresPerSec: 0,
+    minMs: 0,
+    maxMs: 0,
+    meanMs: 0,
+    percentilesMs: {},
+    statuses: {},
+  };
+}

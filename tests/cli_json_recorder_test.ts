@@ -1,7 +1,6 @@
 // The json recorder end to end: real multi-worker runs against a counting server; every line is
 // checked against docs/records.schema.json, and the final counts against what the server saw.
 import assert from "node:assert/strict";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import {
   argv,
   type CountingServer,
@@ -11,31 +10,10 @@ import {
   startCountingServer,
   tempDir,
 } from "./helpers.ts";
+import { type JsonRecord, readRecords } from "./json_records.ts";
 
 const SHOP = `${ROOT}tests/plans/telemetry_shop.plan.ts`;
 const CRASH = `${ROOT}tests/plans/crash.plan.ts`;
-const schema = JSON.parse(await Deno.readTextFile(`${ROOT}docs/records.schema.json`));
-const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(schema);
-
-// deno-lint-ignore no-explicit-any
-type JsonRecord = Record<string, any>;
-
-/** Reads an NDJSON file; every line must parse and validate against the schema. */
-async function readRecords(path: string): Promise<JsonRecord[]> {
-  const text = await Deno.readTextFile(path);
-  assert.ok(text.endsWith("\n"), "the file ends with a whole line");
-  return text.trimEnd().split("\n").map((line, i) => {
-    let record: JsonRecord;
-    try {
-      record = JSON.parse(line);
-    } catch (error) {
-      throw new Error(`line ${i + 1} is not JSON: ${line}`, { cause: error });
-    }
-    assert.ok(validate(record), `line ${i + 1}: ${JSON.stringify(validate.errors)}\n${line}`);
-    return record;
-  });
-}
-
 /** The first record that matches; fails the test when there is none. */
 function find(records: JsonRecord[], match: (r: JsonRecord) => boolean, what: string): JsonRecord {
   const found = records.find(match);

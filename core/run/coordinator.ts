@@ -286,7 +286,10 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
   const cells = aggregator.closeInterval();
   options.thresholds.observe(cells);
   const checks = aggregator.checks();
-  const thresholds = options.thresholds.evaluate(durationMs, checks);
+  const thresholds = options.thresholds.evaluate(durationMs, {
+    checks,
+    iterations: aggregator.iterations(),
+  });
   for (const result of thresholds) if (!result.ok) sayCrossed(run, result);
   const final: FinalSnapshot = {
     at: endedAt.toISOString(),
@@ -388,7 +391,10 @@ async function runUntilStop(run: Run, startMs: number): Promise<StopReason> {
     sayFirstDrop(run);
     options.thresholds.observe(cells);
     const checks = aggregator.checks();
-    const crossed = options.thresholds.crossedAbort(elapsed, checks);
+    const crossed = options.thresholds.crossedAbort(elapsed, {
+      checks,
+      iterations: aggregator.iterations(),
+    });
     if (crossed) {
       sayCrossed(run, crossed);
       stop.request("threshold");

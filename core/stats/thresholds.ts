@@ -6,6 +6,7 @@ import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from 
 import type { SummaryStats } from "./summary.ts";
 import type { IntervalCell } from "./types.ts";
 import type { CheckResult } from "./checks.ts";
+import type { IterationCounts } from "./iterations.ts";
 
 /** A threshold's verdict: the value it observed, and whether it held. */
 export interface ThresholdResult {
@@ -30,6 +31,15 @@ class Matched {
   minUs = Infinity;
   maxUs = 0;
   histogram: Histogram | null = null;
+  corrected: Histogram | null = null;
+  correctedMaxUs = 0;
+
+  /** Adds the corrected latencies of a cell (for `http.duration.corrected`). */
+  addCorrected(cell: IntervalCell): void {
+    if (!cell.correctedHistogram) return;
+    (this.corrected ??= createHistogram()).add(cell.correctedHistogram);
+    this.correctedMaxUs = Math.max(this.correctedMaxUs, cell.correctedMaxUs ?? 0);
+  }
 
   add(cell: IntervalCell, withHistogram: boolean): void {
     this.requests += cell.requests;
@@ -78,17 +88,52 @@ function checkRate(filter: ThresholdFilter, checks: readonly CheckResult[]): num
   return runs > 0 ? passes / runs : null;
 }
 
+/** Corrected latency `aggregation` (percentile `p`) of `m`, in ms, bounded by the exact max. */
+function correctedMs(m: Matched, aggregation: string, p = 50): number | null {
+  if (m.corrected === null || m.corrected.totalCount === 0) return null;
+  if (aggregation === "max") return m.correctedMaxUs / 1000;
+  const [us] = percentilesUs(m.corrected, [aggregation === "med" ? 50 : p]);
+  return Math.min(m.correctedMaxUs, us) / 1000;
+}
+
+/** Dropped iterations of the kinds `filter` matches: their count, or share of those due. */
+function droppedOf(
+  filter: ThresholdFilter,
+  iterations: readonly IterationCounts[],
+  aggregation: string,
+): number | null {
+  let dropped = 0;
+  let due = 0;
+  for (const c of iterations) {
+    if (filter.kind !== undefined && c.kind !== filter.kind) continue;
+    dropped += c.dropped;
+    due += c.dropped + c.started;
+  }
+  if (aggregation === "count") return dropped;
+  return due > 0 ? dropped / due : null;
+}
+
+/** What the run counted besides requests: checks and iterations. */
+export interface RunCounts {
+  checks?: readonly CheckResult[];
+  iterations?: readonly IterationCounts[];
+}
+
 /** The value a threshold observes of what it matched, over `elapsedMs` of run time. */
 function observed(
   t: Threshold,
   m: Matched,
   elapsedMs: number,
-  checks: readonly CheckResult[],
+  counts: RunCounts,
 ): number | null {
   const { aggregation, percentile } = t.expression;
   switch (t.metric) {
     case "checks":
-      return checkRate(t.filter, checks);
+      return checkRate(t.filter, counts.checks ?? []);
+    case "http.duration.corrected":
+      return correctedMs(m, aggregation, percentile);
+    case "iterations.dropped":
+      return droppedOf(t.filter, counts.iterations ?? [], aggregation);
     case "http.duration":
       return latencyMs(m, aggregation, percentile);
     case "http.failures":
@@ -129,6 +174,7 @@ export interface BaselineSummary {
 /** The value a threshold would have observed in the baseline run, or null when it cannot tell. */
 export function baselineValue(t: Threshold, base: BaselineSummary): number | null {
   if (t.metric === "checks") return checkRate(t.filter, base.checks ?? []);
+  if (t.metric === "http.duration.corrected" || t.metric === "iterations.dropped") return null;
   if (t.filter.status !== undefined) return null;
   const rows = t.filter.name === undefined && t.filter.method === undefined
     ? [base.totals]
@@ -185,17 +231,19 @@ export class ThresholdEvaluator {
   /** Counts one interval's merged cells. */
   observe(cells: readonly IntervalCell[]): void {
     this.#thresholds.forEach((t, i) => {
-      if (t.metric === "checks") return;
+      if (t.metric === "checks" || t.metric === "iterations.dropped") return;
       for (const cell of cells) {
-        if (matches(t.filter, cell)) this.#matched[i].add(cell, t.metric === "http.duration");
+        if (!matches(t.filter, cell)) continue;
+        if (t.metric === "http.duration.corrected") this.#matched[i].addCorrected(cell);
+        else this.#matched[i].add(cell, t.metric === "http.duration");
       }
     });
   }
 
-  /** Every threshold's verdict over `elapsedMs` of run time, with the run's checks so far. */
-  evaluate(elapsedMs: number, checks: readonly CheckResult[] = []): ThresholdResult[] {
+  /** Every threshold's verdict over `elapsedMs` of run time, with the run's counts so far. */
+  evaluate(elapsedMs: number, counts: RunCounts = {}): ThresholdResult[] {
     return this.#thresholds.map((t, i) => {
-      const value = observed(t, this.#matched[i], elapsedMs, checks);
+      const value = observed(t, this.#matched[i], elapsedMs, counts);
       const limit = this.#limits[i];
       return {
         metric: t.metricText,
@@ -208,8 +256,8 @@ export class ThresholdEvaluator {
   }
 
   /** The first abortOnFail threshold crossed at `elapsedMs` (past its delay), or null. */
-  crossedAbort(elapsedMs: number, checks: readonly CheckResult[] = []): ThresholdResult | null {
-    const results = this.evaluate(elapsedMs, checks);
+  crossedAbort(elapsedMs: number, counts: RunCounts = {}): ThresholdResult | null {
+    const results = this.evaluate(elapsedMs, counts);
     const at = this.#thresholds.findIndex((t, i) =>
       t.abortOnFail && elapsedMs >= t.delayAbortEvalMs && results[i].value !== null &&
       !results[i].ok

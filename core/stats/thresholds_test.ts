@@ -100,7 +100,7 @@ Deno.test("checks: the pass rate of every named check, or of one; none evaluated
     { name: "status is 200", passes: 9, fails: 1 },
     { name: "has items", passes: 1, fails: 9 },
   ];
-  const [all, one, typo] = evaluator.evaluate(1000, checks);
+  const [all, one, typo] = evaluator.evaluate(1000, { checks });
   assert.equal(all.value, 0.5);
   assert.equal(all.ok, false);
   assert.equal(one.value, 0.9);
@@ -113,5 +113,43 @@ Deno.test("checks: the pass rate of every named check, or of one; none evaluated
     parseThresholds({ "checks": ["rate >= baseline * 1"] }, ms),
     base,
   );
-  assert.equal(vsBase.evaluate(1000, checks)[0].ok, true);
+  assert.equal(vsBase.evaluate(1000, { checks })[0].ok, true);
+});
+
+Deno.test("iterations.dropped and http.duration.corrected: counts and exact corrected latencies", () => {
+  const evaluator = new ThresholdEvaluator(
+    parseThresholds({
+      "iterations.dropped": ["count==0", "rate<0.1"],
+      "iterations.dropped{kind:api}": ["count<5"],
+      "http.duration.corrected": ["p(99)<500", "max<2000"],
+    }, ms),
+  );
+  const corrected = createHistogram();
+  for (let i = 1; i <= 100; i++) recordLatencyUs(corrected, i * 10_000); // 10 ms … 1 s
+  evaluator.observe([{
+    method: "GET",
+    name: "/",
+    status: 200,
+    failed: false,
+    requests: 100,
+    bytes: 0,
+    histogram: null,
+    sumUs: 0,
+    minUs: 0,
+    maxUs: 0,
+    correctedHistogram: corrected,
+    correctedMaxUs: 1_000_000,
+  }]);
+  const iterations = [{ kind: "api", started: 95, dropped: 5 }, {
+    kind: "web",
+    started: 10,
+    dropped: 0,
+  }];
+  const [none, rate, api, p99, max] = evaluator.evaluate(1000, { iterations });
+  assert.deepEqual([none.value, none.ok], [5, false]);
+  assert.deepEqual([rate.value, rate.ok], [5 / 110, true]);
+  assert.deepEqual([api.value, api.ok], [5, false]);
+  assert.ok(Math.abs(p99.value! - 990) < 1, `${p99.value}`);
+  assert.equal(p99.ok, false);
+  assert.deepEqual([max.value, max.ok], [1000, true]);
 });

@@ -24,6 +24,7 @@ import type {
   CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
+  IterationCounts,
   LifecycleEvent,
   Recorder,
   RecorderContext,
@@ -93,6 +94,11 @@ export class OtelRecorder implements Recorder {
   readonly #workers: Gauge;
   readonly #thresholdOk: Gauge;
   readonly #checks: Counter;
+  readonly #iterations: Counter;
+  readonly #dropped: Counter;
+  readonly #targetRate: Gauge;
+  /** Each kind's iterations as last added. */
+  readonly #iterationsAdded = new Map<string, { started: number; dropped: number }>();
   /** Each check's counts as last added, so each interval adds what is new. */
   readonly #checksAdded = new Map<string, { passes: number; fails: number }>();
   readonly #events: Counter;
@@ -163,6 +169,19 @@ export class OtelRecorder implements Recorder {
       unit: "{check}",
       description: "Named checks evaluated, by check and result (pass or fail)",
     });
+    this.#iterations = meter.createCounter("stampede.iterations", {
+      unit: "{iteration}",
+      description: "Iterations (task runs) started, by user kind",
+    });
+    this.#dropped = meter.createCounter("stampede.iterations.dropped", {
+      unit: "{iteration}",
+      description:
+        "Arrival-rate iterations dropped (no user of the pool free within the lateness bound)",
+    });
+    this.#targetRate = meter.createGauge("stampede.arrival_rate.target", {
+      unit: "{iteration}/s",
+      description: "The arrival rate each open-model kind is configured to have now",
+    });
     this.#events = meter.createCounter("stampede.events", {
       unit: "{event}",
       description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
@@ -217,16 +236,32 @@ export class OtelRecorder implements Recorder {
     }
   }
 
+  #recordIterations(iterations: readonly IterationCounts[]): void {
+    for (const c of iterations) {
+      const added = this.#iterationsAdded.get(c.kind) ?? { started: 0, dropped: 0 };
+      if (c.started > added.started) {
+        this.#iterations.add(c.started - added.started, { kind: c.kind });
+      }
+      if (c.dropped > added.dropped) this.#dropped.add(c.dropped - added.dropped, { kind: c.kind });
+      this.#iterationsAdded.set(c.kind, { started: c.started, dropped: c.dropped });
+    }
+  }
+
   readonly request = {
     interval: (snapshot: IntervalSnapshot): void => {
       this.#requests.add(snapshot.cells);
       this.#recordChecks(snapshot.checks);
+      this.#recordIterations(snapshot.iterations);
+      for (const [kind, rate] of Object.entries(snapshot.targetRates)) {
+        this.#targetRate.record(rate, { kind });
+      }
       this.#recordUsers(snapshot.usersByKind);
       this.#workers.record(snapshot.workers);
     },
     final: (snapshot: FinalSnapshot): void => {
       this.#requests.add(snapshot.cells);
       this.#recordChecks(snapshot.checks);
+      this.#recordIterations(snapshot.iterations);
       for (const t of snapshot.thresholds) {
         this.#thresholdOk.record(t.ok ? 1 : 0, { metric: t.metric, expression: t.expression });
       }

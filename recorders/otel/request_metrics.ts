@@ -40,6 +40,12 @@ export const REQUEST_INSTRUMENTS = {
     unit: "By",
     description: "Bytes of response bodies received",
   },
+  corrected: {
+    name: "stampede.request.corrected_duration",
+    unit: "s",
+    description:
+      "Duration of requests from when their iteration was due (arrival rates, pacing): coordinated omission included",
+  },
 } as const;
 
 /** What one (endpoint, status, outcome) has gathered since the start or the last collection. */
@@ -94,6 +100,8 @@ export class RequestMetrics implements MetricProducer {
   readonly #boundsUs: number[];
   readonly #nowMs: () => number;
   #series = new Map<string, Series>();
+  /** Corrected durations, by the same keys, for cells that carry them. */
+  #corrected = new Map<string, Series>();
   #startTime: HrTime;
 
   constructor(options: RequestMetricsOptions) {
@@ -108,35 +116,51 @@ export class RequestMetrics implements MetricProducer {
     for (const cell of cells) {
       if (cell.requests === 0) continue;
       const key = `${cell.method}\u0000${cell.name}\u0000${cell.status}\u0000${cell.failed}`;
-      let series = this.#series.get(key);
-      if (!series) {
-        series = new Series(
-          {
-            name: cell.name,
-            method: cell.method,
-            status_code: cell.status,
-            outcome: cell.failed ? "failure" : "success",
-          },
-          cell.failed,
-          this.#options.histogram,
-          this.#boundsUs.length,
-        );
-        this.#series.set(key, series);
-      }
+      const series = this.#seriesOf(this.#series, key, cell);
       series.requests += cell.requests;
       series.bytes += cell.bytes;
       const histogram = cell.histogram;
-      if (histogram === null || histogram.totalCount === 0) continue;
-      series.measured += histogram.totalCount;
-      series.sumUs += cell.sumUs;
-      series.minUs = Math.min(series.minUs, histogram.minNonZeroValue);
-      series.maxUs = Math.max(series.maxUs, histogram.maxValue);
-      if (series.counts) {
-        const counts = bucketCounts(histogram, this.#boundsUs);
-        for (let i = 0; i < counts.length; i++) series.counts[i] += counts[i];
-      } else if (series.values) {
-        addValues(series.values, histogram);
+      if (histogram !== null && histogram.totalCount > 0) {
+        this.#addDurations(series, histogram, cell.sumUs);
       }
+      const corrected = cell.correctedHistogram;
+      if (corrected && corrected.totalCount > 0) {
+        // The sum of corrected durations comes from the HDR histogram (3 significant digits).
+        const sumUs = corrected.mean * corrected.totalCount;
+        this.#addDurations(this.#seriesOf(this.#corrected, key, cell), corrected, sumUs);
+      }
+    }
+  }
+
+  #seriesOf(map: Map<string, Series>, key: string, cell: IntervalCell): Series {
+    let series = map.get(key);
+    if (!series) {
+      series = new Series(
+        {
+          name: cell.name,
+          method: cell.method,
+          status_code: cell.status,
+          outcome: cell.failed ? "failure" : "success",
+        },
+        cell.failed,
+        this.#options.histogram,
+        this.#boundsUs.length,
+      );
+      map.set(key, series);
+    }
+    return series;
+  }
+
+  #addDurations(series: Series, histogram: Histogram, sumUs: number): void {
+    series.measured += histogram.totalCount;
+    series.sumUs += sumUs;
+    series.minUs = Math.min(series.minUs, histogram.minNonZeroValue);
+    series.maxUs = Math.max(series.maxUs, histogram.maxValue);
+    if (series.counts) {
+      const counts = bucketCounts(histogram, this.#boundsUs);
+      for (let i = 0; i < counts.length; i++) series.counts[i] += counts[i];
+    } else if (series.values) {
+      addValues(series.values, histogram);
     }
   }
 
@@ -145,8 +169,10 @@ export class RequestMetrics implements MetricProducer {
     const endTime = millisToHrTime(this.#nowMs());
     const startTime = this.#startTime;
     const series = [...this.#series.values()];
+    const corrected = [...this.#corrected.values()];
     if (this.#options.temporality === AggregationTemporality.DELTA) {
       this.#series = new Map();
+      this.#corrected = new Map();
       this.#startTime = endTime;
     }
     const point = <T>(s: Series, value: T): DataPoint<T> => ({
@@ -157,7 +183,8 @@ export class RequestMetrics implements MetricProducer {
     });
     const measured = series.filter((s) => s.measured > 0);
     const metrics: MetricData[] = [
-      this.#durationMetric(measured, point),
+      this.#durationMetric(REQUEST_INSTRUMENTS.duration, measured, point),
+      this.#durationMetric(REQUEST_INSTRUMENTS.corrected, corrected, point),
       this.#sum(REQUEST_INSTRUMENTS.requests, series.map((s) => point(s, s.requests))),
       this.#sum(
         REQUEST_INSTRUMENTS.failures,
@@ -175,10 +202,11 @@ export class RequestMetrics implements MetricProducer {
   }
 
   #durationMetric(
+    instrument: { name: string; unit: string; description: string },
     measured: Series[],
     point: <T>(s: Series, value: T) => DataPoint<T>,
   ): MetricData {
-    const descriptor = { ...REQUEST_INSTRUMENTS.duration, valueType: ValueType.DOUBLE };
+    const descriptor = { ...instrument, valueType: ValueType.DOUBLE };
     const aggregationTemporality = this.#options.temporality;
     const common = (s: Series) => ({
       count: s.measured,

@@ -5,6 +5,7 @@ import type {
   CheckResult,
   FinalSnapshot,
   IntervalSnapshot,
+  IterationCounts,
   LifecycleEvent,
   SystemSample,
   ThresholdResult,
@@ -102,6 +103,9 @@ interface EndpointSeries {
   buckets: number[];
   sumUs: number;
   bytes: number;
+  /** Corrected latencies per bucket, and their sum (from the HDR histogram), when known. */
+  corrected: number[] | null;
+  correctedSumUs: number;
 }
 
 /** A label value for a percentile: 99.9 → "0.999". */
@@ -137,6 +141,8 @@ export class PrometheusMetrics {
   #state: RunState = "spawning";
   #thresholds: readonly ThresholdResult[] = [];
   #checks: readonly CheckResult[] = [];
+  #iterations: readonly IterationCounts[] = [];
+  #targetRates: Record<string, number> = {};
   readonly #events = new Map<string, { event: string; source: string; count: number }>();
   readonly #system = new SystemFamilies();
 
@@ -188,6 +194,8 @@ export class PrometheusMetrics {
           buckets: new Array(this.#boundsUs.length + 1).fill(0),
           sumUs: 0,
           bytes: 0,
+          corrected: null,
+          correctedSumUs: 0,
         };
         this.#endpoints.set(key, series);
       }
@@ -200,6 +208,13 @@ export class PrometheusMetrics {
         const added = bucketCounts(cell.histogram, this.#boundsUs);
         for (let i = 0; i < added.length; i++) series.buckets[i] += added[i];
         series.sumUs += cell.sumUs;
+      }
+      const corrected = cell.correctedHistogram;
+      if (corrected) {
+        const added = bucketCounts(corrected, this.#boundsUs);
+        series.corrected ??= new Array(this.#boundsUs.length + 1).fill(0);
+        for (let i = 0; i < added.length; i++) series.corrected[i] += added[i];
+        series.correctedSumUs += corrected.mean * corrected.totalCount;
       }
     }
   }
@@ -220,6 +235,8 @@ export class PrometheusMetrics {
     this.#usersByKind = { ...snapshot.usersByKind };
     this.#workers = snapshot.workers;
     this.#checks = snapshot.checks;
+    this.#iterations = snapshot.iterations;
+    this.#targetRates = snapshot.targetRates;
   }
 
   /** Takes the final snapshot: the last cells; users and workers drop to 0. */
@@ -234,6 +251,8 @@ export class PrometheusMetrics {
     this.#state = "stopped";
     this.#thresholds = snapshot.thresholds;
     this.#checks = snapshot.checks;
+    this.#iterations = snapshot.iterations;
+    this.#targetRates = Object.fromEntries(Object.keys(this.#targetRates).map((k) => [k, 0]));
   }
 
   /** Counts one lifecycle event and follows the run's state. */
@@ -308,6 +327,7 @@ export class PrometheusMetrics {
     for (const { event, source, count } of this.#events.values()) {
       w.sample("stampede_lifecycle_events_total", { event, source }, count);
     }
+    this.#renderIterations(w);
     if (this.#checks.length > 0) {
       w.family(
         "stampede_checks_total",
@@ -318,6 +338,32 @@ export class PrometheusMetrics {
         w.sample("stampede_checks_total", { check: c.name, result: "pass" }, c.passes);
         w.sample("stampede_checks_total", { check: c.name, result: "fail" }, c.fails);
       }
+    }
+  }
+
+  #renderIterations(w: ExpositionWriter): void {
+    if (this.#iterations.length > 0) {
+      w.family("stampede_iterations_total", "counter", "Iterations (task runs) started, by kind");
+      for (const c of this.#iterations) {
+        w.sample("stampede_iterations_total", { kind: c.kind }, c.started);
+      }
+      w.family(
+        "stampede_dropped_iterations_total",
+        "counter",
+        "Arrival-rate iterations dropped (no user of the pool free within the lateness bound)",
+      );
+      for (const c of this.#iterations) {
+        w.sample("stampede_dropped_iterations_total", { kind: c.kind }, c.dropped);
+      }
+    }
+    const rates = Object.entries(this.#targetRates);
+    if (rates.length > 0) {
+      w.family(
+        "stampede_target_arrival_rate",
+        "gauge",
+        "The arrival rate each open-model kind is configured to have now, in iterations/s",
+      );
+      for (const [kind, rate] of rates) w.sample("stampede_target_arrival_rate", { kind }, rate);
     }
   }
 
@@ -360,6 +406,24 @@ export class PrometheusMetrics {
         e.buckets,
         e.sumUs / 1e6,
       );
+    }
+    const corrected = endpoints.filter((e) => e.corrected !== null);
+    if (corrected.length > 0) {
+      w.family(
+        "stampede_request_corrected_duration_seconds",
+        "histogram",
+        "Request durations from when each iteration was due (arrival rates, pacing): coordinated " +
+          "omission included; _sum from the HDR histogram",
+      );
+      for (const e of corrected) {
+        w.histogram(
+          "stampede_request_corrected_duration_seconds",
+          { method: e.method, name: e.name },
+          this.#boundsSeconds,
+          e.corrected!,
+          e.correctedSumUs / 1e6,
+        );
+      }
     }
     // Prometheus has no gauge with a `quantile` label (promtool rejects one): the exact window
     // percentiles are a summary, whose _sum and _count run since the start, as summaries do.

@@ -415,3 +415,24 @@ Deno.test("named checks: a counter per check and result, the run's counts so far
   assert.equal(s.get('stampede_checks_total{check="status is 200",result="pass"}'), 7);
   assert.equal(s.get('stampede_checks_total{check="status is 200",result="fail"}'), 2);
 });
+
+Deno.test("iterations, dropped iterations and target rates by kind; corrected durations as a histogram", () => {
+  const metrics = new PrometheusMetrics({ run, percentiles: [50], bucketsSeconds: [0.01, 1] });
+  const corrected = cell("GET", "/", 200, [5_000, 500_000, 2_000_000]).histogram!;
+  metrics.interval({
+    ...interval([{
+      ...cell("GET", "/", 200, [1_000, 2_000, 3_000]),
+      correctedHistogram: corrected,
+    }]),
+    iterations: [{ kind: "api", started: 3, dropped: 2 }],
+    targetRates: { api: 200 },
+  });
+  const s = samples(metrics.render());
+  assert.equal(s.get('stampede_iterations_total{kind="api"}'), 3);
+  assert.equal(s.get('stampede_dropped_iterations_total{kind="api"}'), 2);
+  assert.equal(s.get('stampede_target_arrival_rate{kind="api"}'), 200);
+  const family = "stampede_request_corrected_duration_seconds";
+  assert.equal(s.get(`${family}_bucket{method="GET",name="/",le="0.01"}`), 1);
+  assert.equal(s.get(`${family}_bucket{method="GET",name="/",le="1"}`), 2);
+  assert.equal(s.get(`${family}_count{method="GET",name="/"}`), 3);
+});
