@@ -147,7 +147,7 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
         const failures = await byEndpoint(
           `sum by (method, name) (${last(`stampede_request_failures_total{${run}}`)})`,
         );
-        assert.equal(summary.endpoints.length, 4);
+        assert.equal(summary.endpoints.length, 5);
         for (const e of summary.endpoints) {
           const key = `${e.method} ${e.name}`;
           assert.ok(e.requests > 20, `only ${e.requests} requests for ${key}`);
@@ -198,7 +198,7 @@ Deno.test("a real Prometheus scraping a run stores the server's counts, the summ
         );
         assert.deepEqual(
           Object.fromEntries(users.map((s) => [s.metric.kind, s.value])),
-          { shopper: 4, buyer: 2 },
+          { shopper: 4, buyer: 2, restocker: 1 },
         );
         const workers = await prometheus.query(`max_over_time(stampede_workers{${run}}[5m])`);
         assert.equal(workers[0].value, 2);

@@ -59,6 +59,19 @@ function currentStatsPanels(): PanelSpec[] {
         { expr: unwrap(CURRENT, "workers"), legend: "{{run_id}} workers" },
       ],
     },
+    {
+      title: "Iterations started and dropped (since the start)",
+      type: "timeseries",
+      unit: "short",
+      w: 12,
+      h: 8,
+      description:
+        "Dropped: arrival-rate iterations no user of the pool could start within --max-lateness",
+      targets: [
+        { expr: unwrap(CURRENT, "iterations"), legend: "{{run_id}} started" },
+        { expr: unwrap(CURRENT, "dropped_iterations"), legend: "{{run_id}} dropped" },
+      ],
+    },
   ];
 }
 

@@ -140,6 +140,62 @@ function usersPanel(): PanelSpec {
   };
 }
 
+/**
+ * The load model: iterations started against the configured arrival rate, dropped iterations,
+ * and the latency from when iterations were due beside the service time.
+ */
+function loadModelPanels(): PanelSpec[] {
+  return [
+    {
+      title: "Iterations per second, and the arrival rate configured",
+      type: "timeseries",
+      unit: "short",
+      w: 8,
+      h: 8,
+      description:
+        "Iterations started per second by kind; for arrival-rate kinds, the rate they are configured to have",
+      targets: [
+        { expr: rate("stampede_iterations_total", "kind", RUN), legend: "{{kind}} started/s" },
+        { expr: `sum by (kind) (stampede_target_arrival_rate{${RUN}})`, legend: "{{kind}} target" },
+      ],
+    },
+    {
+      title: "Dropped iterations per second",
+      type: "timeseries",
+      unit: "short",
+      w: 8,
+      h: 8,
+      description:
+        "Arrival-rate iterations no user of the pool could start within --max-lateness: raise --users or --max-users",
+      targets: [{
+        expr: rate("stampede_dropped_iterations_total", "kind", RUN),
+        legend: "{{kind}}",
+      }],
+    },
+    {
+      title: "p99: corrected (from when due) vs service time",
+      type: "timeseries",
+      unit: "s",
+      w: 8,
+      h: 8,
+      description:
+        "Corrected latency counts from when each iteration was due (arrival rates, pacing): the wait a closed model hides",
+      targets: [
+        {
+          expr:
+            `histogram_quantile(0.99, sum by (le) (rate(stampede_request_corrected_duration_seconds_bucket{${REQ}}[$__rate_interval])))`,
+          legend: "corrected p99",
+        },
+        {
+          expr:
+            `histogram_quantile(0.99, sum by (le) (rate(stampede_request_duration_seconds_bucket{${REQ}}[$__rate_interval])))`,
+          legend: "service p99",
+        },
+      ],
+    },
+  ];
+}
+
 /** The load generators' own health: CPU per thread, memory, event-loop lag, network. */
 function loadGeneratorPanels(): PanelSpec[] {
   return [
@@ -326,6 +382,8 @@ export function prometheusDashboard(): Json {
     ...requestPanels(),
     ...latencyPanels(),
     usersPanel(),
+    "Load model",
+    ...loadModelPanels(),
     "Load generators",
     ...loadGeneratorPanels(),
     lifecycleEventsPanel(),

@@ -1,4 +1,5 @@
-// Two user kinds on endpoints with different latencies and some failures, for the Prometheus tests.
+// Two user kinds on endpoints with different latencies and some failures, and a third at an
+// arrival rate (its iterations, target rate and corrected latency), for the Prometheus tests.
 import { between, definePlan } from "../../mod.ts";
 
 export default definePlan({
@@ -21,6 +22,10 @@ export default definePlan({
       weight: 1,
       wait: between(0.005, 0.02),
       tasks: { cart: ({ http }) => http.post("/cart", { json: { id: 7 } }) },
+    },
+    restocker: {
+      arrival: { rate: "20/s", users: 1 },
+      tasks: { restock: ({ http }) => http.get("/restock") },
     },
   },
   load: { users: 6, spawnRate: 100 },
