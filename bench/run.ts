@@ -3,10 +3,13 @@
 // Rounds are interleaved (A B C … A B C …) and medians reported. See BENCHMARKS.md.
 //
 //   deno task bench [--rounds 3] [--seconds 10] [--connections 64] [--only raw,wrk,...]
-//                   [--skip-memory] [--skip-startup] [--write]
+//                   [--skip-memory] [--skip-startup] [--skip-arrival] [--arrival-rate 20000]
+//                   [--write]
 import { parseArgs } from "node:util";
 import { builtinRegistry } from "../recorders/builtin.ts";
 import { argv, freePort } from "../tests/helpers.ts";
+import { arrival } from "./arrival.ts";
+import { startNginx } from "./nginx.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -17,6 +20,8 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     "skip-memory": { type: "boolean", default: false },
     "skip-startup": { type: "boolean", default: false },
+    "skip-arrival": { type: "boolean", default: false },
+    "arrival-rate": { type: "string", default: "20000" },
     "memory-users": { type: "string", default: "1000,10000" },
     write: { type: "boolean", default: false },
   },
@@ -239,56 +244,6 @@ const TOOLS: Tool[] = [
 ];
 
 /** nginx on the target core: a 13-byte body, keep-alive, no access log. */
-async function startNginx(tmp: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = freePort();
-  await Deno.mkdir(`${tmp}/nginx/logs`, { recursive: true });
-  const conf = `${tmp}/nginx/nginx.conf`;
-  await Deno.writeTextFile(
-    conf,
-    `worker_processes 1;
-worker_rlimit_nofile 30000;
-pid ${tmp}/nginx/nginx.pid;
-error_log ${tmp}/nginx/logs/error.log warn;
-events { worker_connections 25000; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_body_temp_path ${tmp}/nginx/body;
-  proxy_temp_path ${tmp}/nginx/proxy;
-  fastcgi_temp_path ${tmp}/nginx/fastcgi;
-  uwsgi_temp_path ${tmp}/nginx/uwsgi;
-  scgi_temp_path ${tmp}/nginx/scgi;
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    location / { default_type text/plain; return 200 "hello, world\\n"; }
-  }
-}
-`,
-  );
-  const child = new Deno.Command("taskset", {
-    args: ["-c", TARGET_CORE, "nginx", "-c", conf, "-p", `${tmp}/nginx`, "-g", "daemon off;"],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 50; i++) {
-    try {
-      await (await fetch(url)).arrayBuffer();
-      return {
-        url,
-        stop: async () => {
-          child.kill("SIGQUIT");
-          await child.output();
-        },
-      };
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error("nginx did not start");
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -550,10 +505,15 @@ if (import.meta.main) {
       start = await startup(tmp);
       console.log("\n" + start);
     }
+    let open: string | null = null;
+    if (!flags["skip-arrival"]) {
+      open = await arrival(nginx.url, Number(flags["arrival-rate"]), SECONDS, tmp);
+      console.log("\n" + open);
+    }
     await Deno.writeTextFile(
       `${BENCH}results.json`,
       JSON.stringify(
-        { at: new Date().toISOString(), info, throughput: t, memory: mem, startup: start },
+        { at: new Date().toISOString(), info, throughput: t, memory: mem, startup: start, arrival: open },
         null,
         2,
       ) + "\n",
@@ -571,6 +531,7 @@ if (import.meta.main) {
         );
       }
       if (start) await writeBenchmarks("startup", start);
+      if (open) await writeBenchmarks("arrival", open);
       // The tables are written plainly; `deno fmt` aligns them, as `deno task test` expects.
       await new Deno.Command(DENO, { args: ["fmt", "--quiet", `${ROOT}BENCHMARKS.md`] }).output();
       console.log("\nBENCHMARKS.md updated");

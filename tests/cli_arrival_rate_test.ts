@@ -39,7 +39,7 @@ for (const workers of [1, 2]) {
       assert.equal(totals.iterations + totals.dropped_iterations, 6000, "rate × duration");
       assert.equal(totals.dropped_iterations, 0);
       assert.equal(server.total(), totals.iterations);
-      assert.equal(totals.requests, server.total());
+      assert.equal(totals.requests + totals.aborted, server.total());
       // Each second after the first (warm-up), by the target's clock from the first arrival.
       const first = arrivals[0];
       for (let second = 1; second < 5; second++) {
@@ -147,6 +147,8 @@ Deno.test("mixed plan: a closed kind, an arrival-rate kind and a paced one, each
     assert.ok(pings >= 28 && pings <= 31, `${pings} pings`);
     assert.ok((server.counts.get("GET /page") ?? 0) > 0);
     assert.equal(summary.totals.iterations, server.total());
+    // Every request the target got is counted, or counted as cut off by the stop.
+    assert.equal(summary.totals.requests + summary.totals.aborted, server.total());
     assert.deepEqual(summary.users, 2 + 1 + 2, "closed users, the fixed one and the pool");
     const row = (name: string) => summary.endpoints.find((e) => e.name === name)!;
     // Corrected latency where the due time is known: arrival rates and pacing, not think time.
@@ -231,3 +233,28 @@ function emptyStats() {
     statuses: {},
   };
 }
+
+Deno.test("iterations in flight at the stop: waited for within --stop-timeout, else cut off and counted as aborted; never lost", async () => {
+  const server = startCountingServer(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return new Response("ok");
+  });
+  try {
+    for (const stopTimeout of ["0s", "2s"]) {
+      const before = server.total();
+      const result = await runCliWithSummary(
+        argv`${PLAN} --host ${server.url} --arrival-rate 50/s --users 20 --run-time 1s --stop-timeout ${stopTimeout} --workers 1`,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // cut-off requests still arrive
+      const t = result.summary.totals;
+      const received = server.total() - before;
+      assert.equal(t.iterations, received, stopTimeout);
+      assert.equal(t.requests + t.aborted, received, stopTimeout);
+      if (stopTimeout === "0s") assert.ok(t.aborted > 0, "some were in flight at the stop");
+      else assert.equal(t.aborted, 0, "a stop timeout lets them finish");
+    }
+  } finally {
+    await server.shutdown();
+  }
+});

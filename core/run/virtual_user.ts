@@ -67,6 +67,8 @@ export class VirtualUser {
   #wake: (() => void) | null = null;
   #iterations = 0;
   #ended = false;
+  /** A driven user's iteration in progress: its end is the user's end when it is stopped. */
+  #running: Promise<boolean> | null = null;
   /** Settles when the user has ended (a driven one: when it was stopped and onStop ran). */
   readonly done: Promise<void>;
   /** A driven user: settles true once onStart ran, false when it failed (the user is unusable). */
@@ -161,9 +163,15 @@ export class VirtualUser {
   async iterate(dueMs: number): Promise<boolean> {
     if (this.#stopping) return false;
     this.#env.stats.iterations.started(this.#kind.kind);
-    if (await this.#runTask(dueMs)) return true;
-    this.stop();
-    return false;
+    const running = this.#runTask(dueMs);
+    this.#running = running;
+    try {
+      if (await running) return true;
+      this.stop();
+      return false;
+    } finally {
+      this.#running = null;
+    }
   }
 
   #sleep(seconds: number): Promise<void> {
@@ -221,6 +229,8 @@ export class VirtualUser {
   async #driven(released: Promise<void>): Promise<void> {
     try {
       await released;
+      // The iteration in progress ends (or is cut off by abort()) before the user does.
+      await this.#running;
       if (!this.#abort.signal.aborted && await this.ready) await this.#runHook("onStop");
     } finally {
       this.#http.close();
