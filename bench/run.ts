@@ -513,7 +513,14 @@ if (import.meta.main) {
     await Deno.writeTextFile(
       `${BENCH}results.json`,
       JSON.stringify(
-        { at: new Date().toISOString(), info, throughput: t, memory: mem, startup: start, arrival: open },
+        {
+          at: new Date().toISOString(),
+          info,
+          throughput: t,
+          memory: mem,
+          startup: start,
+          arrival: open,
+        },
         null,
         2,
       ) + "\n",
