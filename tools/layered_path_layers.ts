@@ -276,6 +276,7 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
     planUrl: "",
     run: createRunInfo({ testplan: "layered", host: url.origin }),
     statsIntervalMs: 1000,
+    maxNames: 500,
     workers: 1,
     arrivals: [],
     iterations: null,

@@ -15,6 +15,7 @@ import {
   type HttpSession,
 } from "./engine.ts";
 import { runResponseCheck } from "./checks.ts";
+import { normalizeFailureText } from "../stats/failure_text.ts";
 import { failureOf } from "./failures.ts";
 import { createFetchEngine } from "./fetch.ts";
 import { createH1Engine } from "./h1/engine.ts";
@@ -229,7 +230,7 @@ export class UserHttpClient implements HttpClient {
       request.endpoint.abort();
       throw new RunStopped();
     }
-    if (failure !== null) result.failCheck(failure);
+    if (failure !== null) result.failCheck(normalizeFailureText(failure));
     const due = this.intendedStartMs;
     request.endpoint.record(
       result.status,

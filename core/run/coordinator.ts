@@ -247,6 +247,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<RunOutcom
       planUrl: options.planUrl,
       run: options.run,
       statsIntervalMs: options.statsIntervalMs,
+      maxNames: options.maxNames,
       workers: workerCount,
       http: options.http,
       data: options.data,

@@ -106,14 +106,7 @@ export class LoadWorker {
       this.#send({ type: "failed", workerId, message: explainError(error) });
       return;
     }
-    const stats = new RequestStats((method) =>
-      this.#send({
-        type: "warning",
-        workerId,
-        message:
-          `More than 1000 distinct request names for ${method}: group dynamic URLs with { name: "/item/:id" }`,
-      })
-    );
+    const stats = new RequestStats({ maxNames: init.maxNames });
     this.#stats = stats;
     const http: HttpSettings = init.http;
     // Each request notes the clock read that ends its timing: the starvation check after a task

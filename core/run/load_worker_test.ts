@@ -42,6 +42,7 @@ Deno.test("a user running synchronous tasks back to back does not starve its wor
     planUrl: "",
     run: createRunInfo({ testplan: "spin", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 20,
+    maxNames: 500,
     workers: 1,
     arrivals: [],
     iterations: null,

@@ -22,6 +22,7 @@ function init(planCode?: string): Extract<ToWorker, { type: "init" }> {
     planCode,
     run: createRunInfo({ testplan: "bundled", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 1000,
+    maxNames: 500,
     workers: 1,
     arrivals: [],
     iterations: null,

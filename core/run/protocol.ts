@@ -36,6 +36,8 @@ export type ToWorker =
     planCode?: string;
     run: RunInfo;
     statsIntervalMs: number;
+    /** Distinct request names per method a worker keeps; the rest are counted as `(other)`. */
+    maxNames: number;
     /**
      * How many workers the run's users are placed on: worker `workerId` replays the placement
      * (ramp.ts's UserAllocator) to number its users as the whole run does.

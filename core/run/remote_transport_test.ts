@@ -37,6 +37,7 @@ const INIT: ToWorker = {
   planCode: "/* code */",
   run: { runId: "r", testplan: "p", host: "h", startedAt: "", version: "", tags: {}, metadata: {} },
   statsIntervalMs: 1000,
+  maxNames: 500,
   workers: 3,
   arrivals: [],
   iterations: null,

@@ -2,6 +2,7 @@
 import { describeError, RunStopped, StopUser } from "../errors.ts";
 import type { UserHttpClient } from "../http/client.ts";
 import type { IterationTally } from "../stats/iterations.ts";
+import { normalizeFailureText } from "../stats/failure_text.ts";
 import { setLongTimeout } from "../timers.ts";
 import type {
   NormalizedTask,
@@ -13,6 +14,11 @@ import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
 import type { DataFeed } from "../plan/data.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { UserIdentity } from "./ramp.ts";
+
+/** The failure text of an error a plan threw: grouped (ids and numbers as placeholders). */
+function failureText(error: unknown): string {
+  return normalizeFailureText(describeError(error));
+}
 
 /** The run's iteration limit, shared by every user and worker: one take per iteration. */
 export interface IterationBudget {
@@ -103,7 +109,7 @@ export class VirtualUser {
     return {
       http: this.#http,
       record: (r: RecordedRequest) => {
-        const error = r.error ? String(r.error) : null;
+        const error = r.error ? normalizeFailureText(String(r.error)) : null;
         const due = this.#http.intendedStartMs;
         stats.record(
           String(r.type),
@@ -198,7 +204,7 @@ export class VirtualUser {
       return true;
     } catch (error) {
       if (error instanceof StopUser || this.#isStop(error)) return false;
-      this.#env.stats.record("TASK", name, 0, NO_LATENCY, 0, describeError(error));
+      this.#env.stats.record("TASK", name, 0, NO_LATENCY, 0, failureText(error));
       return false;
     }
   }
@@ -219,7 +225,7 @@ export class VirtualUser {
       return true;
     } catch (error) {
       if (error instanceof StopUser || this.#isStop(error)) return false;
-      this.#env.stats.record("TASK", task.name, 0, NO_LATENCY, 0, describeError(error));
+      this.#env.stats.record("TASK", task.name, 0, NO_LATENCY, 0, failureText(error));
       return true;
     } finally {
       this.#http.intendedStartMs = null;
@@ -293,7 +299,7 @@ export class VirtualUser {
       const seconds = this.#kind.wait();
       return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
     } catch (error) {
-      this.#env.stats.record("TASK", "wait", 0, NO_LATENCY, 0, describeError(error));
+      this.#env.stats.record("TASK", "wait", 0, NO_LATENCY, 0, failureText(error));
       return 0;
     }
   }

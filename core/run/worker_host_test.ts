@@ -86,6 +86,7 @@ const INIT: ToWorker = {
     metadata: {},
   },
   statsIntervalMs: 1000,
+  maxNames: 500,
   workers: 3,
   arrivals: [],
   iterations: null,

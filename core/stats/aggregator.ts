@@ -76,7 +76,11 @@ interface Part {
 /** One endpoint, or the total, as the coordinator keeps it. */
 class Series {
   readonly cumulative = new Counts();
-  /** Latencies of the whole run and of the window, created with the first latency. */
+  /**
+   * Latencies of the whole run (packed: kept for the run, so a few KB each, not 95 KB), and of
+   * the window (flat: subtracted from every interval, which is slow on a packed array; dropped
+   * when the series has nothing left in the window, so idle rows cost nothing).
+   */
   cumulativeHistogram: Histogram | null = null;
   windowHistogram: Histogram | null = null;
   /** The cumulative percentiles (ms) while the run's latencies have not changed. */
@@ -89,13 +93,13 @@ class Series {
   constructor(readonly method: string, readonly name: string) {}
 
   addLatencies(histogram: Histogram): void {
-    (this.cumulativeHistogram ??= createHistogram()).add(histogram);
+    (this.cumulativeHistogram ??= createHistogram(true)).add(histogram);
     (this.windowHistogram ??= createHistogram()).add(histogram);
     this.cachedPercentilesMs = null;
   }
 
   addCorrected(histogram: Histogram, maxUs: number): void {
-    (this.correctedHistogram ??= createHistogram()).add(histogram);
+    (this.correctedHistogram ??= createHistogram(true)).add(histogram);
     if (maxUs > this.correctedMaxUs) this.correctedMaxUs = maxUs;
     this.cachedCorrectedMs = null;
   }
@@ -168,10 +172,9 @@ export class StatsAggregator {
     let series = this.#series.get(endpointKey(method, name));
     if (series) return series;
     const names = this.#namesByMethod.get(method) ?? 0;
-    if (names >= this.#maxNames && name !== OTHER_NAME) {
-      if (!this.#series.has(endpointKey(method, OTHER_NAME))) this.#onNameLimit(method);
-      return this.#seriesFor(method, OTHER_NAME);
-    }
+    if (names >= this.#maxNames && name !== OTHER_NAME) return this.#seriesFor(method, OTHER_NAME);
+    // The method's first (other) row: its names passed the limit, here or on a load worker.
+    if (name === OTHER_NAME) this.#onNameLimit(method);
     this.#namesByMethod.set(method, names + 1);
     this.#series.set(endpointKey(method, name), series = new Series(method, name));
     return series;
@@ -301,6 +304,7 @@ export class StatsAggregator {
         series.windowHistogram?.subtract(histogram);
         this.#total.windowHistogram?.subtract(histogram);
       }
+      if (series.windowHistogram?.totalCount === 0) series.windowHistogram = null;
     }
   }
 

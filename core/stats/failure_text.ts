@@ -9,7 +9,7 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g
 /** Tokens of 8 or more letters and digits with at least one digit: ids, hashes, tokens. */
 const ID = /\b(?=[a-z0-9_-]*\d)(?=[a-z0-9_-]*[a-z])[a-z0-9_-]{8,}\b/gi;
 const HEX = /\b0x[0-9a-f]+\b/gi;
-const NUMBER = /\b\d+(?:\.\d+)?\b/g;
+const NUMBER = /\b\d+(?:\.\d+)?/g;
 
 /**
  * The text a plan's failure (a thrown error, `ctx.record`'s `error`) is counted under: its first

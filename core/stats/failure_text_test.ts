@@ -26,3 +26,10 @@ Deno.test("a long failure text is cut", () => {
   assert.equal(long.length, MAX_FAILURE_TEXT);
   assert.ok(long.endsWith("..."));
 });
+
+Deno.test("numbers with units attached are numbers too", () => {
+  assert.equal(
+    normalizeFailureText("order 17 not found (took 0.123s, 250ms, retry 3x)"),
+    "order <n> not found (took <n>s, <n>ms, retry <n>x)",
+  );
+});

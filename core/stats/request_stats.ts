@@ -1,6 +1,7 @@
 // A load worker's per-endpoint request counters and latency histograms for the current interval.
 import { createHistogram, encodeHistogram, type Histogram, recordLatencyUs } from "./histogram.ts";
 import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
+import { DEFAULT_MAX_NAMES, MAX_FAILURE_TEXTS, OTHER_FAILURES, OTHER_NAME } from "./aggregator.ts";
 import { CheckCounts } from "./checks.ts";
 import { IterationTally } from "./iterations.ts";
 
@@ -82,7 +83,11 @@ class Endpoint implements EndpointSink {
       cell = last !== null && last.status === status ? last : this.#okCell(status);
     } else {
       cell = this.failed.get(status) ?? this.#newCell(this.failed, status, true);
-      this.errors.set(error, (this.errors.get(error) ?? 0) + 1);
+      // Texts past the limit in one interval are counted together (the coordinator does the
+      // same over the run), so unique texts cannot grow a worker's memory.
+      const errors = this.errors;
+      const text = errors.has(error) || errors.size < MAX_FAILURE_TEXTS ? error : OTHER_FAILURES;
+      errors.set(text, (errors.get(text) ?? 0) + 1);
     }
     cell.requests++;
     cell.bytes += bytes;
@@ -105,6 +110,16 @@ class Endpoint implements EndpointSink {
     this.aborted++;
   }
 
+  /**
+   * Lets go of the cells (95 KB of histogram each) of an endpoint that had no request in a whole
+   * interval: a worker holds histograms for the names in use, not every name it ever saw.
+   */
+  release(): void {
+    this.ok.clear();
+    this.failed.clear();
+    this.#lastOk = null;
+  }
+
   #okCell(status: number): Cell {
     return this.#lastOk = this.ok.get(status) ?? this.#newCell(this.ok, status, false);
   }
@@ -119,8 +134,16 @@ class Endpoint implements EndpointSink {
 /** The `latencyUs` of a request whose latency was not measured (a task that threw). */
 export const NO_LATENCY = -1;
 
-/** How many distinct names per method before a warning that names need grouping. */
-export const NAME_LIMIT = 1000;
+/** Options of {@link RequestStats}. */
+export interface RequestStatsOptions {
+  /**
+   * Distinct names per method kept (the run's `--max-names`); the requests of later names are
+   * counted under `(other)`, so a plan requesting unique URLs cannot grow a worker's memory.
+   */
+  maxNames?: number;
+  /** Called once when check names pass their limit (checks.ts). */
+  onCheckLimit?: () => void;
+}
 
 /**
  * A load worker's request stats for the current interval. The hot path (an endpoint's `record`,
@@ -129,16 +152,12 @@ export const NAME_LIMIT = 1000;
  */
 export class RequestStats implements RequestSink {
   readonly #byMethod = new Map<string, Map<string, Endpoint>>();
-  #nameLimitHit: ((method: string) => void) | null;
+  readonly #maxNames: number;
   readonly #checks: CheckCounts;
 
-  /**
-   * `onNameLimit` is called once when one method passes {@link NAME_LIMIT} names,
-   * `onCheckLimit` once when check names pass theirs (checks.ts).
-   */
-  constructor(onNameLimit?: (method: string) => void, onCheckLimit?: () => void) {
-    this.#nameLimitHit = onNameLimit ?? null;
-    this.#checks = new CheckCounts(onCheckLimit);
+  constructor(options: RequestStatsOptions = {}) {
+    this.#maxNames = options.maxNames ?? DEFAULT_MAX_NAMES;
+    this.#checks = new CheckCounts(options.onCheckLimit);
   }
 
   /** Counts one evaluation of the named check `name`. */
@@ -157,12 +176,12 @@ export class RequestStats implements RequestSink {
     }
     let endpoint = byName.get(name);
     if (endpoint === undefined) {
+      // Past the limit, new names share the method's (other) row (the coordinator says so).
+      if (byName.size >= this.#maxNames && name !== OTHER_NAME) {
+        return this.#endpoint(method, OTHER_NAME);
+      }
       endpoint = new Endpoint(method, name);
       byName.set(name, endpoint);
-      if (byName.size > NAME_LIMIT && this.#nameLimitHit) {
-        this.#nameLimitHit(method);
-        this.#nameLimitHit = null;
-      }
     }
     return endpoint;
   }
@@ -194,7 +213,10 @@ export class RequestStats implements RequestSink {
     const endpoints: EndpointDelta[] = [];
     for (const byName of this.#byMethod.values()) {
       for (const endpoint of byName.values()) {
-        if (!endpoint.touched) continue;
+        if (!endpoint.touched) {
+          endpoint.release();
+          continue;
+        }
         const cells: CellDelta[] = [];
         for (const cell of [...endpoint.ok.values(), ...endpoint.failed.values()]) {
           if (cell.requests === 0) continue;

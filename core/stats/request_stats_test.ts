@@ -32,3 +32,30 @@ Deno.test("a delta holds what was counted since the last one, by endpoint, statu
   assert.deepEqual(second.endpoints[0].errors, []);
   assert.deepEqual(stats.takeDelta().endpoints, []);
 });
+
+Deno.test("an endpoint idle for an interval counts again from its kept counters", () => {
+  const stats = new RequestStats();
+  const endpoint = stats.endpoint("GET", "/a");
+  endpoint.record(200, 1_000, 1, null);
+  stats.takeDelta();
+  assert.deepEqual(stats.takeDelta().endpoints, [], "idle: its cells are let go");
+  endpoint.record(200, 2_000, 1, null);
+  endpoint.record(200, 4_000, 1, null);
+  const [a] = stats.takeDelta().endpoints;
+  assert.deepEqual(a.cells.map((c) => [c.status, c.requests, c.minUs, c.maxUs]), [
+    [200, 2, 2_000, 4_000],
+  ]);
+  assert.equal(decodeHistogram(a.cells[0].histogram!).totalCount, 2);
+});
+
+Deno.test("names past maxNames are counted in the method's (other) row", () => {
+  const stats = new RequestStats({ maxNames: 2 });
+  for (const name of ["/a", "/b", "/c", "/d"]) stats.record("GET", name, 200, 1_000, 1, null);
+  stats.record("POST", "/e", 200, 1_000, 1, null);
+  const rows = stats.takeDelta().endpoints.map((e) => [e.method, e.name, e.cells[0].requests]);
+  assert.deepEqual(rows, [["GET", "/a", 1], ["GET", "/b", 1], ["GET", "(other)", 2], [
+    "POST",
+    "/e",
+    1,
+  ]]);
+});
