@@ -1,6 +1,7 @@
 // The messages between the coordinator and its load workers: one discriminated union each way,
 // plain data, so they cross a Web Worker boundary (and later a WebSocket) unchanged.
 import type { HttpEngineName } from "../http/engine.ts";
+import type { TraceSettings } from "../span_sink.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
 import type { SharedTable } from "./data_table.ts";
@@ -17,6 +18,8 @@ export interface HttpSettings {
   timeoutMs: number;
   /** Headers sent with every request. */
   headers: Record<string, string>;
+  /** Traces of the requests (`--traces`); absent or null when off. */
+  traces?: TraceSettings | null;
 }
 
 /** Messages from the coordinator to a load worker. */

@@ -1,6 +1,7 @@
 // A virtual user: one async loop running its kind's tasks, with its own `ctx` and HTTP client.
 import { describeError, RunStopped, StopUser } from "../errors.ts";
 import type { HttpClient } from "../http/types.ts";
+import type { RequestTracer } from "../http/tracing.ts";
 import type {
   NormalizedTask,
   NormalizedUserKind,
@@ -21,6 +22,8 @@ export interface UserEnvironment {
   createHttpClient(signal: AbortSignal): HttpClient;
   /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
   yieldIfStarved(): Promise<void> | undefined;
+  /** Traces each iteration and its requests (`--traces`); absent when off. */
+  tracer?: RequestTracer | null;
 }
 
 /** Picks a task with probability proportional to its weight. */
@@ -160,12 +163,18 @@ export class VirtualUser {
     const stats = this.#env.stats;
     while (!this.#stopping) {
       const task = this.#pick();
+      // With traces on, the iteration is the root span of the task's requests.
+      const iteration = this.#env.tracer?.begin(this.#context.http, this.#context.user, task.name);
       try {
         await task.run(this.#context);
       } catch (error) {
         if (error instanceof StopUser) break;
         if (this.#isStop(error)) break;
-        stats.record("TASK", task.name, 0, NO_LATENCY, 0, describeError(error));
+        const text = describeError(error);
+        stats.record("TASK", task.name, 0, NO_LATENCY, 0, text);
+        iteration?.fail(text);
+      } finally {
+        iteration?.end();
       }
       if (this.#stopping) break;
       // Each await is a turn of the microtask queue: none for no think time, none when the

@@ -4,6 +4,7 @@
 // window's histogram is kept by adding each interval and subtracting it again when it expires.
 import { CheckCounts, type CheckResult } from "./checks.ts";
 import type { CellDelta, StatsDelta } from "./delta.ts";
+import { mergeExemplars } from "./exemplars.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import {
   DEFAULT_PERCENTILES,
@@ -208,6 +209,9 @@ export class StatsAggregator {
     }
     cell.requests += c.requests;
     cell.bytes += c.bytes;
+    if (c.exemplars !== undefined) {
+      cell.exemplars = mergeExemplars(cell.exemplars ?? null, c.exemplars);
+    }
     if (c.histogram === null) return;
     cell.minUs = cell.sumUs === 0 && cell.histogram === null
       ? c.minUs

@@ -1,4 +1,5 @@
 import type { CheckResult } from "./checks.ts";
+import type { Exemplar } from "./exemplars.ts";
 
 /**
  * What a load worker sends once per interval: the requests it finished since the last delta.
@@ -40,4 +41,6 @@ export interface CellDelta {
   sumUs: number;
   minUs: number;
   maxUs: number;
+  /** Sampled requests (traces on), at most one per latency slot; absent when none. */
+  exemplars?: Exemplar[];
 }

@@ -2,6 +2,7 @@
 import { createHistogram, encodeHistogram, type Histogram, recordLatencyUs } from "./histogram.ts";
 import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
 import { CheckCounts } from "./checks.ts";
+import { ExemplarSlots } from "./exemplars.ts";
 
 class Cell {
   requests = 0;
@@ -10,6 +11,8 @@ class Cell {
   sumUs = 0;
   minUs = Infinity;
   maxUs = 0;
+  /** Sampled requests of the interval (traces on), created with the first. */
+  exemplars: ExemplarSlots | null = null;
   constructor(readonly status: number, readonly failed: boolean) {}
 }
 
@@ -22,6 +25,18 @@ export interface EndpointSink {
   record(status: number, latencyUs: number, bytes: number, error: string | null): void;
   /** Counts a request cut off by the stop (neither a success nor a failure). */
   abort(): void;
+  /**
+   * Keeps a sampled request, counted by `record` just before, as an exemplar of its cell (the
+   * cell of `status` and `failed`): its latency in µs, trace and span ids, end in Unix ms.
+   */
+  exemplar?(
+    status: number,
+    failed: boolean,
+    latencyUs: number,
+    traceId: string,
+    spanId: string,
+    timeMs: number,
+  ): void;
 }
 
 /** Where requests are counted, as `ctx.http` and `ctx.record` see it. */
@@ -80,6 +95,19 @@ class Endpoint implements EndpointSink {
   abort(): void {
     this.touched = true;
     this.aborted++;
+  }
+
+  exemplar(
+    status: number,
+    failed: boolean,
+    latencyUs: number,
+    traceId: string,
+    spanId: string,
+    timeMs: number,
+  ): void {
+    const cell = (failed ? this.failed : this.ok).get(status);
+    if (cell === undefined || latencyUs < 0) return;
+    (cell.exemplars ??= new ExemplarSlots()).offer(latencyUs, traceId, spanId, timeMs);
   }
 
   #okCell(status: number): Cell {
@@ -171,7 +199,9 @@ export class RequestStats implements RequestSink {
         const cells: CellDelta[] = [];
         for (const cell of [...endpoint.ok.values(), ...endpoint.failed.values()]) {
           if (cell.requests === 0) continue;
+          const exemplars = cell.exemplars?.take();
           cells.push({
+            ...(exemplars ? { exemplars } : {}),
             status: cell.status,
             failed: cell.failed,
             requests: cell.requests,
