@@ -31,7 +31,8 @@ export class IterationSpan {
   ) {
     this.traceId = tracer.ids.traceId();
     this.spanId = tracer.ids.spanId();
-    this.sampled = tracer.sink.sampled(this.traceId, this.name);
+    // The task's name stands for the span's: no string is built for a trace that is not kept.
+    this.sampled = tracer.sink.sampled(this.traceId, task);
   }
 
   /** The span's name: the user kind and the task. */
@@ -127,7 +128,7 @@ export class RequestTracer {
       sampled = iteration.sampled;
     } else {
       traceId = this.ids.traceId();
-      sampled = this.sink.sampled(traceId, `${method} ${name}`);
+      sampled = this.sink.sampled(traceId, name);
     }
     if (!sampled) {
       out.hop = null;
