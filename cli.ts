@@ -233,6 +233,23 @@ const RUN_FLAGS: readonly FlagSpec[] = [
     choices: HTTP_ENGINES,
   },
   {
+    flags: "--trace-sample-ratio <ratio>",
+    help:
+      "share of iterations traced and sampled, 0 to 1 (parent-based; default: OTEL_TRACES_SAMPLER, else 1)",
+    env: "STAMPEDE_TRACE_SAMPLE_RATIO",
+  },
+  {
+    flags: "--trace-endpoint <url>",
+    help:
+      "OTLP/HTTP endpoint of the spans; /v1/traces is added unless given (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318)",
+    env: "STAMPEDE_TRACE_ENDPOINT",
+  },
+  {
+    flags: "--trace-state <list>",
+    help: "a W3C tracestate sent with every traced request, e.g. vendor=value",
+    env: "STAMPEDE_TRACE_STATE",
+  },
+  {
     flags: "--recorder <ids>",
     help: `recorders, comma-separated: ${
       builtinRegistry().ids.join(", ")
@@ -396,6 +413,13 @@ function buildProgram(plugins: RecorderPlugin[]): { program: Command; booleans: 
     if (spec.choices) option.choices(spec.choices);
     program.addOption(option);
   }
+  addBooleanOption(
+    program,
+    booleans,
+    "--traces",
+    "trace every request: W3C traceparent, client spans over OTLP, exemplars (or OTEL_TRACES_EXPORTER=otlp)",
+    "STAMPEDE_TRACES",
+  );
   addBooleanOption(
     program,
     booleans,
@@ -803,6 +827,10 @@ async function main(args: string[]): Promise<number> {
         httpEngine: opts.httpEngine,
         insecure: opts.insecure,
         distributed: distributedOf(opts),
+        traces: opts.traces,
+        traceSampleRatio: opts.traceSampleRatio,
+        traceEndpoint: opts.traceEndpoint,
+        traceState: opts.traceState,
         signal: signals.signal,
         cutOff: signals.cutOff,
       });

@@ -66,6 +66,9 @@ import { buildSummary, type Summary } from "./core/stats/summary.ts";
 import { DEFAULT_PERCENTILES } from "./core/stats/types.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
 import { junitRecorder } from "./recorders/junit.ts";
+import { resolveTraceConfig } from "./recorders/otel/trace_config.ts";
+import { checkTracestate } from "./core/http/trace_context.ts";
+import type { TraceSettings } from "./core/span_sink.ts";
 
 /** Options of {@link run}; each one wins over the plan's own `load`, `host` and `name`. */
 export interface RunOptions {
@@ -132,6 +135,17 @@ export interface RunOptions {
   httpEngine?: HttpEngineName;
   /** Skip TLS certificate checks (h1 only; default: the plan's `http.insecure`, else false). */
   insecure?: boolean;
+  /**
+   * Traces every request (W3C `traceparent`, client spans over OTLP, exemplars); default:
+   * on when `OTEL_TRACES_EXPORTER=otlp` (docs/traces.md).
+   */
+  traces?: boolean;
+  /** The share of iterations (traces) sampled, 0 to 1 (default: `OTEL_TRACES_SAMPLER`, else 1). */
+  traceSampleRatio?: number | string;
+  /** Where spans go (default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  traceEndpoint?: string;
+  /** A W3C `tracestate` sent with every traced request, e.g. `"vendor=value"`. */
+  traceState?: string;
   /** Stops the run gracefully when aborted; a reason of `"terminated"` marks a SIGTERM. */
   signal?: AbortSignal;
   /** Aborted during the stop, cuts running tasks off at once (a second Ctrl-C). */
@@ -252,7 +266,32 @@ function resolveHttp(options: RunOptions, plan: Plan, host: string): HttpSetting
     insecure,
     timeoutMs: planTimeoutMs(plan.http) ?? DEFAULT_TIMEOUT_MS,
     headers: { ...plan.http?.headers },
+    traces: resolveTraces(options),
   };
+}
+
+/** Trace settings (`--traces` and the OTEL_* variables), or null when traces are off. */
+function resolveTraces(options: RunOptions): TraceSettings | null {
+  const config = resolveTraceConfig(options, (name) => Deno.env.get(name));
+  if (config === null) {
+    if (options.traceState) {
+      throw new UsageError("Cannot use --trace-state without traces: add --traces");
+    }
+    return null;
+  }
+  let tracestate: string | null = null;
+  if (options.traceState) {
+    try {
+      tracestate = checkTracestate(options.traceState) || null;
+    } catch (cause) {
+      throw new UsageError(
+        `Cannot use --trace-state "${options.traceState}": ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+  const sinkUrl = new URL("./recorders/otel/span_sink.ts", import.meta.url).href;
+  return { sinkUrl, sinkOptions: config, tracestate };
 }
 
 /** The run's settings without its recorders: every flag, env var and plan default, once. */

@@ -128,6 +128,17 @@ function allRecorders(tmp: string): string[] {
   return args;
 }
 
+/** The flags that trace every request, sampling `ratio` of them, with spans to the local sink. */
+function traceFlags(ratio: number): string[] {
+  return [
+    "--traces",
+    "--trace-sample-ratio",
+    String(ratio),
+    "--trace-endpoint",
+    `http://127.0.0.1:${otlpPort}`,
+  ];
+}
+
 const autocannonBin = `${BENCH}.tools/node_modules/autocannon/autocannon.js`;
 
 /** One of the raw loops in bench/: a script printing bench/raw_result.ts's JSON line. */
@@ -161,6 +172,13 @@ const TOOLS: Tool[] = [
     "stampede-all",
     "Stampede h1, 1 worker, all recorders",
     (tmp) => ["--workers", "1", ...allRecorders(tmp)],
+  ),
+  ...[0.01, 1].map((ratio) =>
+    stampede(
+      `stampede-traces-${ratio}`,
+      `Stampede h1, 1 worker, console, --traces at ratio ${ratio}`,
+      () => ["--workers", "1", ...traceFlags(ratio)],
+    )
   ),
   stampede("stampede-w2", "Stampede h1, 2 workers, console", () => ["--workers", "2"]),
   stampede(
@@ -317,6 +335,9 @@ async function throughput(url: string, tmp: string) {
     `cost of the recorders, h1 engine (console only vs all on): ${
       fmt(100 * (1 - rps("stampede-all") / rps("stampede")), 1)
     } % (target <= 3 %)`,
+    `cost of traces, h1 engine (off vs --traces at ratio 0.01, at ratio 1): ${
+      fmt(100 * (1 - rps("stampede-traces-0.01") / rps("stampede")), 1)
+    } %, ${fmt(100 * (1 - rps("stampede-traces-1") / rps("stampede")), 1)} %`,
     `raw Deno socket loop / wrk: ${fmt(rps("raw-socket") / wrk, 3)} (the runtime's floor)`,
     `Stampede h1 (1 worker, console) / raw Deno socket loop: ${
       fmt(rps("stampede") / rps("raw-socket"), 3)

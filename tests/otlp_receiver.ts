@@ -1,7 +1,8 @@
-// A test OTLP/HTTP metrics receiver on 127.0.0.1. It decodes protobuf and JSON bodies with
+// A test OTLP/HTTP receiver of metrics and traces on 127.0.0.1. It decodes protobuf and JSON bodies with
 // protobufjs and the opentelemetry-proto definitions in tests/fixtures/otel/, sharing no code
 // with the exporter under test.
 import protobuf from "protobufjs";
+import { decodeTraceRequest, type ReceivedSpan } from "./otlp_traces.ts";
 
 const PROTO_DIR = new URL("./fixtures/otel/opentelemetry/proto/", import.meta.url);
 const PROTO_FILES = [
@@ -205,6 +206,8 @@ export interface OtlpReceiver {
   url: string;
   /** Every decoded export, in arrival order (including those answered with an error). */
   exports: ReceivedExport[];
+  /** Every span of every trace export (`/v1/traces`), in arrival order. */
+  spans: ReceivedSpan[];
   /** Requests received, decodable or not. */
   requests: number;
   /** Bodies that could not be decoded, with why. */
@@ -212,11 +215,12 @@ export interface OtlpReceiver {
   shutdown(): Promise<void>;
 }
 
-/** Starts an OTLP/HTTP metrics receiver on 127.0.0.1, port 0. */
+/** Starts an OTLP/HTTP receiver of metrics and traces on 127.0.0.1, port 0. */
 export function startOtlpReceiver(behaviour: ReceiverBehaviour = {}): OtlpReceiver {
   const receiver: OtlpReceiver = {
     url: "",
     exports: [],
+    spans: [],
     requests: 0,
     errors: [],
     shutdown: () => Promise.resolve(),
@@ -224,14 +228,21 @@ export function startOtlpReceiver(behaviour: ReceiverBehaviour = {}): OtlpReceiv
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     receiver.requests++;
     const body = new Uint8Array(await req.arrayBuffer());
-    if (new URL(req.url).pathname !== "/v1/metrics") {
-      receiver.errors.push(`unexpected path ${new URL(req.url).pathname}`);
+    const path = new URL(req.url).pathname;
+    if (path !== "/v1/metrics" && path !== "/v1/traces") {
+      receiver.errors.push(`unexpected path ${path}`);
       return new Response("not found", { status: 404 });
     }
     const contentType = req.headers.get("content-type") ?? "";
     try {
-      for (const decoded of decodeExportRequest(body, contentType)) {
-        receiver.exports.push({ ...decoded, contentType, headers: req.headers });
+      if (path === "/v1/traces") {
+        if (behaviour.status === undefined || behaviour.status === 200) {
+          receiver.spans.push(...decodeTraceRequest(body, contentType));
+        }
+      } else {
+        for (const decoded of decodeExportRequest(body, contentType)) {
+          receiver.exports.push({ ...decoded, contentType, headers: req.headers });
+        }
       }
     } catch (error) {
       receiver.errors.push(String(error));

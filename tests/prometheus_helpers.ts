@@ -73,15 +73,17 @@ export interface PrometheusServer {
 /**
  * Starts the Debian `prometheus` binary on 127.0.0.1 with a fresh TSDB, scraping `target`
  * (`host:port`) every `scrapeIntervalS`, and waits until it has tried its first scrape.
+ * `flags` are added to its command line (e.g. `--enable-feature=exemplar-storage`).
  */
 export async function startPrometheus(
   target: string,
   scrapeIntervalS = 1,
+  flags: string[] = [],
 ): Promise<PrometheusServer> {
   const binary = await requireBinary("prometheus");
   const dir = await Deno.makeTempDir({ prefix: "stampede-prometheus-" });
   const config = await writeScrapeConfig(dir, target, scrapeIntervalS);
-  const { url, stderr, stop } = spawnPrometheus(binary, config, dir);
+  const { url, stderr, stop } = spawnPrometheus(binary, config, dir, flags);
   const deadline = Date.now() + 20_000;
   if (!await pollUntil(deadline, 100, () => isReady(url))) {
     await stop();
@@ -127,6 +129,7 @@ function spawnPrometheus(
   binary: string,
   config: string,
   dir: string,
+  flags: string[],
 ): { url: string; stderr: Promise<string>; stop(): Promise<void> } {
   const port = freePort();
   const child = new Deno.Command(binary, {
@@ -135,6 +138,7 @@ function spawnPrometheus(
       `--storage.tsdb.path=${dir}/data`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
+      ...flags,
     ],
     stdout: "null",
     stderr: "piped",
@@ -270,4 +274,49 @@ export async function promtoolCheckMetrics(
   const out = await child.output();
   const decoder = new TextDecoder();
   return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+}
+
+/** A bucket sample with its exemplar, as a strict OpenMetrics parser read it. */
+export interface ParsedExemplar {
+  name: string;
+  labels: Record<string, string>;
+  exemplar: { labels: Record<string, string>; value: number };
+}
+
+const OPENMETRICS_PARSER = `
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        if s.exemplar is not None:
+            out.append({"name": s.name, "labels": s.labels,
+                        "exemplar": {"labels": s.exemplar.labels, "value": s.exemplar.value}})
+print(json.dumps(out))
+`;
+
+/**
+ * Parses `text` with the strict OpenMetrics parser of the Python client (Debian
+ * `python3-prometheus-client`, independent of Stampede and of promtool, whose `check metrics`
+ * reads only the 0.0.4 text format); throws with the parser's error when it is not valid.
+ */
+export async function parseOpenMetrics(text: string): Promise<ParsedExemplar[]> {
+  const child = new Deno.Command("/usr/bin/python3", {
+    args: ["-c", OPENMETRICS_PARSER],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  if (!out.success) {
+    const error = decoder.decode(out.stderr).trim().split("\n").pop();
+    throw new Error(
+      `Not valid OpenMetrics (${error}); the parser needs the Debian package python3-prometheus-client`,
+    );
+  }
+  return JSON.parse(decoder.decode(out.stdout));
 }

@@ -21,6 +21,7 @@ import { createFetchEngine } from "./fetch.ts";
 import { createH1Engine } from "./h1/engine.ts";
 import { type ClientRequest, encodeBody, lowerCaseKeys, RequestPreparer } from "./prepare.ts";
 import { ClientResponse } from "./response.ts";
+import { endHop, type IterationSpan, type RequestTracer, type TracedClient } from "./tracing.ts";
 import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
 
@@ -47,6 +48,8 @@ export interface HttpDefaults {
   onWarning?: (message: string) => void;
   /** Where the clients note each request's last clock read (see {@link RequestClock}). */
   clock?: RequestClock;
+  /** Traces requests (`--traces`); null or absent: no header, no span, nothing per request. */
+  tracer?: RequestTracer | null;
 }
 
 /**
@@ -65,6 +68,9 @@ const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /** Request timeout when neither the request nor the plan sets one. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** The failure text on the span of a request cut off by the stop. */
+const ABORTED_TEXT = "RunStopped: cut off by the stop";
+
 /** Redirects followed before a request fails, as fetch. */
 export const MAX_REDIRECTS = 20;
 
@@ -75,6 +81,7 @@ interface SharedState {
   preparer: RequestPreparer;
   primary: HttpEngine;
   fetchEngine: HttpEngine;
+  tracer: RequestTracer | null;
   /** Origins that h1 found it cannot serve during the run. */
   fallbackOrigins: Set<string>;
   warnOnce(key: string, message: string): void;
@@ -98,13 +105,15 @@ function isRedirect(status: number): boolean {
 }
 
 /** One virtual user's client: its methods live on the prototype, its state in a few fields. */
-export class UserHttpClient implements HttpClient {
+export class UserHttpClient implements HttpClient, TracedClient {
   /**
    * When the user's current iteration was due (`performance.now()` time), under an arrival
    * rate or pacing; its requests' latency is then also recorded from it (corrected latency).
    */
   intendedStartMs: number | null = null;
   readonly #shared: SharedState;
+  /** The iteration (task run) the next requests belong to, when traces are on. */
+  iteration: IterationSpan | null = null;
   readonly #signal: AbortSignal;
   readonly #primarySession: HttpSession;
   #fetchSession: HttpSession | null;
@@ -159,11 +168,16 @@ export class UserHttpClient implements HttpClient {
     // first also sets the deadline; the second also stands for "now" in the worker's clock.
     const startMs = performance.now();
     request.deadlineMs = startMs + request.timeoutMs;
+    const tracer = this.#shared.tracer;
+    let hopStartMs = startMs;
     let response: EngineResponse;
     try {
       let redirects = 0;
       while (true) {
         if (!this.cookies.isEmpty) this.#addCookies(request);
+        if (tracer !== null) {
+          this.#traceHop(tracer, request, options.name ?? url, hopStartMs, redirects);
+        }
         try {
           response = await this.#sessionFor(request.url).send(request);
         } catch (cause) {
@@ -172,6 +186,7 @@ export class UserHttpClient implements HttpClient {
         }
         const next = this.#redirectOf(request, response);
         if (next === null) break;
+        if (tracer !== null) hopStartMs = this.#endRedirectHop(tracer, request, response.status);
         if (++redirects > MAX_REDIRECTS) {
           throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
         }
@@ -226,19 +241,19 @@ export class UserHttpClient implements HttpClient {
       result,
       (name, passed) => sink.check(name, passed),
     );
-    if (this.#signal.aborted) {
-      request.endpoint.abort();
-      throw new RunStopped();
-    }
+    if (this.#signal.aborted) return this.#aborted(request, endMs);
     if (failure !== null) result.failCheck(normalizeFailureText(failure));
-    const due = this.intendedStartMs;
+    const latencyUs = Math.round(result.durationMs * 1000);
     request.endpoint.record(
       result.status,
-      Math.round(result.durationMs * 1000),
+      latencyUs,
       response?.bodyBytes ?? 0,
       result.error,
-      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
+      this.#correctedUs(endMs),
     );
+    if (request.hop !== null) {
+      this.#endTrace(request, result.status, result.error, latencyUs, endMs);
+    }
     return result;
   }
 
@@ -336,14 +351,9 @@ export class UserHttpClient implements HttpClient {
     const status = response.status;
     const error = status >= 400 ? `HTTP ${status}` : null;
     const durationMs = endMs - startMs;
-    const due = this.intendedStartMs;
-    request.endpoint.record(
-      status,
-      Math.round(durationMs * 1000),
-      response.bodyBytes,
-      error,
-      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
-    );
+    const latencyUs = Math.round(durationMs * 1000);
+    request.endpoint.record(status, latencyUs, response.bodyBytes, error, this.#correctedUs(endMs));
+    if (request.hop !== null) this.#endTrace(request, status, error, latencyUs, endMs);
     return new ClientResponse(status, error, request, durationMs, response);
   }
 
@@ -354,21 +364,80 @@ export class UserHttpClient implements HttpClient {
     startMs: number,
     endMs: number,
   ): HttpResponse {
-    if (this.#signal.aborted) {
-      request.endpoint.abort();
-      throw new RunStopped();
-    }
+    if (this.#signal.aborted) return this.#aborted(request, endMs);
     const error = failureOf(cause, request.timeoutMs).text;
     const durationMs = endMs - startMs;
-    const due = this.intendedStartMs;
-    request.endpoint.record(
-      0,
-      Math.round(durationMs * 1000),
-      0,
-      error,
-      due === null ? NO_LATENCY : Math.round((endMs - due) * 1000),
-    );
+    const latencyUs = Math.round(durationMs * 1000);
+    request.endpoint.record(0, latencyUs, 0, error, this.#correctedUs(endMs));
+    if (request.hop !== null) this.#endTrace(request, 0, error, latencyUs, endMs);
     return new ClientResponse(0, error, request, durationMs, null);
+  }
+
+  /** Counts a request cut off by the stop as aborted (its span says so) and ends the task. */
+  /** A request's latency from when its iteration was due (µs), or NO_LATENCY when not paced. */
+  #correctedUs(endMs: number): number {
+    const due = this.intendedStartMs;
+    return due === null ? NO_LATENCY : Math.round((endMs - due) * 1000);
+  }
+
+  #aborted(request: ClientRequest, endMs: number): never {
+    request.endpoint.abort();
+    const hop = request.hop;
+    if (hop !== null) endHop(this.#shared.tracer!, hop, 0, ABORTED_TEXT, endMs);
+    throw new RunStopped();
+  }
+
+  /**
+   * Gives the hop its `traceparent` (and `tracestate`): its own headers, so the head is built
+   * for this request alone (the head slot is for untraced requests).
+   */
+  #traceHop(
+    tracer: RequestTracer,
+    request: ClientRequest,
+    name: string,
+    startMs: number,
+    resendCount: number,
+  ): void {
+    const traceparent = tracer.startHop(
+      this.iteration,
+      request,
+      name,
+      request.method,
+      request.url,
+      startMs,
+      resendCount,
+    );
+    const headers: Record<string, string> = { ...request.headers, traceparent };
+    if (tracer.tracestate !== null) headers.tracestate = tracer.tracestate;
+    request.headers = headers;
+    request.headSlot = null;
+  }
+
+  /** Ends a hop that redirected; returns when, the start of the next hop. */
+  #endRedirectHop(tracer: RequestTracer, request: ClientRequest, status: number): number {
+    const nowMs = performance.now();
+    if (request.hop !== null) endHop(tracer, request.hop, status, null, nowMs);
+    return nowMs;
+  }
+
+  /** Ends the final hop's span and keeps the request as an exemplar of its stats cell. */
+  #endTrace(
+    request: ClientRequest,
+    status: number,
+    error: string | null,
+    latencyUs: number,
+    endMs: number,
+  ): void {
+    const hop = request.hop!;
+    endHop(this.#shared.tracer!, hop, status, error, endMs);
+    request.endpoint.exemplar?.(
+      status,
+      error !== null,
+      latencyUs,
+      hop.traceId,
+      hop.spanId,
+      performance.timeOrigin + endMs,
+    );
   }
 
   /** Counts the request as aborted; returns the error that ends the task. */
@@ -398,6 +467,7 @@ export function createHttpClientFactory(
       ? createH1Engine({ insecure: defaults.insecure })
       : fetchEngine,
     fetchEngine,
+    tracer: defaults.tracer ?? null,
     fallbackOrigins: new Set(),
     warnOnce(key, message) {
       if (warned.has(key)) return;

@@ -3,6 +3,7 @@
 // be is done once per URL as written and method, not per request.
 import type { EndpointSink, RequestSink } from "../stats/request_stats.ts";
 import type { EngineRequest, HeadSlot } from "./engine.ts";
+import type { HopSpan } from "./tracing.ts";
 import type { RequestOptions } from "./types.ts";
 
 /**
@@ -16,6 +17,8 @@ export class ClientRequest implements EngineRequest {
   ownHeaders: Record<string, string>;
   /** The head slot of the first hop when nothing but the method and URL shape its head. */
   ownSlot: HeadSlot | null;
+  /** The current hop's span when traces are on and its trace is sampled; else null. */
+  hop: HopSpan | null = null;
 
   constructor(
     /** The current hop's method (a 303 turns a POST into a GET). */

@@ -3,6 +3,7 @@
 // coordinator's own thread (`workers: 0`) and, later, a remote worker; only `send` differs.
 import { explainError } from "../errors.ts";
 import { createHttpClientFactory, type RequestClock } from "../http/client.ts";
+import { type RequestTracer, startTracer } from "../http/tracing.ts";
 import type { FromWorker, HttpSettings, ToWorker, WorkerUsers } from "./protocol.ts";
 import { type NormalizedUserKind, type Plan, userKindsOf } from "../plan/plan.ts";
 import { importPlan } from "../plan/plan_loader.ts";
@@ -21,6 +22,8 @@ const ABORT_GRACE_MS = 1000;
 const STARVED_MS = 50;
 /** The worker's heartbeat timer: it marks the loop as alive and measures its lag. */
 const TICK_MS = 10;
+/** How long the stop waits for the last spans to be exported (traces on) before the last delta. */
+const SPAN_FLUSH_MS = 3000;
 
 /** Options of a {@link LoadWorker}. */
 export interface LoadWorkerOptions {
@@ -66,6 +69,7 @@ export class LoadWorker {
   readonly #sampleSystem: boolean;
   #lag: LagMonitor | null = null;
   #sampler: SystemSampler | null = null;
+  #tracer: RequestTracer | null = null;
 
   /** `plan` skips the import of `init.planUrl` (used when running on the coordinator's thread). */
   constructor(send: (message: FromWorker) => void, plan?: Plan, options: LoadWorkerOptions = {}) {
@@ -102,6 +106,10 @@ export class LoadWorker {
       const closed = kinds.filter((k) => !isArrivalKind(init.arrivals, k.kind));
       const firstClosedIndex = init.arrivals.reduce((n, a) => n + a.maxUsers, 0);
       this.#placement = new UserAllocator(closed, init.workers, firstClosedIndex);
+      if (init.http.traces) {
+        const warn = (message: string) => this.#send({ type: "warning", workerId, message });
+        this.#tracer = await startTracer(init.http.traces, run, warn);
+      }
     } catch (error) {
       this.#send({ type: "failed", workerId, message: explainError(error) });
       return;
@@ -117,6 +125,7 @@ export class LoadWorker {
       ...http,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
       clock,
+      tracer: this.#tracer,
     });
     this.#env = {
       stats,
@@ -135,6 +144,7 @@ export class LoadWorker {
         ]),
       ),
       createHttpClient,
+      tracer: this.#tracer,
       yieldIfStarved: () => {
         const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
         readsSeen = clock.reads;
@@ -279,6 +289,8 @@ export class LoadWorker {
     clearInterval(this.#statsTimer);
     clearInterval(this.#tickTimer);
     this.#users.clear();
+    // The last spans leave before the last delta: the worker is ended once it is sent.
+    await this.#tracer?.sink.close(SPAN_FLUSH_MS);
     this.#sendStats("stopped");
     this.#stats = null;
   }

@@ -3,6 +3,7 @@
 // messages between the coordinator and a worker process on another machine (`stampede worker`),
 // which carry the load workers' messages over one WebSocket per process.
 import type { HttpEngineName } from "../http/engine.ts";
+import type { TraceSettings } from "../span_sink.ts";
 import type { RunInfo } from "../run_info.ts";
 import type { StatsDelta } from "../stats/delta.ts";
 import type { ArrivalKind } from "./arrivals.ts";
@@ -20,6 +21,8 @@ export interface HttpSettings {
   timeoutMs: number;
   /** Headers sent with every request. */
   headers: Record<string, string>;
+  /** Traces of the requests (`--traces`); absent or null when off. */
+  traces?: TraceSettings | null;
 }
 
 /** Messages from the coordinator to a load worker. */

@@ -4,6 +4,7 @@ import type { UserHttpClient } from "../http/client.ts";
 import type { IterationTally } from "../stats/iterations.ts";
 import { normalizeFailureText } from "../stats/failure_text.ts";
 import { setLongTimeout } from "../timers.ts";
+import type { RequestTracer } from "../http/tracing.ts";
 import type {
   NormalizedTask,
   NormalizedUserKind,
@@ -37,6 +38,8 @@ export interface UserEnvironment {
   createHttpClient(signal: AbortSignal): UserHttpClient;
   /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
   yieldIfStarved(): Promise<void> | undefined;
+  /** Traces each iteration and its requests (`--traces`); absent when off. */
+  tracer?: RequestTracer | null;
 }
 
 /** Picks a task with probability proportional to its weight. */
@@ -220,15 +223,20 @@ export class VirtualUser {
   async #runTask(dueMs: number | null): Promise<boolean> {
     const task = this.#pick();
     this.#http.intendedStartMs = dueMs;
+    // With traces on, the iteration is the root span of the task's requests.
+    const iteration = this.#env.tracer?.begin(this.#http, this.#context.user, task.name);
     try {
       await task.run(this.#context);
       return true;
     } catch (error) {
       if (error instanceof StopUser || this.#isStop(error)) return false;
-      this.#env.stats.record("TASK", task.name, 0, NO_LATENCY, 0, failureText(error));
+      const text = failureText(error);
+      this.#env.stats.record("TASK", task.name, 0, NO_LATENCY, 0, text);
+      iteration?.fail(text);
       return true;
     } finally {
       this.#http.intendedStartMs = null;
+      iteration?.end();
     }
   }
 

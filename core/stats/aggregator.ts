@@ -5,6 +5,7 @@
 import { CheckCounts, type CheckResult } from "./checks.ts";
 import { type IterationCounts, IterationTally } from "./iterations.ts";
 import type { CellDelta, StatsDelta } from "./delta.ts";
+import { mergeExemplars } from "./exemplars.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
 import {
   DEFAULT_PERCENTILES,
@@ -245,6 +246,9 @@ export class StatsAggregator {
       if (cell.correctedHistogram) cell.correctedHistogram.add(corrected);
       else cell.correctedHistogram = corrected;
       cell.correctedMaxUs = Math.max(cell.correctedMaxUs ?? 0, c.correctedMaxUs ?? 0);
+    }
+    if (c.exemplars !== undefined) {
+      cell.exemplars = mergeExemplars(cell.exemplars ?? null, c.exemplars);
     }
     if (c.histogram === null) return;
     cell.minUs = cell.sumUs === 0 && cell.histogram === null

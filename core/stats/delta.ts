@@ -1,5 +1,6 @@
 import type { CheckResult } from "./checks.ts";
 import type { IterationCounts } from "./iterations.ts";
+import type { Exemplar } from "./exemplars.ts";
 
 /**
  * What a load worker sends once per interval: the requests it finished since the last delta.
@@ -46,4 +47,6 @@ export interface CellDelta {
   /** Latencies from when each request's iteration was due, as `histogram` (absent: unknown). */
   correctedHistogram?: string;
   correctedMaxUs?: number;
+  /** Sampled requests (traces on), at most one per latency slot; absent when none. */
+  exemplars?: Exemplar[];
 }

@@ -4,6 +4,7 @@ import type { CellDelta, EndpointDelta, StatsDelta } from "./delta.ts";
 import { DEFAULT_MAX_NAMES, MAX_FAILURE_TEXTS, OTHER_FAILURES, OTHER_NAME } from "./aggregator.ts";
 import { CheckCounts } from "./checks.ts";
 import { IterationTally } from "./iterations.ts";
+import { ExemplarSlots } from "./exemplars.ts";
 
 class Cell {
   requests = 0;
@@ -15,6 +16,8 @@ class Cell {
   /** Latencies from when the request's iteration was due, in runs that know it. */
   corrected: Histogram | null = null;
   correctedMaxUs = 0;
+  /** Sampled requests of the interval (traces on), created with the first. */
+  exemplars: ExemplarSlots | null = null;
   constructor(readonly status: number, readonly failed: boolean) {}
 }
 
@@ -34,6 +37,18 @@ export interface EndpointSink {
   ): void;
   /** Counts a request cut off by the stop (neither a success nor a failure). */
   abort(): void;
+  /**
+   * Keeps a sampled request, counted by `record` just before, as an exemplar of its cell (the
+   * cell of `status` and `failed`): its latency in µs, trace and span ids, end in Unix ms.
+   */
+  exemplar?(
+    status: number,
+    failed: boolean,
+    latencyUs: number,
+    traceId: string,
+    spanId: string,
+    timeMs: number,
+  ): void;
 }
 
 /** Where requests are counted, as `ctx.http` and `ctx.record` see it. */
@@ -118,6 +133,19 @@ class Endpoint implements EndpointSink {
     this.ok.clear();
     this.failed.clear();
     this.#lastOk = null;
+  }
+
+  exemplar(
+    status: number,
+    failed: boolean,
+    latencyUs: number,
+    traceId: string,
+    spanId: string,
+    timeMs: number,
+  ): void {
+    const cell = (failed ? this.failed : this.ok).get(status);
+    if (cell === undefined || latencyUs < 0) return;
+    (cell.exemplars ??= new ExemplarSlots()).offer(latencyUs, traceId, spanId, timeMs);
   }
 
   #okCell(status: number): Cell {
@@ -220,7 +248,9 @@ export class RequestStats implements RequestSink {
         const cells: CellDelta[] = [];
         for (const cell of [...endpoint.ok.values(), ...endpoint.failed.values()]) {
           if (cell.requests === 0) continue;
+          const exemplars = cell.exemplars?.take();
           cells.push({
+            ...(exemplars ? { exemplars } : {}),
             status: cell.status,
             failed: cell.failed,
             requests: cell.requests,

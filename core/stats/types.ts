@@ -1,5 +1,6 @@
 // The shapes stats take once merged on the coordinator: what recorders, the summary and
 // thresholds read. Plain data; the aggregator builds them.
+import type { Exemplar } from "./exemplars.ts";
 import type { Histogram } from "./histogram.ts";
 
 /** Stats of one endpoint (or of all: method `""`, name {@link TOTAL_NAME}) over some span. */
@@ -70,6 +71,8 @@ export interface IntervalCell {
    */
   correctedHistogram?: Histogram | null;
   correctedMaxUs?: number;
+  /** Sampled requests of the interval (traces on), the slowest per latency slot; else absent. */
+  exemplars?: Exemplar[];
 }
 
 /** The cumulative latency histogram of one endpoint (or of the total), in µs. */

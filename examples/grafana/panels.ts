@@ -14,6 +14,8 @@ export interface Target {
   legend?: string;
   /** An instant query in table format (for table panels). */
   table?: boolean;
+  /** Asks for exemplars too (Prometheus, with `--traces`): dots that open the request's trace. */
+  exemplar?: boolean;
 }
 
 /** A panel before layout: what it shows and its size, without id or position. */
@@ -75,6 +77,7 @@ export function layout(datasource: Json, rows: (PanelSpec | string)[]): Json[] {
         expr: t.expr,
         ...(t.legend ? { legendFormat: t.legend } : {}),
         ...(t.table ? { instant: true, range: false, format: "table" } : {}),
+        ...(t.exemplar ? { exemplar: true } : {}),
         ...(datasource === LOKI ? { queryType: "range" } : {}),
       })),
       fieldConfig: spec.fieldConfig ??

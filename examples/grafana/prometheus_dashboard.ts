@@ -115,11 +115,12 @@ function latencyPanels(): PanelSpec[] {
       w: 12,
       h: 8,
       description:
-        "histogram_quantile over stampede_request_duration_seconds: within a bucket of the exact value; aggregates across runs",
+        "histogram_quantile over stampede_request_duration_seconds: within a bucket of the exact value; aggregates across runs. With --traces, the dots are exemplars: a sampled request of that bucket, a click away from its trace",
       targets: ["0.5", "0.95", "0.99"].map((q) => ({
         expr:
           `histogram_quantile(${q}, sum by (le) (rate(stampede_request_duration_seconds_bucket{${REQ}}[$__rate_interval])))`,
         legend: `p${Number(q) * 100}`,
+        exemplar: true,
       })),
     },
   ];

@@ -65,16 +65,23 @@ export const DEFAULT_BOUNDARIES_S = [
   10,
 ];
 
-const METRICS_PATH = "v1/metrics";
+/** The OTLP signals Stampede exports: each has its own path and `OTEL_EXPORTER_OTLP_<SIGNAL>_*`. */
+export type OtlpSignal = "metrics" | "traces";
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
 }
 
-function option(options: Record<string, unknown>, name: string): string | undefined {
+/** A flag's value from the parsed options (by camelCase name), trimmed; undefined when unset. */
+export function option(options: Record<string, unknown>, name: string): string | undefined {
   const value = options[name];
   return value === undefined || value === null ? undefined : nonEmpty(String(value));
+}
+
+/** An environment variable's value, trimmed; undefined when unset or blank. */
+export function envValue(env: EnvReader, name: string): string | undefined {
+  return nonEmpty(env(name));
 }
 
 function checkUrl(url: string, source: string): string {
@@ -92,30 +99,54 @@ function checkUrl(url: string, source: string): string {
   return parsed.href;
 }
 
-/** Appends `v1/metrics` to a base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT is specified. */
-function withMetricsPath(base: string): string {
-  return base.endsWith("/") ? base + METRICS_PATH : `${base}/${METRICS_PATH}`;
+/** Appends `v1/<signal>` to a base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT is specified. */
+function withSignalPath(base: string, signal: OtlpSignal): string {
+  const path = `v1/${signal}`;
+  return base.endsWith("/") ? base + path : `${base}/${path}`;
+}
+
+/**
+ * The URL a signal is POSTed to: the flag (`flagName`, its value `flag`; `/v1/<signal>` added
+ * unless it ends with it), else `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` as is, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/<signal>`, else the local collector's.
+ */
+export function resolveSignalUrl(
+  signal: OtlpSignal,
+  flagName: string,
+  flag: string | undefined,
+  env: EnvReader,
+): string {
+  if (flag) {
+    const url = flag.replace(/\/+$/, "").endsWith(`/v1/${signal}`)
+      ? flag
+      : withSignalPath(flag, signal);
+    return checkUrl(url, flagName);
+  }
+  const specificName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const specific = nonEmpty(env(specificName));
+  if (specific) return checkUrl(specific, specificName);
+  const base = nonEmpty(env("OTEL_EXPORTER_OTLP_ENDPOINT"));
+  if (base) return checkUrl(withSignalPath(base, signal), "OTEL_EXPORTER_OTLP_ENDPOINT");
+  return withSignalPath(DEFAULT_ENDPOINT, signal);
 }
 
 function resolveUrl(options: Record<string, unknown>, env: EnvReader): string {
-  const flag = option(options, "otelEndpoint");
-  if (flag) {
-    const url = flag.replace(/\/+$/, "").endsWith("/" + METRICS_PATH)
-      ? flag
-      : withMetricsPath(flag);
-    return checkUrl(url, "--otel-endpoint");
-  }
-  const specific = nonEmpty(env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
-  if (specific) return checkUrl(specific, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
-  const base = nonEmpty(env("OTEL_EXPORTER_OTLP_ENDPOINT"));
-  if (base) return checkUrl(withMetricsPath(base), "OTEL_EXPORTER_OTLP_ENDPOINT");
-  return withMetricsPath(DEFAULT_ENDPOINT);
+  return resolveSignalUrl("metrics", "--otel-endpoint", option(options, "otelEndpoint"), env);
 }
 
-function resolveProtocol(options: Record<string, unknown>, env: EnvReader): OtlpProtocol {
+/**
+ * A signal's protocol: the flag (if given), else `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`, else
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`.
+ */
+export function resolveSignalProtocol(
+  signal: OtlpSignal,
+  flag: [name: string, value: string | undefined] | null,
+  env: EnvReader,
+): OtlpProtocol {
+  const specific = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
   const sources: [string, string | undefined][] = [
-    ["--otel-protocol", option(options, "otelProtocol")],
-    ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", nonEmpty(env("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"))],
+    ...(flag ? [flag] : []),
+    [specific, nonEmpty(env(specific))],
     ["OTEL_EXPORTER_OTLP_PROTOCOL", nonEmpty(env("OTEL_EXPORTER_OTLP_PROTOCOL"))],
   ];
   for (const [source, value] of sources) {
@@ -131,7 +162,16 @@ function resolveProtocol(options: Record<string, unknown>, env: EnvReader): Otlp
   return "http/protobuf";
 }
 
-function positiveMs(value: string, source: string): number {
+function resolveProtocol(options: Record<string, unknown>, env: EnvReader): OtlpProtocol {
+  return resolveSignalProtocol(
+    "metrics",
+    ["--otel-protocol", option(options, "otelProtocol")],
+    env,
+  );
+}
+
+/** Milliseconds > 0 as an OTEL_* variable gives them; a UsageError naming `source` if not. */
+export function positiveMs(value: string, source: string): number {
   const ms = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !(ms > 0)) {
     throw new UsageError(`Cannot use ${source} "${value}": expected milliseconds > 0`);
@@ -139,8 +179,10 @@ function positiveMs(value: string, source: string): number {
   return ms;
 }
 
-function resolveTimeoutMs(env: EnvReader): number {
-  for (const name of ["OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]) {
+/** A signal's export timeout in ms: `OTEL_EXPORTER_OTLP_<SIGNAL>_TIMEOUT`, else the general one. */
+export function resolveSignalTimeoutMs(signal: OtlpSignal, env: EnvReader): number {
+  const specific = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_TIMEOUT`;
+  for (const name of [specific, "OTEL_EXPORTER_OTLP_TIMEOUT"]) {
     const value = nonEmpty(env(name));
     if (value !== undefined) return positiveMs(value, name);
   }
@@ -230,9 +272,11 @@ export function parseKeyValueList(text: string, source: string): Record<string, 
   return pairs;
 }
 
-function resolveHeaders(env: EnvReader): Record<string, string> {
+/** A signal's export headers: the general `OTEL_EXPORTER_OTLP_HEADERS`, then the signal's own. */
+export function resolveSignalHeaders(signal: OtlpSignal, env: EnvReader): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const name of ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"]) {
+  const specific = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_HEADERS`;
+  for (const name of ["OTEL_EXPORTER_OTLP_HEADERS", specific]) {
     const value = nonEmpty(env(name));
     if (value !== undefined) Object.assign(headers, parseKeyValueList(value, name));
   }
@@ -248,19 +292,35 @@ export function resolveOtelConfig(
   options: Record<string, unknown>,
   env: EnvReader,
 ): OtelConfig {
+  const { serviceName, resourceAttributes } = resolveServiceResource(env);
+  return {
+    url: resolveUrl(options, env),
+    protocol: resolveProtocol(options, env),
+    headers: resolveSignalHeaders("metrics", env),
+    timeoutMs: resolveSignalTimeoutMs("metrics", env),
+    intervalMs: resolveIntervalMs(options, env),
+    temporality: resolveTemporality(env),
+    histogram: resolveHistogram(options, env),
+    boundariesS: resolveBoundaries(options),
+    serviceName,
+    resourceAttributes,
+  };
+}
+
+/** Who exports: `OTEL_SERVICE_NAME` (else `service.name` of the attributes, else `stampede`). */
+export interface ServiceResource {
+  serviceName: string;
+  /** Attributes from `OTEL_RESOURCE_ATTRIBUTES`. */
+  resourceAttributes: Record<string, string>;
+}
+
+/** Reads `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, shared by metrics and traces. */
+export function resolveServiceResource(env: EnvReader): ServiceResource {
   const resourceText = nonEmpty(env("OTEL_RESOURCE_ATTRIBUTES"));
   const resourceAttributes = resourceText === undefined
     ? {}
     : parseKeyValueList(resourceText, "OTEL_RESOURCE_ATTRIBUTES");
   return {
-    url: resolveUrl(options, env),
-    protocol: resolveProtocol(options, env),
-    headers: resolveHeaders(env),
-    timeoutMs: resolveTimeoutMs(env),
-    intervalMs: resolveIntervalMs(options, env),
-    temporality: resolveTemporality(env),
-    histogram: resolveHistogram(options, env),
-    boundariesS: resolveBoundaries(options),
     serviceName: nonEmpty(env("OTEL_SERVICE_NAME")) ?? resourceAttributes["service.name"] ??
       "stampede",
     resourceAttributes,

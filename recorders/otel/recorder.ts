@@ -1,17 +1,12 @@
 // The otel recorder: the run's metrics over OTLP/HTTP (protobuf or JSON) to an OpenTelemetry
 // Collector or any OTLP backend. Request metrics come from the coordinator's merged interval
 // cells (exact counts, nothing per request); gauges and the event counter use SDK instruments.
-import type { Attributes, Counter, Gauge } from "npm:@opentelemetry/api@1.10.0";
+import type { Counter, Gauge } from "npm:@opentelemetry/api@1.10.0";
 import {
   AggregationTemporalityPreference,
   OTLPMetricExporter as OtlpJsonMetricExporter,
 } from "npm:@opentelemetry/exporter-metrics-otlp-http@0.301.0";
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from "npm:@opentelemetry/exporter-metrics-otlp-proto@0.301.0";
-import {
-  defaultResource,
-  type Resource,
-  resourceFromAttributes,
-} from "npm:@opentelemetry/resources@3.1.0";
 import {
   AggregationTemporality,
   InstrumentType,
@@ -36,28 +31,15 @@ import type { RunInfo } from "../../core/run_info.ts";
 import { type EnvReader, type OtelConfig, resolveOtelConfig } from "./config.ts";
 import { IntervalExportingReader } from "./reader.ts";
 import { RequestMetrics } from "./request_metrics.ts";
+import { runResource } from "./resource.ts";
+
+export { runResource };
 
 /** The instrumentation scope of every Stampede metric. */
 export const SCOPE_NAME = "stampede";
 
 /** What the stop may take beyond the last export's OTLP timeout: collecting and shutting down. */
 const STOP_MARGIN_MS = 1_000;
-
-/** The resource of a run: who produced the metrics. Run facts win over the user's attributes. */
-export function runResource(run: RunInfo, config: OtelConfig): Resource {
-  const attributes: Attributes = {
-    ...config.resourceAttributes,
-    ...run.metadata,
-    ...run.tags,
-    "service.name": config.serviceName,
-    "service.version": run.version,
-    "service.instance.id": run.runId,
-    "stampede.run_id": run.runId,
-    "stampede.testplan": run.testplan,
-    "stampede.host": run.host,
-  };
-  return defaultResource().merge(resourceFromAttributes(attributes));
-}
 
 /** The OTLP exporter for the configured protocol, URL, headers, timeout and temporality. */
 export function createOtlpExporter(config: OtelConfig): PushMetricExporter {

@@ -1,4 +1,5 @@
-// The Prometheus text exposition format (version 0.0.4), written by hand.
+// The Prometheus text exposition format (version 0.0.4) and OpenMetrics 1.0 (for scrapers that
+// ask for it: it carries exemplars), written by hand.
 //
 // Why not prom-client: its Histogram only takes one observe() per value, and the recorder gets
 // pre-aggregated bucket counts and an exact sum per interval from the HDR histograms. Feeding
@@ -7,6 +8,43 @@
 
 /** The content type Prometheus expects for the text format. */
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** The content type of OpenMetrics 1.0. */
+export const OPENMETRICS_CONTENT_TYPE =
+  "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/** The two formats served: Prometheus text 0.0.4, or OpenMetrics 1.0 with exemplars. */
+export type ExpositionFormat = "text" | "openmetrics";
+
+/** A sampled request shown beside a histogram bucket (OpenMetrics only). */
+export interface BucketExemplar {
+  traceId: string;
+  spanId: string;
+  /** The request's duration, in the histogram's unit. */
+  value: number;
+  /** When it ended, in Unix ms. */
+  timeMs: number;
+}
+
+/**
+ * The format an `Accept` header asks for: OpenMetrics when it accepts
+ * `application/openmetrics-text` at least as much as the text format, else text.
+ */
+export function negotiateFormat(accept: string | null): ExpositionFormat {
+  let openMetricsQ = -1;
+  let textQ = -1;
+  for (const range of (accept ?? "").split(",")) {
+    const [type, ...params] = range.split(";").map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith("q="));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!(q > 0)) continue;
+    if (type === "application/openmetrics-text") openMetricsQ = Math.max(openMetricsQ, q);
+    else if (type === "text/plain" || type === "*/*" || type === "text/*") {
+      textQ = Math.max(textQ, q);
+    }
+  }
+  return openMetricsQ >= 0 && openMetricsQ >= textQ ? "openmetrics" : "text";
+}
 
 /** Metric types of the text format. */
 export type MetricType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
@@ -51,8 +89,10 @@ export function toLabelName(key: string): string {
 export class ExpositionWriter {
   readonly #lines: string[] = [];
   readonly #constLabels: string;
+  readonly format: ExpositionFormat;
 
-  constructor(constLabels: Labels = {}) {
+  constructor(constLabels: Labels = {}, format: ExpositionFormat = "text") {
+    this.format = format;
     this.#constLabels = Object.entries(constLabels).map(([k, v]) => this.#label(k, v)).join(",");
   }
 
@@ -61,24 +101,41 @@ export class ExpositionWriter {
     return `${name}="${escapeLabelValue(value)}"`;
   }
 
-  /** Opens a family: its HELP and TYPE lines. */
+  /**
+   * Opens a family: its HELP and TYPE lines. In OpenMetrics a counter family is named without
+   * the `_total` its samples carry.
+   */
   family(name: string, type: MetricType, help: string): this {
-    this.#lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
+    const family = this.format === "openmetrics" && type === "counter"
+      ? name.replace(/_total$/, "")
+      : name;
+    const shown = this.format === "openmetrics" && type === "untyped" ? "unknown" : type;
+    this.#lines.push(`# HELP ${family} ${escapeHelp(help)}`, `# TYPE ${family} ${shown}`);
     return this;
   }
 
-  /** Writes one sample of the family opened last (or one of its `_bucket`/`_sum`/`_count`). */
-  sample(name: string, labels: Labels, value: number): this {
+  /**
+   * Writes one sample of the family opened last (or one of its `_bucket`/`_sum`/`_count`);
+   * an exemplar is written only in OpenMetrics.
+   */
+  sample(name: string, labels: Labels, value: number, exemplar?: BucketExemplar): this {
     const own = Object.entries(labels).map(([k, v]) => this.#label(k, v));
     const all = this.#constLabels ? [this.#constLabels, ...own] : own;
-    this.#lines.push(`${name}{${all.join(",")}} ${formatValue(value)}`);
+    let line = `${name}{${all.join(",")}} ${formatValue(value)}`;
+    if (exemplar !== undefined && this.format === "openmetrics") {
+      line += ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${
+        formatValue(exemplar.value)
+      } ${(exemplar.timeMs / 1000).toFixed(3)}`;
+    }
+    this.#lines.push(line);
     return this;
   }
 
   /**
    * Writes a classic histogram: cumulative `_bucket` samples for every bound and `+Inf`, then
    * `_sum` and `_count`. `counts[i]` holds the values in bucket `i` (not cumulative); the last
-   * entry holds the values above every bound.
+   * entry holds the values above every bound. `exemplars[i]`, if any, is a sampled request of
+   * bucket `i` (OpenMetrics only).
    */
   histogram(
     name: string,
@@ -86,14 +143,25 @@ export class ExpositionWriter {
     bounds: readonly number[],
     counts: readonly number[],
     sum: number,
+    exemplars: readonly (BucketExemplar | undefined)[] = [],
   ): this {
     let cumulative = 0;
     for (let i = 0; i < bounds.length; i++) {
       cumulative += counts[i];
-      this.sample(`${name}_bucket`, { ...labels, le: formatValue(bounds[i]) }, cumulative);
+      this.sample(
+        `${name}_bucket`,
+        { ...labels, le: formatValue(bounds[i]) },
+        cumulative,
+        exemplars[i],
+      );
     }
     cumulative += counts[bounds.length];
-    this.sample(`${name}_bucket`, { ...labels, le: "+Inf" }, cumulative);
+    this.sample(
+      `${name}_bucket`,
+      { ...labels, le: "+Inf" },
+      cumulative,
+      exemplars[bounds.length],
+    );
     this.sample(`${name}_sum`, labels, sum);
     this.sample(`${name}_count`, labels, cumulative);
     return this;
@@ -115,8 +183,9 @@ export class ExpositionWriter {
     return this;
   }
 
-  /** The exposition text, ending with a line feed. */
+  /** The exposition text, ending with a line feed (and `# EOF` in OpenMetrics). */
   text(): string {
-    return this.#lines.length === 0 ? "" : this.#lines.join("\n") + "\n";
+    const body = this.#lines.length === 0 ? "" : this.#lines.join("\n") + "\n";
+    return this.format === "openmetrics" ? body + "# EOF\n" : body;
   }
 }

@@ -11,6 +11,7 @@ import type {
   ThresholdResult,
 } from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
+import type { Exemplar } from "../../core/stats/exemplars.ts";
 import {
   endpointKey,
   type EndpointStats,
@@ -19,7 +20,13 @@ import {
   type StatsView,
   TOTAL_NAME,
 } from "../../core/stats/types.ts";
-import { ExpositionWriter, type Labels, toLabelName } from "./exposition.ts";
+import {
+  type BucketExemplar,
+  type ExpositionFormat,
+  ExpositionWriter,
+  type Labels,
+  toLabelName,
+} from "./exposition.ts";
 import { renderLocustFamilies } from "./locust_compat.ts";
 import { SystemFamilies } from "./system.ts";
 
@@ -101,6 +108,8 @@ interface EndpointSeries {
   byStatus: Map<number, StatusCounts>;
   /** Durations per bucket (not cumulative); the last entry is above every bound. */
   buckets: number[];
+  /** The latest sampled request of each bucket (traces on), shown in OpenMetrics. */
+  exemplars: (BucketExemplar | undefined)[];
   sumUs: number;
   bytes: number;
   /** Corrected latencies per bucket, and their sum (from the HDR histogram), when known. */
@@ -192,6 +201,7 @@ export class PrometheusMetrics {
           name,
           byStatus: new Map(),
           buckets: new Array(this.#boundsUs.length + 1).fill(0),
+          exemplars: [],
           sumUs: 0,
           bytes: 0,
           corrected: null,
@@ -216,6 +226,23 @@ export class PrometheusMetrics {
         for (let i = 0; i < added.length; i++) series.corrected[i] += added[i];
         series.correctedSumUs += corrected.mean * corrected.totalCount;
       }
+      if (cell.exemplars !== undefined) this.#addExemplars(series, cell.exemplars);
+    }
+  }
+
+  /** Keeps each exemplar as the latest of its bucket (a value equal to a bound is in it). */
+  #addExemplars(series: EndpointSeries, exemplars: readonly Exemplar[]): void {
+    for (const e of exemplars) {
+      let i = this.#boundsUs.findIndex((boundUs) => e.valueUs <= boundUs);
+      if (i < 0) i = this.#boundsUs.length;
+      const kept = series.exemplars[i];
+      if (kept !== undefined && kept.timeMs > e.timeMs) continue;
+      series.exemplars[i] = {
+        traceId: e.traceId,
+        spanId: e.spanId,
+        value: e.valueUs / 1e6,
+        timeMs: e.timeMs,
+      };
     }
   }
 
@@ -267,9 +294,9 @@ export class PrometheusMetrics {
     this.#system.add(samples);
   }
 
-  /** The exposition text of everything so far. */
-  render(): string {
-    const w = new ExpositionWriter(this.#constLabels);
+  /** The exposition of everything so far, in the text format or OpenMetrics (exemplars). */
+  render(format: ExpositionFormat = "text"): string {
+    const w = new ExpositionWriter(this.#constLabels, format);
     this.#renderRun(w);
     this.#renderRequests(w);
     this.#system.render(w);
@@ -405,6 +432,7 @@ export class PrometheusMetrics {
         this.#boundsSeconds,
         e.buckets,
         e.sumUs / 1e6,
+        e.exemplars,
       );
     }
     const corrected = endpoints.filter((e) => e.corrected !== null);

@@ -13,7 +13,12 @@ import type {
   StopReason,
   SystemSample,
 } from "../../core/recorder/types.ts";
-import { EXPOSITION_CONTENT_TYPE } from "./exposition.ts";
+import {
+  EXPOSITION_CONTENT_TYPE,
+  type ExpositionFormat,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+} from "./exposition.ts";
 import {
   type CompatFamilies,
   DEFAULT_BUCKETS_SECONDS,
@@ -110,8 +115,14 @@ export interface MetricsServer {
   shutdown(): Promise<void>;
 }
 
-/** Serves `render()` at {@link METRICS_PATHS} on `listen`. */
-export function serveMetrics(listen: ListenAddress, render: () => string): MetricsServer {
+/**
+ * Serves `render()` at {@link METRICS_PATHS} on `listen`, in OpenMetrics (with exemplars) when
+ * the scraper's `Accept` asks for it, else in the text format.
+ */
+export function serveMetrics(
+  listen: ListenAddress,
+  render: (format: ExpositionFormat) => string,
+): MetricsServer {
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
@@ -129,8 +140,14 @@ export function serveMetrics(listen: ListenAddress, render: () => string): Metri
             headers: { allow: "GET, HEAD" },
           });
         }
-        return new Response(req.method === "HEAD" ? null : render(), {
-          headers: { "content-type": EXPOSITION_CONTENT_TYPE },
+        const format = negotiateFormat(req.headers.get("accept"));
+        return new Response(req.method === "HEAD" ? null : render(format), {
+          headers: {
+            "content-type": format === "openmetrics"
+              ? OPENMETRICS_CONTENT_TYPE
+              : EXPOSITION_CONTENT_TYPE,
+            vary: "accept",
+          },
         });
       },
     );
@@ -255,7 +272,7 @@ export const prometheusRecorder: RecorderPlugin = {
       compat,
       warn: (message) => context.stderr.write(`stampede: warning: ${message}\n`),
     });
-    const server = serveMetrics(listen, () => metrics.render());
+    const server = serveMetrics(listen, (format) => metrics.render(format));
     const { hostname, port } = server.address;
     context.stderr.write(
       `stampede: prometheus: serving http://${urlHost(hostname)}:${port}/metrics\n`,
