@@ -21,6 +21,8 @@ export class H1Connection {
   dead = false;
   timedOut = false;
   deadlineMs = Infinity;
+  /** Where the engine's deadlines keep it while it is busy; -1 when not busy. */
+  watchIndex = -1;
   /** Recognises a head the same as the last one without parsing it again. */
   readonly heads = new HeadCache();
 

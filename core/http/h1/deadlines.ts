@@ -6,7 +6,8 @@ import type { H1Connection } from "./connection.ts";
 
 /** Closes busy connections whose request is past its deadline, marking them timed out. */
 export class Deadlines {
-  readonly #busy = new Set<H1Connection>();
+  /** The busy connections; each knows its index here (`watchIndex`), for an O(1) removal. */
+  readonly #busy: H1Connection[] = [];
   #timer: number | null = null;
   /** When the timer fires; Infinity when it is not armed. */
   #timerAtMs = Infinity;
@@ -22,10 +23,10 @@ export class Deadlines {
     conn.deadlineMs = deadlineMs;
     conn.timedOut = false;
     const busy = this.#busy;
-    busy.add(conn);
+    if (conn.watchIndex < 0) conn.watchIndex = busy.push(conn) - 1;
     if (deadlineMs < this.#timerAtMs) {
       this.#arm(deadlineMs);
-    } else if (busy.size === 1) {
+    } else if (busy.length === 1) {
       // A request in flight keeps the process alive; an idle engine does not.
       Deno.refTimer(this.#timer!);
     }
@@ -33,10 +34,16 @@ export class Deadlines {
 
   /** Stops watching `conn` (its request is over, or it was closed). */
   unwatch(conn: H1Connection): void {
+    const at = conn.watchIndex;
+    if (at < 0) return;
     const busy = this.#busy;
-    if (busy.delete(conn) && busy.size === 0 && this.#timer !== null) {
-      Deno.unrefTimer(this.#timer);
+    const last = busy.pop()!;
+    if (last !== conn) {
+      busy[at] = last;
+      last.watchIndex = at;
     }
+    conn.watchIndex = -1;
+    if (busy.length === 0 && this.#timer !== null) Deno.unrefTimer(this.#timer);
   }
 
   #arm(atMs: number): void {
@@ -47,7 +54,7 @@ export class Deadlines {
       this.#expire,
       Math.max(0, atMs - this.#nowMs()),
     ) as unknown as number;
-    if (this.#busy.size === 0) Deno.unrefTimer(this.#timer);
+    if (this.#busy.length === 0) Deno.unrefTimer(this.#timer);
   }
 
   readonly #expire = (): void => {
@@ -55,10 +62,10 @@ export class Deadlines {
     this.#timerAtMs = Infinity;
     const nowMs = this.#nowMs();
     let next = Infinity;
-    for (const conn of this.#busy) {
+    for (const conn of [...this.#busy]) {
       if (conn.deadlineMs <= nowMs) {
         conn.timedOut = true;
-        this.#busy.delete(conn);
+        this.unwatch(conn);
         conn.close();
       } else if (conn.deadlineMs < next) {
         next = conn.deadlineMs;

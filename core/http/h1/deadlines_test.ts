@@ -8,6 +8,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class FakeConnection {
   deadlineMs = Infinity;
   timedOut = false;
+  watchIndex = -1;
   closed = false;
   close(): void {
     this.closed = true;
@@ -43,6 +44,17 @@ Deno.test("one timer serves every deadline: later ones are checked when the earl
   await sleep(60);
   assert.deepEqual([first.closed, second.closed, third.closed], [true, true, false]);
   deadlines.unwatch(third);
+});
+
+Deno.test("connections leave the watch in any order; only the ones still watched time out", async () => {
+  const deadlines = new Deadlines();
+  const all = Array.from({ length: 6 }, fakeConnection);
+  for (const conn of all) deadlines.watch(conn, performance.now() + 20);
+  for (const i of [0, 5, 2]) deadlines.unwatch(all[i]);
+  deadlines.unwatch(all[0]);
+  await sleep(60);
+  assert.deepEqual(all.map((c) => c.closed), [false, true, false, true, true, false]);
+  assert.ok(all.every((c) => c.watchIndex === -1));
 });
 
 Deno.test("an earlier deadline than the armed one re-arms the timer", async () => {

@@ -270,24 +270,53 @@ function startsWithHttp(buf: Uint8Array, at: number): boolean {
  * bytes costs a fraction of parsing them again.
  */
 export class HeadCache {
+  /** The last head's bytes, in a buffer padded to whole 32-bit words. */
   #bytes: Uint8Array | null = null;
+  #words: Int32Array | null = null;
   #head: ResponseHead | null = null;
+  /** A word view of the last buffer parsed from (a connection keeps one, or grows it). */
+  #buf: Uint8Array | null = null;
+  #bufWords: Int32Array | null = null;
 
   /** Like {@link parseResponseHead}; returns the cached head when the bytes are the same. */
   parse(buf: Uint8Array, start: number, end: number): ResponseHead | null {
     const last = this.#bytes;
-    if (last !== null && end - start >= last.length) {
-      let i = 0;
-      const n = last.length;
-      while (i < n && buf[start + i] === last[i]) i++;
-      if (i === n) return this.#head;
+    if (last !== null && end - start >= this.#head!.headLength && this.#same(buf, start)) {
+      return this.#head;
     }
     const head = parseResponseHead(buf, start, end);
     if (head !== null) {
+      const length = head.headLength;
+      const bytes = new Uint8Array((length + 3) & ~3);
+      bytes.set(buf.subarray(start, start + length));
       this.#head = head;
-      this.#bytes = buf.slice(start, start + head.headLength);
+      this.#bytes = bytes;
+      this.#words = new Int32Array(bytes.buffer);
     }
     return head;
+  }
+
+  /** Whether `buf` at `start` holds the last head: 4 bytes at a time when aligned. */
+  #same(buf: Uint8Array, start: number): boolean {
+    const last = this.#bytes!;
+    const n = this.#head!.headLength;
+    let i = 0;
+    if ((start & 3) === 0 && (buf.byteOffset & 3) === 0) {
+      if (buf !== this.#buf) {
+        this.#buf = buf;
+        this.#bufWords = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
+      }
+      const words = this.#bufWords!;
+      const lastWords = this.#words!;
+      const from = start >> 2;
+      const whole = n >> 2;
+      let w = 0;
+      while (w < whole && words[from + w] === lastWords[w]) w++;
+      if (w < whole) return false;
+      i = whole << 2;
+    }
+    while (i < n && buf[start + i] === last[i]) i++;
+    return i === n;
   }
 }
 

@@ -129,6 +129,38 @@ Deno.test("HeadCache returns the same head for the same bytes and parses a chang
   assert.equal(cache.parse(changed, 0, changed.length), b);
 });
 
+Deno.test("HeadCache tells apart heads that differ in any one byte, at any offset", () => {
+  const text = "HTTP/1.1 200 OK\r\nserver: t\r\ncontent-length: 12\r\n\r\n";
+  for (const offset of [0, 1, 2, 3, 4, 8]) {
+    const cache = new HeadCache();
+    const buf = new Uint8Array(offset + text.length + 8);
+    buf.set(bytes(text), offset);
+    const cached = cache.parse(buf, offset, buf.length)!;
+    assert.equal(cache.parse(buf, offset, buf.length), cached, `offset ${offset}: same head`);
+    for (let i = 0; i < text.length; i++) {
+      const changed = buf.slice();
+      // A byte that keeps the head valid where it can: a digit, a letter or a space changes.
+      changed[offset + i] = /[0-9]/.test(text[i])
+        ? (text[i] === "1" ? 50 : 49)
+        : text[i] === " "
+        ? 32
+        : /[a-z]/.test(text[i])
+        ? 120
+        : changed[offset + i];
+      if (changed[offset + i] === buf[offset + i]) continue;
+      const current = cache.parse(buf, offset, buf.length);
+      assert.equal(cache.parse(buf, offset, buf.length), current);
+      let parsed: unknown;
+      try {
+        parsed = cache.parse(changed, offset, changed.length);
+      } catch {
+        parsed = "malformed";
+      }
+      assert.notEqual(parsed, current, `offset ${offset}, byte ${i} changed`);
+    }
+  }
+});
+
 Deno.test("parseResponseHead decodes header text lazily, latin1 when it is not UTF-8", () => {
   const head = new Uint8Array([
     ...bytes("HTTP/1.1 200 Fine\r\nX-Name: caf"),
