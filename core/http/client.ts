@@ -118,11 +118,15 @@ export class UserHttpClient implements HttpClient, TracedClient {
   readonly #primarySession: HttpSession;
   #fetchSession: HttpSession | null;
   #lastUrl: URL | null = null;
+  /** The user's signal has aborted (a flag: the signal's getter checks its brand each time). */
+  #userStopped = false;
   readonly cookies: UserCookieJar;
 
   constructor(shared: SharedState, signal: AbortSignal, host: string) {
     this.#shared = shared;
     this.#signal = signal;
+    this.#userStopped = signal.aborted;
+    signal.addEventListener("abort", () => this.#userStopped = true, { once: true });
     this.cookies = new UserCookieJar(host);
     this.#primarySession = shared.primary.createSession(signal);
     this.#fetchSession = shared.primary === shared.fetchEngine ? this.#primarySession : null;
@@ -157,7 +161,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
     url: string,
     options: RequestOptions = NO_OPTIONS,
   ): Promise<HttpResponse> {
-    if (this.#signal.aborted) throw this.#stopped(method, options.name ?? url);
+    if (this.#userStopped) throw this.#stopped(method, options.name ?? url);
     const encoded = options.json === undefined && options.body !== undefined &&
         options.body !== null
       ? await encodeBody(options.body)
@@ -216,7 +220,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
     endMs: number,
     check: NonNullable<RequestOptions["check"]>,
   ): Promise<HttpResponse> {
-    if (response === null && this.#signal.aborted) {
+    if (response === null && this.#userStopped) {
       return this.#recordFailure(request, cause, startMs, endMs);
     }
     // The clock is not noted: the check ran after endMs, so "now" is read afresh.
@@ -241,7 +245,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
       result,
       (name, passed) => sink.check(name, passed),
     );
-    if (this.#signal.aborted) return this.#aborted(request, endMs);
+    if (this.#userStopped) return this.#aborted(request, endMs);
     if (failure !== null) result.failCheck(normalizeFailureText(failure));
     const latencyUs = Math.round(result.durationMs * 1000);
     request.endpoint.record(
@@ -364,7 +368,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
     startMs: number,
     endMs: number,
   ): HttpResponse {
-    if (this.#signal.aborted) return this.#aborted(request, endMs);
+    if (this.#userStopped) return this.#aborted(request, endMs);
     const error = failureOf(cause, request.timeoutMs).text;
     const durationMs = endMs - startMs;
     const latencyUs = Math.round(durationMs * 1000);

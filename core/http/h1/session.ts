@@ -40,6 +40,8 @@ export class H1Session implements HttpSession {
   readonly #idle = new Map<string, H1Connection[]>();
   /** Every open connection, idle or busy: closed with the session. */
   readonly #conns = new Set<H1Connection>();
+  /** Closed (the user ended or was aborted): a finished exchange does not leave a connection. */
+  #closed = false;
   #lastUrl: URL | null = null;
   #lastKey = "";
 
@@ -100,6 +102,7 @@ export class H1Session implements HttpSession {
   }
 
   close(): void {
+    this.#closed = true;
     for (const c of this.#conns) c.close();
     this.#conns.clear();
     this.#idle.clear();
@@ -197,7 +200,7 @@ export class H1Session implements HttpSession {
     if (reusable && request.headers["connection"] !== undefined) {
       reusable = request.headers["connection"].toLowerCase() !== "close";
     }
-    if (reusable && !this.#signal.aborted) {
+    if (reusable && !this.#closed) {
       conn.idle();
       let idle = this.#idle.get(conn.key);
       if (idle === undefined) this.#idle.set(conn.key, idle = []);
