@@ -157,6 +157,11 @@ export function finalTables(final: FinalSnapshot): string {
       `${cumulative.total.aborted} requests were cut off by the stop (aborted: not counted)`,
     );
   }
+  if (cumulative.total.retries > 0) {
+    lines.push(
+      `${cumulative.total.retries} requests were sent again on a fresh connection after a reused one closed unanswered (retries: their first attempt went unanswered)`,
+    );
+  }
   const { started, dropped } = iterationTotals(final.iterations);
   if (started + dropped > 0) {
     lines.push(

@@ -19,6 +19,7 @@ function stats(over: Partial<EndpointStats>): EndpointStats {
     requests: 200,
     failures: 4,
     aborted: 0,
+    retries: 0,
     bytes: 0,
     rps: 20,
     failuresPerSec: 0.4,

@@ -223,6 +223,7 @@ function emptyStats() {
     requests: 0,
     failures: 0,
     aborted: 0,
+    retries: 0,
     bytes: 0,
     rps: 0,
     failuresPerSec: 0,

@@ -149,6 +149,7 @@ Deno.test({
       requests,
       failures: 0,
       aborted: 0,
+      retries: 0,
       bytes: 0,
       rps: 0,
       failuresPerSec: 0,

@@ -152,6 +152,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
         deadlineMs: performance.now() + 60_000,
         timeoutMs: 60_000,
         keepBody: true,
+        retries: 0,
       });
     return Promise.resolve({ once, close: () => s.close() });
   });
@@ -165,7 +166,7 @@ async function client({ root, url, connections }: Setup, withStats: boolean): Pr
   const { RequestStats }: typeof import("../core/stats/request_stats.ts") = await import(
     `${root}/core/stats/request_stats.ts`
   );
-  const nowhere = { record: () => {}, abort: () => {} };
+  const nowhere = { record: () => {}, abort: () => {}, retried: () => {} };
   const counter: RequestSink = { ...nowhere, check: () => {}, endpoint: () => nowhere };
   const stats = new RequestStats();
   const factory = createHttpClientFactory(withStats ? stats : counter, {

@@ -197,11 +197,13 @@ export class UserHttpClient implements HttpClient, TracedClient {
         this.#redirect(request, response.status, next);
       }
     } catch (cause) {
+      if (request.retries > 0) request.endpoint.retried(request.retries);
       if (options.check === undefined) {
         return this.#recordFailure(request, cause, startMs, performance.now());
       }
       return this.#checked(request, null, cause, startMs, performance.now(), options.check);
     }
+    if (request.retries > 0) request.endpoint.retried(request.retries);
     if (options.check === undefined) {
       return this.#record(request, response, startMs, performance.now());
     }
@@ -460,8 +462,8 @@ export function createHttpClientFactory(
   sink: RequestSink,
   defaults: HttpDefaults,
 ): (signal: AbortSignal) => UserHttpClient {
-  const fetchEngine = createFetchEngine();
   const warned = new Set<string>();
+  const fetchEngine = createFetchEngine((message) => defaults.onWarning?.(message));
   const baseHeaders = lowerCaseKeys({ "user-agent": `stampede/${VERSION}`, ...defaults.headers });
   const shared: SharedState = {
     sink,

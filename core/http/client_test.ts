@@ -17,6 +17,7 @@ function recordingSink() {
     endpoint: (method, name) => ({
       record: (...args) => void records.push([method, name, ...args]),
       abort: () => void aborts.push([method, name]),
+      retried: () => {},
     }),
   };
   return { sink, records, aborts, checks };

@@ -36,6 +36,11 @@ export interface EngineRequest {
   timeoutMs: number;
   /** Keep the body for `bytes()`/`text()`; otherwise it is read, counted and dropped. */
   keepBody: boolean;
+  /**
+   * Times the engine sent the request again on a fresh connection, because a reused one closed
+   * before any byte of an answer (h1, idempotent methods, at most once a hop); the engine adds.
+   */
+  retries: number;
 }
 
 /** A place for an engine's prebuilt request head (see {@link EngineRequest.headSlot}). */
@@ -101,6 +106,19 @@ export class HttpFailure extends Error {
     this.name = "HttpFailure";
   }
 }
+
+/**
+ * Methods a request of which may be sent again when a reused connection closed before any byte of
+ * an answer (RFC 9110 §9.2.2): the h1 engine does, once; fetch may for any method (said once).
+ */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PUT",
+  "DELETE",
+]);
 
 /** Failure texts shared by the engines. */
 export const FailureText = {

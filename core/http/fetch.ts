@@ -1,8 +1,20 @@
 // The fetch engine: each exchange is one call of Deno's fetch with redirects left to the client.
-import type { EngineRequest, EngineResponse, HttpEngine, HttpSession } from "./engine.ts";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  type HttpEngine,
+  type HttpSession,
+  IDEMPOTENT_METHODS,
+} from "./engine.ts";
 import { failureOf } from "./failures.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** Said the first time a request of another method goes through fetch. */
+export const RESEND_WARNING =
+  "fetch engine: Deno's fetch may send a request again, POST included, when a server closes a " +
+  "reused connection, and says nothing (the target can get it twice, the stats count it once); " +
+  "the h1 engine never sends a POST twice";
 
 /** Flattens a Headers object into the engines' `[name, value, ...]` form. */
 function rawHeadersOf(headers: Headers): string[] {
@@ -23,7 +35,8 @@ async function countBody(body: ReadableStream<Uint8Array> | null): Promise<numbe
  * The `fetch` engine: Deno's fetch, one exchange per call (redirects are the client's, so
  * cookies set on a redirect are sent on the next hop). Deno pools its connections itself.
  */
-export function createFetchEngine(): HttpEngine {
+export function createFetchEngine(warn: (message: string) => void = () => {}): HttpEngine {
+  let warned = false;
   return {
     name: "fetch",
     supports: () => true,
@@ -36,8 +49,15 @@ export function createFetchEngine(): HttpEngine {
         for (const controller of inFlight) controller.abort(signal.reason);
       };
       signal.addEventListener("abort", onStop, { once: true });
+      // The user's own connection pool, as with h1 (Deno's global one would share a few
+      // connections among every user of the worker); made with the first request.
+      let client: Deno.HttpClient | null = null;
       return {
         async send(request: EngineRequest): Promise<EngineResponse> {
+          if (!warned && !IDEMPOTENT_METHODS.has(request.method)) {
+            warned = true;
+            warn(RESEND_WARNING);
+          }
           const timeoutMs = Math.max(0, request.deadlineMs - performance.now());
           const controller = new AbortController();
           if (signal.aborted) controller.abort(signal.reason);
@@ -53,6 +73,7 @@ export function createFetchEngine(): HttpEngine {
               body: request.body as BodyInit | null,
               redirect: "manual",
               signal: controller.signal,
+              client: client ??= Deno.createHttpClient({}),
             });
             let kept: Uint8Array | null = null;
             let bodyBytes: number;
@@ -85,6 +106,8 @@ export function createFetchEngine(): HttpEngine {
         },
         close() {
           signal.removeEventListener("abort", onStop);
+          client?.close();
+          client = null;
         },
       };
     },

@@ -19,6 +19,8 @@ export class ClientRequest implements EngineRequest {
   ownSlot: HeadSlot | null;
   /** The current hop's span when traces are on and its trace is sampled; else null. */
   hop: HopSpan | null = null;
+  /** Attempts the engine sent again (see EngineRequest.retries), over every hop. */
+  retries = 0;
 
   constructor(
     /** The current hop's method (a 303 turns a POST into a GET). */

@@ -33,6 +33,7 @@ class Counts {
   failures = 0;
   bytes = 0;
   aborted = 0;
+  retries = 0;
   /** Requests with a measured latency (the histogram's count). */
   measured = 0;
   sumUs = 0;
@@ -57,6 +58,7 @@ class Counts {
     this.failures += other.failures;
     this.bytes += other.bytes;
     this.aborted += other.aborted;
+    this.retries += other.retries;
     this.measured += other.measured;
     this.sumUs += other.sumUs;
     if (other.minUs < this.minUs) this.minUs = other.minUs;
@@ -190,6 +192,8 @@ export class StatsAggregator {
       const part = interval.partOf(series);
       part.counts.aborted += e.aborted;
       total.counts.aborted += e.aborted;
+      part.counts.retries += e.retries ?? 0;
+      total.counts.retries += e.retries ?? 0;
       for (const c of e.cells) {
         part.counts.addCell(c);
         total.counts.addCell(c);
@@ -388,6 +392,7 @@ export class StatsAggregator {
       requests: counts.requests,
       failures: counts.failures,
       aborted: counts.aborted,
+      retries: counts.retries,
       bytes: counts.bytes,
       rps: seconds > 0 ? counts.requests / seconds : 0,
       failuresPerSec: seconds > 0 ? counts.failures / seconds : 0,

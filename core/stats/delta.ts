@@ -27,6 +27,8 @@ export interface EndpointDelta {
   errors: [error: string, count: number][];
   /** Requests cut off by the stop: neither failures nor latencies. */
   aborted: number;
+  /** Attempts sent again after a reused connection closed unanswered (absent: none). */
+  retries?: number;
 }
 
 /** Requests of one endpoint with one status code and one outcome. */

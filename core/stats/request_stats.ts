@@ -38,6 +38,12 @@ export interface EndpointSink {
   /** Counts a request cut off by the stop (neither a success nor a failure). */
   abort(): void;
   /**
+   * Counts `n` attempts of a request the engine sent again after a reused connection closed
+   * unanswered: they reached the network, not the target's answer (the request itself is
+   * counted once, by `record` or `abort`).
+   */
+  retried(n: number): void;
+  /**
    * Keeps a sampled request, counted by `record` just before, as an exemplar of its cell (the
    * cell of `status` and `failed`): its latency in µs, trace and span ids, end in Unix ms.
    */
@@ -79,6 +85,7 @@ class Endpoint implements EndpointSink {
   readonly failed = new Map<number, Cell>();
   readonly errors = new Map<string, number>();
   aborted = 0;
+  retries = 0;
   touched = false;
   /** The cell of the last success: most requests of an endpoint answer with one status. */
   #lastOk: Cell | null = null;
@@ -123,6 +130,11 @@ class Endpoint implements EndpointSink {
   abort(): void {
     this.touched = true;
     this.aborted++;
+  }
+
+  retried(n: number): void {
+    this.touched = true;
+    this.retries += n;
   }
 
   /**
@@ -283,9 +295,11 @@ export class RequestStats implements RequestSink {
           cells,
           errors: [...endpoint.errors],
           aborted: endpoint.aborted,
+          ...(endpoint.retries > 0 ? { retries: endpoint.retries } : {}),
         });
         endpoint.errors.clear();
         endpoint.aborted = 0;
+        endpoint.retries = 0;
         endpoint.touched = false;
       }
     }

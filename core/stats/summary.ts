@@ -111,13 +111,21 @@ export interface Summary {
   tags: Record<string, string>;
   totals: SummaryStats & {
     aborted: number;
+    /** Attempts sent again after a reused connection closed unanswered (h1, idempotent). */
+    retries: number;
     bytes: number;
     /** Iterations (task runs) started. */
     iterations: number;
     /** Iterations an arrival-rate schedule had due that no user could start in time. */
     dropped_iterations: number;
   };
-  endpoints: (SummaryStats & { method: string; name: string; aborted: number; bytes: number })[];
+  endpoints: (SummaryStats & {
+    method: string;
+    name: string;
+    aborted: number;
+    retries: number;
+    bytes: number;
+  })[];
   failures: { method: string; name: string; error: string; occurrences: number }[];
   /** Load workers that failed or were lost during the run (their last interval is lost). */
   workers_failed: number;
@@ -205,6 +213,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
     totals: {
       ...summaryStats(cumulative.total),
       aborted: cumulative.total.aborted,
+      retries: cumulative.total.retries,
       bytes: cumulative.total.bytes,
       iterations: iterations.started,
       dropped_iterations: iterations.dropped,
@@ -215,6 +224,7 @@ export function buildSummary(outcome: SummarySource, problems: string[] = []): S
       name: e.name,
       ...summaryStats(e),
       aborted: e.aborted,
+      retries: e.retries,
       bytes: e.bytes,
       ...histogramOf(e.method, e.name),
     })),

@@ -11,6 +11,12 @@ export interface EndpointStats {
   failures: number;
   /** Requests cut off by the stop; not in `requests`, `failures` or latencies. */
   aborted: number;
+  /**
+   * Attempts the engine sent again after a reused connection closed unanswered (h1, idempotent
+   * requests): on the network, not answered; what a target received reconciles as
+   * `requests + aborted` (answered or cut off) with these on top at most.
+   */
+  retries: number;
   /** Bytes received. */
   bytes: number;
   /** Requests per second over the span. */

@@ -11,6 +11,7 @@ const total: EndpointStats = {
   requests: 0,
   failures: 0,
   aborted: 0,
+  retries: 0,
   bytes: 0,
   rps: 0,
   failuresPerSec: 0,

@@ -13,6 +13,7 @@ function stats(over: Partial<EndpointStats>): EndpointStats {
     requests: 100,
     failures: 10,
     aborted: 0,
+    retries: 0,
     bytes: 200,
     rps: 10,
     failuresPerSec: 1,

@@ -78,6 +78,9 @@ export class OtelRecorder implements Recorder {
   readonly #checks: Counter;
   readonly #iterations: Counter;
   readonly #dropped: Counter;
+  readonly #retries: Counter;
+  /** Retries already added to the counter (the snapshots carry the run's total). */
+  #retriesAdded = 0;
   readonly #targetRate: Gauge;
   /** Each kind's iterations as last added. */
   readonly #iterationsAdded = new Map<string, { started: number; dropped: number }>();
@@ -164,6 +167,11 @@ export class OtelRecorder implements Recorder {
       unit: "{iteration}/s",
       description: "The arrival rate each open-model kind is configured to have now",
     });
+    this.#retries = meter.createCounter("stampede.request.retries", {
+      unit: "{request}",
+      description:
+        "Requests sent again on a fresh connection after a reused one closed unanswered (h1, idempotent methods)",
+    });
     this.#events = meter.createCounter("stampede.events", {
       unit: "{event}",
       description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
@@ -229,11 +237,17 @@ export class OtelRecorder implements Recorder {
     }
   }
 
+  #recordRetries(total: number): void {
+    if (total > this.#retriesAdded) this.#retries.add(total - this.#retriesAdded);
+    this.#retriesAdded = total;
+  }
+
   readonly request = {
     interval: (snapshot: IntervalSnapshot): void => {
       this.#requests.add(snapshot.cells);
       this.#recordChecks(snapshot.checks);
       this.#recordIterations(snapshot.iterations);
+      this.#recordRetries(snapshot.cumulative.total.retries);
       for (const [kind, rate] of Object.entries(snapshot.targetRates)) {
         this.#targetRate.record(rate, { kind });
       }
@@ -244,6 +258,7 @@ export class OtelRecorder implements Recorder {
       this.#requests.add(snapshot.cells);
       this.#recordChecks(snapshot.checks);
       this.#recordIterations(snapshot.iterations);
+      this.#recordRetries(snapshot.cumulative.total.retries);
       for (const t of snapshot.thresholds) {
         this.#thresholdOk.record(t.ok ? 1 : 0, { metric: t.metric, expression: t.expression });
       }

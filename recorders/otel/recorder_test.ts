@@ -70,7 +70,9 @@ function cell(name: string, status: number, latenciesUs: number[]): IntervalCell
   };
 }
 
-const EMPTY_VIEW = {} as StatsView;
+/** A view with nothing in it but the run's retries (what the recorder reads of the views). */
+const viewWithRetries = (retries: number) => ({ total: { retries } }) as StatsView;
+const EMPTY_VIEW = viewWithRetries(0);
 
 /** Waits until `done()` holds, polling; fails after `timeoutMs`. */
 async function waitFor(done: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -109,7 +111,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     usersByKind: { reader: 2, writer: 1 },
     workers: 2,
     window: EMPTY_VIEW,
-    cumulative: EMPTY_VIEW,
+    cumulative: viewWithRetries(1),
     cells: [cell("/a", 200, [1_000, 2_000]), cell("/a", 500, [9_000])],
     failures: [],
     checks: [{ name: "status is 200", passes: 3, fails: 1 }],
@@ -135,7 +137,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     reason: "completed",
     users: 3,
     usersByKind: {},
-    cumulative: EMPTY_VIEW,
+    cumulative: viewWithRetries(3),
     failures: [],
     cells: [cell("/a", 200, [3_000])],
     histograms: [],
@@ -170,6 +172,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     "stampede.users": "{user}",
     "stampede.workers": "{worker}",
     "stampede.checks": "{check}",
+    "stampede.request.retries": "{request}",
     "stampede.events": "{event}",
     "stampede.process.cpu.utilization": "1",
     "stampede.process.memory.usage": "By",
@@ -193,6 +196,7 @@ Deno.test("one run in memory: resource, instruments, units and the final values"
     ['{"check":"status is 200","result":"fail"}', 2],
     ['{"check":"status is 200","result":"pass"}', 7],
   ]);
+  assert.deepEqual(points("stampede.request.retries"), [["{}", 3]]);
   assert.deepEqual(points("stampede.events").sort(), [
     ['{"event":"test_start","source":"coordinator"}', 1],
     ['{"event":"test_stop","source":"coordinator"}', 1],

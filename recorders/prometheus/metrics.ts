@@ -355,6 +355,11 @@ export class PrometheusMetrics {
       w.sample("stampede_lifecycle_events_total", { event, source }, count);
     }
     this.#renderIterations(w);
+    w.family(
+      "stampede_request_retries_total",
+      "counter",
+      "Requests sent again on a fresh connection after a reused one closed unanswered (h1, idempotent methods): attempts the target never answered",
+    ).sample("stampede_request_retries_total", {}, this.#cumulative?.total.retries ?? 0);
     if (this.#checks.length > 0) {
       w.family(
         "stampede_checks_total",

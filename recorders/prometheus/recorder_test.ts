@@ -51,6 +51,7 @@ function stats(method: string, name: string, percentilesMs: Record<string, numbe
     requests: 10,
     failures: 1,
     aborted: 0,
+    retries: 0,
     bytes: 100,
     rps: 5,
     failuresPerSec: 0.5,

@@ -12,6 +12,7 @@ function stats(over: Partial<EndpointStats>): EndpointStats {
     requests: 0,
     failures: 0,
     aborted: 0,
+    retries: 0,
     bytes: 0,
     rps: 0,
     failuresPerSec: 0,

@@ -15,6 +15,7 @@ function request(overrides: Partial<EngineRequest> = {}): EngineRequest {
     deadlineMs: 0,
     timeoutMs: 0,
     keepBody: true,
+    retries: 0,
     ...overrides,
   };
 }

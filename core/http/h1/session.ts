@@ -9,6 +9,7 @@ import {
   FailureText,
   HttpFailure,
   type HttpSession,
+  IDEMPOTENT_METHODS,
 } from "../engine.ts";
 import { failureOf } from "../failures.ts";
 import { DISCARD_BUFFER_BYTES, H1Connection } from "./connection.ts";
@@ -51,7 +52,8 @@ export class H1Session implements HttpSession {
     signal.addEventListener("abort", () => this.close(), { once: true });
   }
 
-  async send(request: EngineRequest): Promise<EngineResponse> {
+  /** Sends `request` on an idle connection of its origin, else (or when `fresh`) a new one. */
+  async send(request: EngineRequest, fresh = false): Promise<EngineResponse> {
     const url = request.url;
     let key = this.#lastKey;
     if (url !== this.#lastUrl) {
@@ -59,9 +61,12 @@ export class H1Session implements HttpSession {
       this.#lastUrl = url;
     }
     let conn: H1Connection | null = null;
+    let reused = false;
     try {
       const bytes = requestBytes(request);
-      conn = this.#takeIdle(key) ?? await this.#connect(key, request);
+      conn = fresh ? null : this.#takeIdle(key);
+      reused = conn !== null;
+      conn ??= await this.#connect(key, request);
       conn.busy = true;
       this.#config.deadlines.watch(conn, request.deadlineMs);
       const transport = conn.transport;
@@ -95,7 +100,19 @@ export class H1Session implements HttpSession {
       if (conn?.timedOut) {
         throw new HttpFailure(FailureText.timeout(request.timeoutMs), { cause: error });
       }
-      throw failureOf(error, request.timeoutMs);
+      const failure = failureOf(error, request.timeoutMs);
+      // The server closed the idle connection as the request went out (an idle timeout without
+      // `Connection: close`), before any byte of an answer: the request never reached it. An
+      // idempotent one is sent once more on a fresh connection (RFC 9110 §9.2.2), and counted.
+      if (
+        reused && conn!.end === 0 && IDEMPOTENT_METHODS.has(request.method) &&
+        (failure.text === FailureText.closed || failure.text === FailureText.reset)
+      ) {
+        request.retries++;
+        this.#config.deadlines.unwatch(conn!);
+        return await this.send(request, true);
+      }
+      throw failure;
     } finally {
       if (conn) this.#config.deadlines.unwatch(conn);
     }

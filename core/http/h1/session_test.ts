@@ -109,6 +109,7 @@ function get(overrides: Partial<EngineRequest> = {}): EngineRequest {
     deadlineMs: performance.now() + 5_000,
     timeoutMs: 5_000,
     keepBody: true,
+    retries: 0,
     ...overrides,
   };
 }
@@ -209,4 +210,79 @@ Deno.test("aborting the user closes its connections; the request fails with the 
   abort.abort(reason);
   await assert.rejects(sent, (error: unknown) => error === reason);
   assert.equal(opened[0].closed, true);
+});
+
+/**
+ * A server whose connections each answer `answered` requests, then close when the next one
+ * arrives, unanswered (an idle timeout racing the request, without `Connection: close`).
+ */
+function closingAfter(answered: number) {
+  let transport: FakeTransport | null = null;
+  const fake = fakeSession((_, n) => {
+    if (n <= answered) return [ok(`r${n}`)];
+    const t = transport!;
+    setTimeout(() => t.hangUp(), 1);
+    return null;
+  });
+  return {
+    ...fake,
+    /** Points the closing at the latest connection. */
+    track: () => transport = fake.opened[fake.opened.length - 1],
+  };
+}
+
+Deno.test("a GET on a reused connection that closes unanswered is sent once more on a fresh one", async () => {
+  const { session, opened, track } = closingAfter(1);
+  const first = get();
+  const sending = session.send(first);
+  track();
+  await sending;
+  const second = get();
+  const retried = session.send(second);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  track();
+  assert.equal((await retried).status, 200);
+  assert.equal(opened.length, 2);
+  assert.equal(opened[0].closed, true);
+  assert.deepEqual([first.retries, second.retries], [0, 1]);
+  session.close();
+});
+
+Deno.test("a POST on a reused connection that closes unanswered fails and is never sent again", async () => {
+  const { session, opened, track } = closingAfter(1);
+  const sending = session.send(get());
+  track();
+  await sending;
+  const post = get({ method: "POST", headSlot: null, body: encoder.encode("{}") });
+  await assert.rejects(
+    session.send(post),
+    (error: unknown) => error instanceof HttpFailure && error.text === FailureText.closed,
+  );
+  assert.equal(opened.length, 1, "no second connection");
+  assert.equal(opened[0].written.filter((w) => w.startsWith("POST")).length, 1);
+  assert.equal(post.retries, 0);
+  session.close();
+});
+
+Deno.test("a fresh connection that closes unanswered is not retried, and a retry is tried once", async () => {
+  // The server answers its first request only, then closes every connection a request arrives
+  // on: the request on the reused connection is retried once, the retry fails too, and that ends
+  // it.
+  let sent = 0;
+  const { session, opened } = fakeSession(() => {
+    if (++sent === 1) return [ok("one")];
+    const t = opened[opened.length - 1];
+    setTimeout(() => t.hangUp(), 1);
+    return null;
+  });
+  await session.send(get());
+  const request = get();
+  const sending = session.send(request);
+  await assert.rejects(
+    sending,
+    (error: unknown) => error instanceof HttpFailure && error.text === FailureText.closed,
+  );
+  assert.equal(request.retries, 1);
+  assert.equal(opened.length, 2);
+  session.close();
 });
