@@ -2,7 +2,10 @@
 // protobufjs and the opentelemetry-proto definitions in tests/fixtures/otel/, sharing no code
 // with the exporter under test.
 import protobuf from "protobufjs";
+import { attributes, type AttributeValue, type Plain } from "./otlp_attributes.ts";
 import { decodeTraceRequest, type ReceivedSpan } from "./otlp_traces.ts";
+
+export type { AttributeValue };
 
 const PROTO_DIR = new URL("./fixtures/otel/opentelemetry/proto/", import.meta.url);
 const PROTO_FILES = [
@@ -29,7 +32,6 @@ export function exportRequestType(): protobuf.Type {
 }
 
 /** An attribute value as OTLP's AnyValue carries it, flattened. */
-export type AttributeValue = string | number | boolean | null;
 
 /** One data point of any metric type, with the fields the tests look at. */
 export interface ReceivedPoint {
@@ -70,24 +72,6 @@ export interface ReceivedExport {
   resource: Record<string, AttributeValue>;
   scopes: { name: string; version: string }[];
   metrics: ReceivedMetric[];
-}
-
-// deno-lint-ignore no-explicit-any
-type Plain = any;
-
-function anyValue(v: Plain): AttributeValue {
-  if (!v) return null;
-  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
-  if (v.intValue !== undefined && v.intValue !== null) return Number(v.intValue);
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return Number(v.doubleValue);
-  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
-  return null;
-}
-
-function attributes(list: Plain[] | undefined): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
-  return out;
 }
 
 const num = (v: unknown): number => (v === undefined || v === null ? 0 : Number(v));

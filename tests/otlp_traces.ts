@@ -3,7 +3,7 @@
 // JSON bodies (ids in hex, as OTLP/JSON writes them) read into the same message type. Shares no
 // code with the exporter under test.
 import protobuf from "protobufjs";
-import type { AttributeValue } from "./otlp_receiver.ts";
+import { attributes, type AttributeValue, type Plain } from "./otlp_attributes.ts";
 
 const PROTO_DIR = new URL("./fixtures/otel/opentelemetry/proto/", import.meta.url);
 const PROTO_FILES = [
@@ -44,24 +44,6 @@ export interface ReceivedSpan {
   resource: Record<string, AttributeValue>;
   scope: string;
   contentType: string;
-}
-
-// deno-lint-ignore no-explicit-any
-type Plain = any;
-
-function anyValue(v: Plain): AttributeValue {
-  if (!v) return null;
-  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
-  if (v.intValue !== undefined && v.intValue !== null) return Number(v.intValue);
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return Number(v.doubleValue);
-  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
-  return null;
-}
-
-function attributes(list: Plain[] | undefined): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
-  return out;
 }
 
 const base64ToHex = (b64: string | undefined) =>

@@ -261,9 +261,18 @@ export function sampleNames(text: string): Set<string> {
 export async function promtoolCheckMetrics(
   text: string,
 ): Promise<{ code: number; output: string }> {
-  const binary = await requireBinary("promtool");
+  const out = await pipeInto(await requireBinary("promtool"), ["check", "metrics"], text);
+  return { code: out.code, output: out.stdout + out.stderr };
+}
+
+/** Runs `binary` with `text` on its stdin; returns its exit code and outputs. */
+async function pipeInto(
+  binary: string,
+  args: string[],
+  text: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = new Deno.Command(binary, {
-    args: ["check", "metrics"],
+    args,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -273,7 +282,11 @@ export async function promtoolCheckMetrics(
   await writer.close();
   const out = await child.output();
   const decoder = new TextDecoder();
-  return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
 }
 
 /** A bucket sample with its exemplar, as a strict OpenMetrics parser read it. */
@@ -301,22 +314,12 @@ print(json.dumps(out))
  * reads only the 0.0.4 text format); throws with the parser's error when it is not valid.
  */
 export async function parseOpenMetrics(text: string): Promise<ParsedExemplar[]> {
-  const child = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", OPENMETRICS_PARSER],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  if (!out.success) {
-    const error = decoder.decode(out.stderr).trim().split("\n").pop();
+  const out = await pipeInto("/usr/bin/python3", ["-c", OPENMETRICS_PARSER], text);
+  if (out.code !== 0) {
+    const error = out.stderr.trim().split("\n").pop();
     throw new Error(
       `Not valid OpenMetrics (${error}); the parser needs the Debian package python3-prometheus-client`,
     );
   }
-  return JSON.parse(decoder.decode(out.stdout));
+  return JSON.parse(out.stdout);
 }
