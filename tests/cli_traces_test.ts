@@ -4,13 +4,17 @@
 import assert from "node:assert/strict";
 import { parseTraceparent, type Traceparent } from "../core/http/trace_context.ts";
 import {
+  argv,
   type CountingServer,
   freePort,
+  readSummary,
   ROOT,
   runCli,
   runCliWithSummary,
   startCountingServer,
+  tempDir,
 } from "./helpers.ts";
+import { spawnCli } from "./distributed_helpers.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp_receiver.ts";
 import type { ReceivedSpan } from "./otlp_traces.ts";
 
@@ -311,5 +315,33 @@ Deno.test("bad trace settings stop the run before the first request with exit co
     assert.equal(target.seen.length, 0);
   } finally {
     await target.shutdown();
+  }
+});
+
+Deno.test("traces from a worker process: its requests' spans are exported from where they were made, linked as on one machine", async () => {
+  const target = recordingTarget();
+  const rx = startOtlpReceiver();
+  const dir = await tempDir();
+  const port = freePort();
+  const env = { TRACES_ITERATIONS: "25", OTEL_BSP_SCHEDULE_DELAY: "200" };
+  try {
+    const coordinator = spawnCli(
+      argv`${PLAN} --coordinator --listen 127.0.0.1:${port} --expect-workers 1 --token t0ken --host ${target.url} --users 4 --run-time 60s --traces --trace-endpoint ${rx.url} --trace-sample-ratio 1 --trace-state stampede=test,other=1 --summary ${dir.path}/summary.json`,
+      { env },
+    );
+    const worker = spawnCli(argv`worker --connect ws://127.0.0.1:${port} --workers 2`, {
+      env: { ...env, STAMPEDE_TOKEN: "t0ken" },
+    });
+    const [result, workerResult] = await Promise.all([coordinator.result, worker.result]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(workerResult.code, 0, workerResult.stderr);
+    const summary = await readSummary(`${dir.path}/summary.json`);
+    assert.equal(summary.totals.requests, 120);
+    assert.equal(target.seen.length, 140);
+    assertRatioOne(target.seen, rx.spans, summary.run_id);
+  } finally {
+    await target.shutdown();
+    await rx.shutdown();
+    await dir.remove();
   }
 });
