@@ -17,7 +17,7 @@ import type { StopReason } from "./core/run_info.ts";
 import { fileSink } from "./core/sink.ts";
 import { VERSION } from "./core/version.ts";
 import { builtinRegistry } from "./recorders/builtin.ts";
-import { signalReason } from "./core/run/coordinator.ts";
+import { signalReason } from "./core/run_info.ts";
 import type { DistributedOptions } from "./core/run/distributed.ts";
 import { connectToCoordinator } from "./core/run/websocket_client.ts";
 import { serveAsWorker } from "./core/run/worker_host.ts";

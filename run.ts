@@ -36,13 +36,8 @@ import {
 import type { RecorderRegistry } from "./core/recorder/registry.ts";
 import { RecorderSet } from "./core/recorder/recorder_set.ts";
 import type { Recorder, RecorderPlugin } from "./core/recorder/types.ts";
-import { createRunInfo, type RunInfo } from "./core/run_info.ts";
-import {
-  coordinate,
-  type CoordinatorOptions,
-  type RunOutcome,
-  signalReason,
-} from "./core/run/coordinator.ts";
+import { createRunInfo, type RunInfo, signalReason } from "./core/run_info.ts";
+import { coordinate, type CoordinatorOptions, type RunOutcome } from "./core/run/coordinator.ts";
 import { loadTable, type SharedTable } from "./core/run/data_table.ts";
 import {
   checkPlanSize,
