@@ -17,9 +17,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ["root", "http", "stats"],
   stats: ["root", "stats"],
   run: ["root", "run", "plan", "http", "stats", "recorder"],
+  config: ["root", "config", "plan", "http", "stats", "run", "recorder"],
   recorder: ["root", "recorder", "stats"],
   recorders: ["root", "recorder", "stats", "recorders"],
-  cli: ["root", "plan", "http", "stats", "run", "recorder", "recorders", "cli", "entry"],
+  cli: ["root", "plan", "http", "stats", "run", "recorder", "config", "recorders", "cli", "entry"],
 };
 
 /** The area of a repository path, or null outside core/, recorders/, cli/ and the entry points. */
