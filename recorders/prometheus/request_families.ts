@@ -88,38 +88,48 @@ function renderDurations(
   endpoints: readonly EndpointSeries[],
   boundsSeconds: readonly number[],
 ): void {
-  w.family(
+  renderHistograms(
+    w,
     "stampede_request_duration_seconds",
-    "histogram",
     "Request durations to the last byte of the response (from the HDR histograms; exact sum)",
+    endpoints,
+    boundsSeconds,
+    (e) => [e.buckets, e.sumUs, e.exemplars],
   );
-  for (const e of endpoints) {
-    w.histogram(
-      "stampede_request_duration_seconds",
-      { method: e.method, name: e.name },
-      boundsSeconds,
-      e.buckets,
-      e.sumUs / 1e6,
-      e.exemplars,
-    );
-  }
   const corrected = endpoints.filter((e) => e.corrected !== null);
   if (corrected.length > 0) {
-    w.family(
+    renderHistograms(
+      w,
       "stampede_request_corrected_duration_seconds",
-      "histogram",
       "Request durations from when each iteration was due (arrival rates, pacing): coordinated " +
         "omission included; _sum from the HDR histogram",
+      corrected,
+      boundsSeconds,
+      (e) => [e.corrected!, e.correctedSumUs],
     );
-    for (const e of corrected) {
-      w.histogram(
-        "stampede_request_corrected_duration_seconds",
-        { method: e.method, name: e.name },
-        boundsSeconds,
-        e.corrected!,
-        e.correctedSumUs / 1e6,
-      );
-    }
+  }
+}
+
+/** One histogram family: each endpoint's bucket counts, sum (µs, shown in s) and exemplars. */
+function renderHistograms(
+  w: ExpositionWriter,
+  family: string,
+  help: string,
+  endpoints: readonly EndpointSeries[],
+  boundsSeconds: readonly number[],
+  pick: (e: EndpointSeries) => [number[], number, (BucketExemplar | undefined)[]?],
+): void {
+  w.family(family, "histogram", help);
+  for (const e of endpoints) {
+    const [counts, sumUs, exemplars] = pick(e);
+    w.histogram(
+      family,
+      { method: e.method, name: e.name },
+      boundsSeconds,
+      counts,
+      sumUs / 1e6,
+      exemplars,
+    );
   }
 }
 
