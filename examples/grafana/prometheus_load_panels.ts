@@ -1,6 +1,6 @@
 // The Prometheus dashboard's rows about the load itself: the load model (arrival rates, dropped
 // iterations, corrected latency) and the load generators' health and lifecycle events.
-import type { PanelSpec } from "./panels.ts";
+import { memoryPanel, type PanelSpec } from "./panels.ts";
 import { rate, REQ, RUN } from "./prometheus_queries.ts";
 
 /**
@@ -79,23 +79,10 @@ export function loadGeneratorPanels(): PanelSpec[] {
         },
       ],
     },
-    {
-      title: "Memory",
-      type: "timeseries",
-      unit: "bytes",
-      w: 8,
-      h: 8,
-      targets: [
-        {
-          expr: `max by (source) (stampede_process_resident_memory_bytes{${RUN}})`,
-          legend: "resident (process)",
-        },
-        {
-          expr: `max by (source) (stampede_process_heap_used_bytes{${RUN}})`,
-          legend: "{{source}} heap",
-        },
-      ],
-    },
+    memoryPanel(
+      `max by (source) (stampede_process_resident_memory_bytes{${RUN}})`,
+      `max by (source) (stampede_process_heap_used_bytes{${RUN}})`,
+    ),
     {
       title: "Event loop lag p99",
       type: "timeseries",
