@@ -52,3 +52,8 @@ export type StopReason =
   | "iterations"
   | "threshold"
   | "failed";
+
+/** Why a signal stopped the run: its reason says SIGTERM, else it was SIGINT or an abort. */
+export function signalReason(signal: AbortSignal | undefined): StopReason {
+  return signal?.reason === "terminated" ? "terminated" : "interrupted";
+}

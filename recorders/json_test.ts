@@ -19,11 +19,27 @@ function assertValid(record: unknown): void {
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const PERCENTILES = [50, 95, 99.9];
 
+/** When things happen in the fed run: `s` seconds after its start. */
+type At = (s: number) => string;
+
 /** Feeds one recorder a whole small run, in the order the coordinator calls it. */
 function feedRun(recorder: JsonRecorder): void {
   const aggregator = new StatsAggregator({ percentiles: PERCENTILES });
   const worker = new RequestStats();
   const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 10, 15, 30 + s, 123)).toISOString();
+  feedStart(recorder, at);
+  for (let i = 0; i < 30; i++) worker.record("GET", "/a", 200, 1000 + i * 100, 10, null);
+  worker.record("POST", "/cart", 503, 5000, 0, "HTTP 503");
+  aggregator.add(worker.takeDelta());
+  feedInterval(recorder, aggregator, at);
+  feedTrouble(recorder, at);
+  for (let i = 0; i < 10; i++) worker.record("GET", "/a", 200, 2000, 10, null);
+  aggregator.add(worker.takeDelta());
+  feedFinal(recorder, aggregator, at);
+}
+
+/** The start: a worker started, test_start, spawning_complete. */
+function feedStart(recorder: JsonRecorder, at: At): void {
   recorder.lifecycle.event({ name: "worker_started", at: at(0), source: "worker-1", data: {} });
   recorder.lifecycle.event({
     name: "test_start",
@@ -44,9 +60,10 @@ function feedRun(recorder: JsonRecorder): void {
     source: "coordinator",
     data: { users: 2, users_by_kind: { shopper: 2 } },
   });
-  for (let i = 0; i < 30; i++) worker.record("GET", "/a", 200, 1000 + i * 100, 10, null);
-  worker.record("POST", "/cart", 503, 5000, 0, "HTTP 503");
-  aggregator.add(worker.takeDelta());
+}
+
+/** The first interval's snapshot and system samples. */
+function feedInterval(recorder: JsonRecorder, aggregator: StatsAggregator, at: At): void {
   const cells = aggregator.closeInterval();
   const interval: IntervalSnapshot = {
     at: at(1),
@@ -79,6 +96,10 @@ function feedRun(recorder: JsonRecorder): void {
     },
     { at: at(1), source: "worker-1", cpuPercent: 95, heapUsedBytes: 7_000_000, intervalMs: 1000 },
   ]);
+}
+
+/** A CPU warning, a failed and a lost worker, and the lost process's samples. */
+function feedTrouble(recorder: JsonRecorder, at: At): void {
   recorder.lifecycle.event({
     name: "cpu_warning",
     at: at(1),
@@ -101,8 +122,10 @@ function feedRun(recorder: JsonRecorder): void {
     { at: at(1), source: "host-b", processCpuPercent: 120, rssBytes: 90_000_000, intervalMs: 1000 },
     { at: at(1), source: "host-b/worker-2", cpuPercent: 99, intervalMs: 1000 },
   ]);
-  for (let i = 0; i < 10; i++) worker.record("GET", "/a", 200, 2000, 10, null);
-  aggregator.add(worker.takeDelta());
+}
+
+/** The final snapshot, test_stop and the stop. */
+function feedFinal(recorder: JsonRecorder, aggregator: StatsAggregator, at: At): void {
   const final: FinalSnapshot = {
     at: at(2),
     elapsedMs: 2000,

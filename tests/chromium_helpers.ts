@@ -151,28 +151,7 @@ export async function openInChromium(
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const profile = await Deno.makeTempDir({ prefix: "stampede-chromium-" });
-  const closedPort = freePort(); // nothing listens there: a proxy that never answers
-  const child = new Deno.Command(binary, {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-      `--proxy-server=http://127.0.0.1:${closedPort}`,
-      "--host-resolver-rules=MAP * ~NOTFOUND",
-      "--remote-debugging-address=127.0.0.1",
-      "--remote-debugging-port=0",
-      "about:blank",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnChromium(binary, profile);
   const killTimer = setTimeout(() => child.kill("SIGKILL"), timeoutMs * 3);
   let devtools: DevTools | null = null;
   const close = async () => {
@@ -210,40 +189,76 @@ export async function openInChromium(
     const loaded = tools.waitFor("Page.loadEventFired", timeoutMs);
     await send("Page.navigate", { url });
     await loaded;
-    return {
-      log,
-      async evaluate<T>(expression: string): Promise<T> {
-        const { result, exceptionDetails } = await send("Runtime.evaluate", {
-          expression,
-          returnByValue: true,
-          awaitPromise: true,
-        }) as { result: { value: T }; exceptionDetails?: { text: string } };
-        if (exceptionDetails) throw new Error(`in the page: ${JSON.stringify(exceptionDetails)}`);
-        return result.value;
-      },
-      async screenshot(): Promise<Uint8Array> {
-        const metrics = await send("Page.getLayoutMetrics") as {
-          cssContentSize: { width: number; height: number };
-        };
-        const { data } = await send("Page.captureScreenshot", {
-          format: "png",
-          captureBeyondViewport: true,
-          clip: {
-            x: 0,
-            y: 0,
-            width: options.width ?? 1200,
-            height: Math.ceil(metrics.cssContentSize.height),
-            scale: 1,
-          },
-        });
-        return Uint8Array.from(atob(data as string), (c) => c.charCodeAt(0));
-      },
-      close,
-    };
+    return pageOf(send, log, options.width ?? 1200, close);
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Starts headless Chromium: DevTools on a free port, a proxy that never answers, no DNS. */
+function spawnChromium(binary: string, profile: string): Deno.ChildProcess {
+  const closedPort = freePort(); // nothing listens there: a proxy that never answers
+  return new Deno.Command(binary, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+      `--proxy-server=http://127.0.0.1:${closedPort}`,
+      "--host-resolver-rules=MAP * ~NOTFOUND",
+      "--remote-debugging-address=127.0.0.1",
+      "--remote-debugging-port=0",
+      "about:blank",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** The page's handle over its DevTools session: its log, scripts, screenshots and close. */
+function pageOf(
+  send: (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  log: PageLog,
+  width: number,
+  close: () => Promise<void>,
+): ChromiumPage {
+  return {
+    log,
+    async evaluate<T>(expression: string): Promise<T> {
+      const { result, exceptionDetails } = await send("Runtime.evaluate", {
+        expression,
+        returnByValue: true,
+        awaitPromise: true,
+      }) as { result: { value: T }; exceptionDetails?: { text: string } };
+      if (exceptionDetails) throw new Error(`in the page: ${JSON.stringify(exceptionDetails)}`);
+      return result.value;
+    },
+    async screenshot(): Promise<Uint8Array> {
+      const metrics = await send("Page.getLayoutMetrics") as {
+        cssContentSize: { width: number; height: number };
+      };
+      const { data } = await send("Page.captureScreenshot", {
+        format: "png",
+        captureBeyondViewport: true,
+        clip: {
+          x: 0,
+          y: 0,
+          width,
+          height: Math.ceil(metrics.cssContentSize.height),
+          scale: 1,
+        },
+      });
+      return Uint8Array.from(atob(data as string), (c) => c.charCodeAt(0));
+    },
+    close,
+  };
 }
 
 function collect(log: PageLog, method: string, params: Record<string, unknown>): void {

@@ -30,6 +30,83 @@ function indexOf(buf: Uint8Array, end: number, needle: Uint8Array): number {
   return -1;
 }
 
+/** What the server saw, as each connection adds to it. */
+type Seen = Pick<ClosingServer, "answered" | "dropped" | "bodies">;
+
+function count(map: Map<string, number>, method: string): void {
+  map.set(method, (map.get(method) ?? 0) + 1);
+}
+
+/** A connection's bytes received and not yet taken as a request. */
+interface Received {
+  buf: Uint8Array;
+  end: number;
+}
+
+/** Reads the next request of a connection: its method and body; null when the client closed. */
+async function readRequest(
+  conn: Deno.Conn,
+  received: Received,
+): Promise<{ method: string; body: string } | null> {
+  let headEnd = indexOf(received.buf, received.end, HEAD_END);
+  while (headEnd < 0) {
+    if (received.end === received.buf.length) {
+      const bigger = new Uint8Array(received.buf.length * 2);
+      bigger.set(received.buf);
+      received.buf = bigger;
+    }
+    const n = await conn.read(received.buf.subarray(received.end));
+    if (n === null) return null;
+    received.end += n;
+    headEnd = indexOf(received.buf, received.end, HEAD_END);
+  }
+  const head = decoder.decode(received.buf.subarray(0, headEnd));
+  const method = head.slice(0, head.indexOf(" "));
+  const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? "0");
+  const total = headEnd + 4 + length;
+  while (received.end < total) {
+    const n = await conn.read(received.buf.subarray(received.end));
+    if (n === null) return null;
+    received.end += n;
+  }
+  const body = decoder.decode(received.buf.subarray(headEnd + 4, total));
+  received.buf.copyWithin(0, total, received.end);
+  received.end -= total;
+  return { method, body };
+}
+
+/** Serves one connection: answers `answers` requests, then closes as the next one arrives. */
+async function serve(
+  conn: Deno.Conn,
+  answers: number,
+  seen: Seen,
+  conns: Set<Deno.Conn>,
+): Promise<void> {
+  const received = { buf: new Uint8Array(64 * 1024), end: 0 };
+  let served = 0;
+  try {
+    while (true) {
+      const request = await readRequest(conn, received);
+      if (request === null) return;
+      seen.bodies.push(request.body);
+      if (served === answers) {
+        count(seen.dropped, request.method);
+        return; // closed in finally, unanswered
+      }
+      served++;
+      count(seen.answered, request.method);
+      await conn.write(encoder.encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+    }
+  } catch {
+    // the client went away
+  } finally {
+    conns.delete(conn);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
 /** Starts the server on 127.0.0.1 (port 0). */
 export function startClosingServer(answered: (connection: number) => number): ClosingServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -41,62 +118,11 @@ export function startClosingServer(answered: (connection: number) => number): Cl
   };
   const conns = new Set<Deno.Conn>();
   let accepted = 0;
-  const count = (map: Map<string, number>, method: string) =>
-    map.set(method, (map.get(method) ?? 0) + 1);
-
-  async function serve(conn: Deno.Conn, answers: number): Promise<void> {
-    let buf = new Uint8Array(64 * 1024);
-    let end = 0;
-    let served = 0;
-    try {
-      while (true) {
-        let headEnd = indexOf(buf, end, HEAD_END);
-        while (headEnd < 0) {
-          if (end === buf.length) {
-            const bigger = new Uint8Array(buf.length * 2);
-            bigger.set(buf);
-            buf = bigger;
-          }
-          const n = await conn.read(buf.subarray(end));
-          if (n === null) return;
-          end += n;
-          headEnd = indexOf(buf, end, HEAD_END);
-        }
-        const head = decoder.decode(buf.subarray(0, headEnd));
-        const method = head.slice(0, head.indexOf(" "));
-        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? "0");
-        const total = headEnd + 4 + length;
-        while (end < total) {
-          const n = await conn.read(buf.subarray(end));
-          if (n === null) return;
-          end += n;
-        }
-        server.bodies.push(decoder.decode(buf.subarray(headEnd + 4, total)));
-        buf.copyWithin(0, total, end);
-        end -= total;
-        if (served === answers) {
-          count(server.dropped, method);
-          return; // closed in finally, unanswered
-        }
-        served++;
-        count(server.answered, method);
-        await conn.write(encoder.encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
-      }
-    } catch {
-      // the client went away
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-  }
-
   const accepting = (async () => {
     try {
       for await (const conn of listener) {
         conns.add(conn);
-        serve(conn, answered(accepted++));
+        serve(conn, answered(accepted++), server, conns);
       }
     } catch { /* closed */ }
   })();

@@ -3,6 +3,7 @@
 // shape (a function of elapsed time, asked once a second).
 import { checkTick } from "../plan/shape.ts";
 import type { ShapeTick } from "../plan/plan.ts";
+import type { ArrivalKind } from "./arrivals.ts";
 import { type LoadProfile, rampTarget } from "./ramp.ts";
 
 /** A ramp from 0 to `users` at `spawnRate` users/s (Infinity: all at once), then steady. */
@@ -87,5 +88,27 @@ export function shapeProfile(tick: (elapsedS: number) => ShapeTick): LoadProfile
     },
     peak: null,
     endsWithItsUsers: false,
+  };
+}
+
+/**
+ * The closed-model profile, with the open-model kinds' time: a run of arrival rates alone goes
+ * on until their schedules end (for ever for a constant rate, until stopped).
+ */
+export function withArrivals(profile: LoadProfile, arrivals: readonly ArrivalKind[]): LoadProfile {
+  if (arrivals.length === 0) return profile;
+  const endMs = arrivals.some((a) => a.endless)
+    ? null
+    : Math.max(...arrivals.map((a) => a.stages.reduce((ms, s) => ms + s.durationMs, 0)));
+  const arrivalsOver = (ms: number) => endMs !== null && ms >= endMs;
+  return {
+    peak: profile.peak,
+    endsWithItsUsers: profile.endsWithItsUsers,
+    stageAt: profile.stageAt?.bind(profile),
+    usersAt(ms) {
+      const users = profile.usersAt(ms);
+      if (users === null) return arrivalsOver(ms) ? null : 0;
+      return users === 0 && profile.peak === 0 && arrivalsOver(ms) ? null : users;
+    },
   };
 }

@@ -1,6 +1,7 @@
 // The Grafana dashboards as code: this module writes both dashboard JSON files.
 //   deno run -A examples/grafana/dashboards.ts     rewrites examples/grafana/dashboards/*.json
-// panels.ts holds the frame they share, prometheus_dashboard.ts and loki_dashboard.ts their panels.
+// panels.ts holds the frame they share, prometheus_dashboard.ts (with prometheus_load_panels.ts
+// and prometheus_queries.ts) and loki_dashboard.ts their panels.
 // tests/cli_grafana_dashboards_test.ts checks the files are what this builds, that every metric the
 // PromQL uses is in a real scrape, and that every field the LogQL reads is in real JSON records.
 import { lokiDashboard } from "./loki_dashboard.ts";

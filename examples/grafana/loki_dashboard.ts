@@ -5,6 +5,7 @@ import {
   type Json,
   layout,
   LOKI,
+  memoryPanel,
   type PanelSpec,
   queryVariable,
 } from "./panels.ts";
@@ -90,17 +91,10 @@ function systemPanels(): PanelSpec[] {
         legend: "{{source}}",
       }],
     },
-    {
-      title: "Memory",
-      type: "timeseries",
-      unit: "bytes",
-      w: 8,
-      h: 8,
-      targets: [
-        { expr: unwrap(memory, "rss_bytes", "source"), legend: "resident (process)" },
-        { expr: unwrap(memory, "heap_used_bytes", "source"), legend: "{{source}} heap" },
-      ],
-    },
+    memoryPanel(
+      unwrap(memory, "rss_bytes", "source"),
+      unwrap(memory, "heap_used_bytes", "source"),
+    ),
     {
       title: "Event loop lag p99",
       type: "timeseries",

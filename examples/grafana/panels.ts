@@ -176,3 +176,16 @@ export const stat = (
     graphMode: "area",
   },
 });
+
+/** The load generators' memory (8 × 8): each process's resident memory and each thread's heap. */
+export const memoryPanel = (residentExpr: string, heapExpr: string): PanelSpec => ({
+  title: "Memory",
+  type: "timeseries",
+  unit: "bytes",
+  w: 8,
+  h: 8,
+  targets: [
+    { expr: residentExpr, legend: "resident (process)" },
+    { expr: heapExpr, legend: "{{source}} heap" },
+  ],
+});

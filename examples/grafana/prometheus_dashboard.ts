@@ -9,21 +9,12 @@ import {
   queryVariable,
   stat,
 } from "./panels.ts";
-
-/** Selects the runs chosen in the dashboard's variables. */
-const RUN = 'testplan=~"$testplan", run_id=~"$run_id"';
-/** ...and the request names chosen. */
-const REQ = `${RUN}, name=~"$name"`;
-
-/** Per-second rate of a counter, summed `by` the given labels. */
-const rate = (metric: string, by: string, selector = REQ) =>
-  `sum by (${by}) (rate(${metric}{${selector}}[$__rate_interval]))`;
-/** An exact percentile of the last 10 s (`quantile` as "0.95"), the largest `by` the labels. */
-const window = (quantile: string, by: string, extra = "") =>
-  `max by (${by}) (stampede_window_request_duration_seconds{${RUN}, quantile="${quantile}"${extra}})`;
-/** A counter's last value in the time range, per endpoint. */
-const perEndpoint = (metric: string) =>
-  `sum by (method, name) (last_over_time(${metric}{${REQ}}[$__range]))`;
+import {
+  lifecycleEventsPanel,
+  loadGeneratorPanels,
+  loadModelPanels,
+} from "./prometheus_load_panels.ts";
+import { perEndpoint, rate, REQ, RUN, window } from "./prometheus_queries.ts";
 
 /** The row of stats on top: rate, failure ratio, p95, users, workers, requests. */
 function overviewPanels(): PanelSpec[] {
@@ -138,153 +129,6 @@ function usersPanel(): PanelSpec {
       { expr: `sum by (kind) (stampede_users{${RUN}})`, legend: "{{kind}}" },
       { expr: `sum(stampede_workers{${RUN}})`, legend: "workers" },
     ],
-  };
-}
-
-/**
- * The load model: iterations started against the configured arrival rate, dropped iterations,
- * and the latency from when iterations were due beside the service time.
- */
-function loadModelPanels(): PanelSpec[] {
-  return [
-    {
-      title: "Iterations per second, and the arrival rate configured",
-      type: "timeseries",
-      unit: "short",
-      w: 8,
-      h: 8,
-      description:
-        "Iterations started per second by kind; for arrival-rate kinds, the rate they are configured to have",
-      targets: [
-        { expr: rate("stampede_iterations_total", "kind", RUN), legend: "{{kind}} started/s" },
-        { expr: `sum by (kind) (stampede_target_arrival_rate{${RUN}})`, legend: "{{kind}} target" },
-      ],
-    },
-    {
-      title: "Dropped iterations per second",
-      type: "timeseries",
-      unit: "short",
-      w: 8,
-      h: 8,
-      description:
-        "Arrival-rate iterations no user of the pool could start within --max-lateness: raise --users or --max-users",
-      targets: [{
-        expr: rate("stampede_dropped_iterations_total", "kind", RUN),
-        legend: "{{kind}}",
-      }],
-    },
-    {
-      title: "p99: corrected (from when due) vs service time",
-      type: "timeseries",
-      unit: "s",
-      w: 8,
-      h: 8,
-      description:
-        "Corrected latency counts from when each iteration was due (arrival rates, pacing): the wait a closed model hides",
-      targets: [
-        {
-          expr:
-            `histogram_quantile(0.99, sum by (le) (rate(stampede_request_corrected_duration_seconds_bucket{${REQ}}[$__rate_interval])))`,
-          legend: "corrected p99",
-        },
-        {
-          expr:
-            `histogram_quantile(0.99, sum by (le) (rate(stampede_request_duration_seconds_bucket{${REQ}}[$__rate_interval])))`,
-          legend: "service p99",
-        },
-      ],
-    },
-  ];
-}
-
-/** The load generators' own health: CPU per thread, memory, event-loop lag, network. */
-function loadGeneratorPanels(): PanelSpec[] {
-  return [
-    {
-      title: "CPU per load thread",
-      type: "timeseries",
-      unit: "percentunit",
-      w: 8,
-      h: 8,
-      description:
-        "1 = one core. Waiting: ready to run but no core free; high waiting means the generator, not the target, is the bottleneck",
-      targets: [
-        { expr: `max by (source) (stampede_cpu_usage_ratio{${RUN}})`, legend: "{{source}}" },
-        { expr: `max by (source) (stampede_cpu_wait_ratio{${RUN}})`, legend: "{{source}} waiting" },
-        {
-          expr: `max by (source) (stampede_process_cpu_usage_ratio{${RUN}})`,
-          legend: "whole process",
-        },
-      ],
-    },
-    {
-      title: "Memory",
-      type: "timeseries",
-      unit: "bytes",
-      w: 8,
-      h: 8,
-      targets: [
-        {
-          expr: `max by (source) (stampede_process_resident_memory_bytes{${RUN}})`,
-          legend: "resident (process)",
-        },
-        {
-          expr: `max by (source) (stampede_process_heap_used_bytes{${RUN}})`,
-          legend: "{{source}} heap",
-        },
-      ],
-    },
-    {
-      title: "Event loop lag p99",
-      type: "timeseries",
-      unit: "s",
-      w: 8,
-      h: 8,
-      description: "A lagging loop delays sends and stretches measured latencies",
-      targets: [{
-        expr: `max by (source) (stampede_event_loop_lag_p99_seconds{${RUN}})`,
-        legend: "{{source}}",
-      }],
-    },
-    {
-      title: "Network (every interface of the generator's host)",
-      type: "timeseries",
-      unit: "Bps",
-      w: 12,
-      h: 8,
-      targets: [
-        {
-          expr:
-            `sum by (source) (rate(stampede_network_sent_bytes_total{${RUN}}[$__rate_interval]))`,
-          legend: "sent",
-        },
-        {
-          expr:
-            `sum by (source) (rate(stampede_network_received_bytes_total{${RUN}}[$__rate_interval]))`,
-          legend: "received",
-        },
-      ],
-    },
-  ];
-}
-
-/** How many of each lifecycle event the runs have had. */
-function lifecycleEventsPanel(): PanelSpec {
-  return {
-    title: "Lifecycle events",
-    type: "stat",
-    w: 12,
-    h: 8,
-    description: "test_start, spawning_complete, test_stop, cpu_warning and worker events",
-    targets: [{
-      expr: `sum by (event) (last_over_time(stampede_lifecycle_events_total{${RUN}}[$__range]))`,
-      legend: "{{event}}",
-    }],
-    options: {
-      reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
-      textMode: "value_and_name",
-      graphMode: "none",
-    },
   };
 }
 

@@ -29,6 +29,7 @@ import type {
 } from "../../core/recorder/types.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import { type EnvReader, type OtelConfig, resolveOtelConfig } from "./config.ts";
+import { createRunInstruments, type SystemInstruments } from "./instruments.ts";
 import { IntervalExportingReader } from "./reader.ts";
 import { RequestMetrics } from "./request_metrics.ts";
 import { runResource } from "./resource.ts";
@@ -56,14 +57,6 @@ export function createOtlpExporter(config: OtelConfig): PushMetricExporter {
   return config.protocol === "http/json"
     ? new OtlpJsonMetricExporter(options)
     : new OtlpProtoMetricExporter(options);
-}
-
-interface SystemInstruments {
-  cpu: Gauge;
-  memory: Gauge;
-  heap: Gauge;
-  lag: Gauge;
-  network: Counter;
 }
 
 /** Sends a run's metrics to an OTLP endpoint; see README.md "### otel" for the instruments. */
@@ -100,7 +93,6 @@ export class OtelRecorder implements Recorder {
   ) {
     this.#config = config;
     this.output.stopTimeoutMs = config.timeoutMs + STOP_MARGIN_MS;
-    const log = getLogger(["stampede", "recorders", "otel"]);
     const resource = runResource(run, config);
     const temporality = exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ??
       AggregationTemporality.CUMULATIVE;
@@ -111,7 +103,25 @@ export class OtelRecorder implements Recorder {
       resource,
       scope: { name: SCOPE_NAME, version: run.version },
     });
-    this.#reader = new IntervalExportingReader({
+    this.#reader = this.#createReader(exporter, config);
+    this.#provider = new MeterProvider({ resource, readers: [this.#reader] });
+    const instruments = createRunInstruments(this.#provider.getMeter(SCOPE_NAME, run.version));
+    this.#users = instruments.users;
+    this.#workers = instruments.workers;
+    this.#thresholdOk = instruments.thresholdOk;
+    this.#checks = instruments.checks;
+    this.#iterations = instruments.iterations;
+    this.#dropped = instruments.dropped;
+    this.#targetRate = instruments.targetRate;
+    this.#retries = instruments.retries;
+    this.#events = instruments.events;
+    this.#system = instruments.system;
+  }
+
+  /** The reader that exports every interval, saying the first failure and a stalled export once. */
+  #createReader(exporter: PushMetricExporter, config: OtelConfig): IntervalExportingReader {
+    const log = getLogger(["stampede", "recorders", "otel"]);
+    return new IntervalExportingReader({
       exporter,
       intervalMs: config.intervalMs,
       metricProducers: [this.#requests],
@@ -136,69 +146,6 @@ export class OtelRecorder implements Recorder {
         );
       },
     });
-    this.#provider = new MeterProvider({ resource, readers: [this.#reader] });
-    const meter = this.#provider.getMeter(SCOPE_NAME, run.version);
-    this.#users = meter.createGauge("stampede.users", {
-      unit: "{user}",
-      description: "Running virtual users, by user kind",
-    });
-    this.#workers = meter.createGauge("stampede.workers", {
-      unit: "{worker}",
-      description: "Running load workers",
-    });
-    this.#thresholdOk = meter.createGauge("stampede.threshold.ok", {
-      unit: "1",
-      description: "1 when a threshold held at the end of the run, 0 when it was crossed",
-    });
-    this.#checks = meter.createCounter("stampede.checks", {
-      unit: "{check}",
-      description: "Named checks evaluated, by check and result (pass or fail)",
-    });
-    this.#iterations = meter.createCounter("stampede.iterations", {
-      unit: "{iteration}",
-      description: "Iterations (task runs) started, by user kind",
-    });
-    this.#dropped = meter.createCounter("stampede.iterations.dropped", {
-      unit: "{iteration}",
-      description:
-        "Arrival-rate iterations dropped (no user of the pool free within the lateness bound)",
-    });
-    this.#targetRate = meter.createGauge("stampede.arrival_rate.target", {
-      unit: "{iteration}/s",
-      description: "The arrival rate each open-model kind is configured to have now",
-    });
-    this.#retries = meter.createCounter("stampede.request.retries", {
-      unit: "{request}",
-      description:
-        "Requests sent again on a fresh connection after a reused one closed unanswered (h1, idempotent methods)",
-    });
-    this.#events = meter.createCounter("stampede.events", {
-      unit: "{event}",
-      description: "Lifecycle events (test_start, spawning_complete, test_stop, ...), by event",
-    });
-    this.#system = {
-      cpu: meter.createGauge("stampede.process.cpu.utilization", {
-        unit: "1",
-        description:
-          "CPU time of a load-generating thread over the last sample, as a ratio of one core",
-      }),
-      memory: meter.createGauge("stampede.process.memory.usage", {
-        unit: "By",
-        description: "Resident memory of the Stampede process",
-      }),
-      heap: meter.createGauge("stampede.process.heap.used", {
-        unit: "By",
-        description: "JavaScript heap in use by a load-generating thread",
-      }),
-      lag: meter.createGauge("stampede.process.event_loop.lag.p99", {
-        unit: "s",
-        description: "99th percentile of a thread's event-loop lag over the last sample",
-      }),
-      network: meter.createCounter("stampede.network.io", {
-        unit: "By",
-        description: "Bytes sent and received on the load generator's network interfaces",
-      }),
-    };
   }
 
   /** How exports went so far. */

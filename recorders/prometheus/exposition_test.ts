@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ExpositionWriter, negotiateFormat } from "./exposition.ts";
+import {
+  escapeLabelValue,
+  ExpositionWriter,
+  formatValue,
+  negotiateFormat,
+  toLabelName,
+} from "./exposition.ts";
 
 Deno.test("Accept negotiation: OpenMetrics when preferred or equal, text otherwise", () => {
   // Prometheus 2.x's scrape Accept header.
@@ -39,4 +45,22 @@ Deno.test("OpenMetrics: counter families without _total, exemplars on buckets, #
   const text = write("text");
   assert.match(text, /^# TYPE x_total counter$/m);
   assert.ok(!text.includes("trace_id") && !text.includes("# EOF"));
+});
+
+Deno.test("exposition: escaping, values and label names", () => {
+  assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  assert.equal(formatValue(Infinity), "+Inf");
+  assert.equal(formatValue(NaN), "NaN");
+  assert.equal(formatValue(0.25), "0.25");
+  assert.equal(toLabelName("build-id"), "build_id");
+  assert.equal(toLabelName("9lives"), "_9lives");
+  assert.equal(toLabelName("__secret"), "_secret");
+  const text = new ExpositionWriter({ run_id: "r" })
+    .family("x_total", "counter", "line one\nline \\ two")
+    .sample("x_total", { name: '/q?a="1"' }, 3)
+    .text();
+  assert.equal(
+    text,
+    '# HELP x_total line one\\nline \\\\ two\n# TYPE x_total counter\nx_total{run_id="r",name="/q?a=\\"1\\""} 3\n',
+  );
 });

@@ -1,5 +1,6 @@
 // What the Prometheus recorder serves: the stampede_* families (requests, durations, users,
-// state, events, system), accumulated from interval snapshots, never per request.
+// state, events, system), accumulated from interval snapshots, never per request; the request
+// families are rendered by request_families.ts.
 import { bucketCounts } from "../../core/stats/histogram.ts";
 import type {
   CheckResult,
@@ -14,21 +15,16 @@ import type { RunInfo } from "../../core/run_info.ts";
 import type { Exemplar } from "../../core/stats/exemplars.ts";
 import {
   endpointKey,
-  type EndpointStats,
   type FailureStats,
   type IntervalCell,
   type StatsView,
-  TOTAL_NAME,
 } from "../../core/stats/types.ts";
-import {
-  type BucketExemplar,
-  type ExpositionFormat,
-  ExpositionWriter,
-  type Labels,
-  toLabelName,
-} from "./exposition.ts";
+import { type ExpositionFormat, ExpositionWriter, type Labels, toLabelName } from "./exposition.ts";
 import { renderLocustFamilies } from "./locust_compat.ts";
+import { type EndpointSeries, renderRequestFamilies } from "./request_families.ts";
 import { SystemFamilies } from "./system.ts";
+
+export { quantileLabel } from "./request_families.ts";
 
 /** Bucket bounds of the request duration histogram, in seconds, unless told otherwise. */
 export const DEFAULT_BUCKETS_SECONDS: readonly number[] = [
@@ -96,31 +92,6 @@ const RESERVED_LABELS = new Set([
   "le",
   "quantile",
 ]);
-
-interface StatusCounts {
-  requests: number;
-  failures: number;
-}
-
-interface EndpointSeries {
-  method: string;
-  name: string;
-  byStatus: Map<number, StatusCounts>;
-  /** Durations per bucket (not cumulative); the last entry is above every bound. */
-  buckets: number[];
-  /** The latest sampled request of each bucket (traces on), shown in OpenMetrics. */
-  exemplars: (BucketExemplar | undefined)[];
-  sumUs: number;
-  bytes: number;
-  /** Corrected latencies per bucket, and their sum (from the HDR histogram), when known. */
-  corrected: number[] | null;
-  correctedSumUs: number;
-}
-
-/** A label value for a percentile: 99.9 → "0.999". */
-export function quantileLabel(percentile: number): string {
-  return String(Number((percentile / 100).toPrecision(12)));
-}
 
 /**
  * Everything the Prometheus recorder serves, accumulated from the interval snapshots: exact
@@ -298,7 +269,12 @@ export class PrometheusMetrics {
   render(format: ExpositionFormat = "text"): string {
     const w = new ExpositionWriter(this.#constLabels, format);
     this.#renderRun(w);
-    this.#renderRequests(w);
+    renderRequestFamilies(w, {
+      endpoints: this.#endpoints,
+      boundsSeconds: this.#boundsSeconds,
+      window: this.#window,
+      percentiles: this.#percentiles,
+    });
     this.#system.render(w);
     if (this.#compat === "locust") {
       renderLocustFamilies(w, {
@@ -397,106 +373,5 @@ export class PrometheusMetrics {
       );
       for (const [kind, rate] of rates) w.sample("stampede_target_arrival_rate", { kind }, rate);
     }
-  }
-
-  #renderRequests(w: ExpositionWriter): void {
-    const endpoints = [...this.#endpoints.values()];
-    const statusCounters: [string, string, (c: StatusCounts) => number][] = [
-      [
-        "stampede_requests_total",
-        "Completed requests (failures included) by method, name and status (0: no response)",
-        (c) => c.requests,
-      ],
-      [
-        "stampede_request_failures_total",
-        "Failed requests (status >= 400, network errors, timeouts, task exceptions)",
-        (c) => c.failures,
-      ],
-    ];
-    for (const [name, help, pick] of statusCounters) {
-      w.family(name, "counter", help);
-      for (const e of endpoints) {
-        for (const [status, c] of e.byStatus) {
-          w.sample(name, { method: e.method, name: e.name, status: String(status) }, pick(c));
-        }
-      }
-    }
-    w.family("stampede_received_bytes_total", "counter", "Response bytes received");
-    for (const e of endpoints) {
-      w.sample("stampede_received_bytes_total", { method: e.method, name: e.name }, e.bytes);
-    }
-    w.family(
-      "stampede_request_duration_seconds",
-      "histogram",
-      "Request durations to the last byte of the response (from the HDR histograms; exact sum)",
-    );
-    for (const e of endpoints) {
-      w.histogram(
-        "stampede_request_duration_seconds",
-        { method: e.method, name: e.name },
-        this.#boundsSeconds,
-        e.buckets,
-        e.sumUs / 1e6,
-        e.exemplars,
-      );
-    }
-    const corrected = endpoints.filter((e) => e.corrected !== null);
-    if (corrected.length > 0) {
-      w.family(
-        "stampede_request_corrected_duration_seconds",
-        "histogram",
-        "Request durations from when each iteration was due (arrival rates, pacing): coordinated " +
-          "omission included; _sum from the HDR histogram",
-      );
-      for (const e of corrected) {
-        w.histogram(
-          "stampede_request_corrected_duration_seconds",
-          { method: e.method, name: e.name },
-          this.#boundsSeconds,
-          e.corrected!,
-          e.correctedSumUs / 1e6,
-        );
-      }
-    }
-    // Prometheus has no gauge with a `quantile` label (promtool rejects one): the exact window
-    // percentiles are a summary, whose _sum and _count run since the start, as summaries do.
-    const family = "stampede_window_request_duration_seconds";
-    w.family(
-      family,
-      "summary",
-      "Request durations: quantiles are the exact (HDR) percentiles of the last 10 s; _sum and " +
-        '_count run since the start. method="" name="Aggregated" is every request',
-    );
-    const window = this.#window;
-    const current = new Map(window?.endpoints.map((e) => [endpointKey(e.method, e.name), e]));
-    let totalSum = 0;
-    let totalCount = 0;
-    for (const [key, e] of this.#endpoints) {
-      const count = e.buckets.reduce((a, b) => a + b, 0);
-      totalSum += e.sumUs / 1e6;
-      totalCount += count;
-      w.summary(
-        family,
-        { method: e.method, name: e.name },
-        this.#quantiles(current.get(key)),
-        e.sumUs / 1e6,
-        count,
-      );
-    }
-    if (window || totalCount > 0) {
-      w.summary(
-        family,
-        { method: "", name: TOTAL_NAME },
-        this.#quantiles(window?.total),
-        totalSum,
-        totalCount,
-      );
-    }
-  }
-
-  /** The window percentiles of one row in seconds, by `quantile` label; none without a row. */
-  #quantiles(e: EndpointStats | undefined): [string, number][] {
-    if (!e) return [];
-    return this.#percentiles.map((p) => [quantileLabel(p), (e.percentilesMs[p] ?? 0) / 1000]);
   }
 }
