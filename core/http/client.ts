@@ -21,7 +21,9 @@ import { createFetchEngine } from "./fetch.ts";
 import { createH1Engine } from "./h1/engine.ts";
 import { type ClientRequest, encodeBody, lowerCaseKeys, RequestPreparer } from "./prepare.ts";
 import { ClientResponse } from "./response.ts";
-import { endHop, type IterationSpan, type RequestTracer, type TracedClient } from "./tracing.ts";
+import type { IterationSpan, RequestTracer, TracedClient } from "./tracing.ts";
+import { endAbortedHop, endRedirectHop, endTracedRequest, traceHop } from "./hop_tracing.ts";
+import { addCookies, followRedirect, MAX_REDIRECTS, redirectOf } from "./redirects.ts";
 import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
 
@@ -68,11 +70,6 @@ const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /** Request timeout when neither the request nor the plan sets one. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
-/** The failure text on the span of a request cut off by the stop. */
-const ABORTED_TEXT = "RunStopped: cut off by the stop";
-
-/** Redirects followed before a request fails, as fetch. */
-export const MAX_REDIRECTS = 20;
 
 /** What the clients of one load worker share. */
 interface SharedState {
@@ -85,23 +82,6 @@ interface SharedState {
   /** Origins that h1 found it cannot serve during the run. */
   fallbackOrigins: Set<string>;
   warnOnce(key: string, message: string): void;
-}
-
-function setCookiesOf(raw: string[]): string[] | null {
-  let found: string[] | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i] === "set-cookie") (found ??= []).push(raw[i + 1]);
-  }
-  return found;
-}
-
-function headerOf(raw: string[], name: string): string | null {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) return raw[i + 1];
-  return null;
-}
-
-function isRedirect(status: number): boolean {
-  return status >= 300 && status <= 308 && status !== 304 && status !== 305 && status !== 306;
 }
 
 /** One virtual user's client: its methods live on the prototype, its state in a few fields. */
@@ -178,9 +158,9 @@ export class UserHttpClient implements HttpClient, TracedClient {
     try {
       let redirects = 0;
       while (true) {
-        if (!this.cookies.isEmpty) this.#addCookies(request);
+        if (!this.cookies.isEmpty) addCookies(request, this.cookies);
         if (tracer !== null) {
-          this.#traceHop(tracer, request, options.name ?? url, hopStartMs, redirects);
+          traceHop(tracer, this.iteration, request, options.name ?? url, hopStartMs, redirects);
         }
         try {
           response = await this.#sessionFor(request.url).send(request);
@@ -188,13 +168,13 @@ export class UserHttpClient implements HttpClient, TracedClient {
           if (!(cause instanceof EngineUnsupported)) throw cause;
           response = await this.#sendThroughFetch(request);
         }
-        const next = this.#redirectOf(request, response);
+        const next = redirectOf(request, response, this.cookies);
         if (next === null) break;
-        if (tracer !== null) hopStartMs = this.#endRedirectHop(tracer, request, response.status);
+        if (tracer !== null) hopStartMs = endRedirectHop(tracer, request, response.status);
         if (++redirects > MAX_REDIRECTS) {
           throw new HttpFailure(FailureText.redirects(MAX_REDIRECTS));
         }
-        this.#redirect(request, response.status, next);
+        followRedirect(request, response.status, next);
       }
     } catch (cause) {
       if (request.retries > 0) request.endpoint.retried(request.retries);
@@ -258,7 +238,14 @@ export class UserHttpClient implements HttpClient, TracedClient {
       this.#correctedUs(endMs),
     );
     if (request.hop !== null) {
-      this.#endTrace(request, result.status, result.error, latencyUs, endMs);
+      endTracedRequest(
+        this.#shared.tracer!,
+        request,
+        result.status,
+        result.error,
+        latencyUs,
+        endMs,
+      );
     }
     return result;
   }
@@ -267,53 +254,6 @@ export class UserHttpClient implements HttpClient, TracedClient {
     const clock = this.#shared.clock;
     clock.lastMs = endMs;
     clock.reads++;
-  }
-
-  /** Keeps the response's cookies; returns where it redirects to, or null when it is final. */
-  #redirectOf(request: ClientRequest, response: EngineResponse): URL | null {
-    if (response.setsCookies) {
-      const setCookies = setCookiesOf(response.rawHeaders);
-      if (setCookies !== null) this.cookies.store(setCookies, request.url.href);
-    }
-    if (!isRedirect(response.status)) return null;
-    const location = headerOf(response.rawHeaders, "location");
-    return location === null ? null : new URL(location, request.url);
-  }
-
-  /** Sets the hop's headers to its own plus this user's cookies for its URL. */
-  #addCookies(request: ClientRequest): void {
-    const own = request.ownHeaders;
-    const cookie = this.cookies.headerFor(request.url.href);
-    if (!cookie) {
-      request.headers = own;
-      request.headSlot = request.ownSlot;
-      return;
-    }
-    request.headers = { ...own, cookie: own.cookie ? `${own.cookie}; ${cookie}` : cookie };
-    request.headSlot = null;
-  }
-
-  /** Turns `request` into the next hop, as fetch does (RFC 9110 section 15.4). */
-  #redirect(request: ClientRequest, status: number, next: URL): void {
-    const method = request.method;
-    let headers = request.ownHeaders;
-    if (
-      status === 303 && method !== "GET" && method !== "HEAD" ||
-      (status === 301 || status === 302) && method === "POST"
-    ) {
-      request.method = "GET";
-      request.body = null;
-      const { "content-type": _t, "content-length": _l, ...rest } = headers;
-      headers = rest;
-    }
-    if (next.origin !== request.url.origin && headers.authorization !== undefined) {
-      const { authorization: _a, ...rest } = headers;
-      headers = rest;
-    }
-    request.ownHeaders = request.headers = headers;
-    // The head slot is the first URL's.
-    request.ownSlot = request.headSlot = null;
-    request.url = next;
   }
 
   /** Sends a hop again, through fetch, to an origin h1 found it cannot serve after all. */
@@ -359,7 +299,9 @@ export class UserHttpClient implements HttpClient, TracedClient {
     const durationMs = endMs - startMs;
     const latencyUs = Math.round(durationMs * 1000);
     request.endpoint.record(status, latencyUs, response.bodyBytes, error, this.#correctedUs(endMs));
-    if (request.hop !== null) this.#endTrace(request, status, error, latencyUs, endMs);
+    if (request.hop !== null) {
+      endTracedRequest(this.#shared.tracer!, request, status, error, latencyUs, endMs);
+    }
     return new ClientResponse(status, error, request, durationMs, response);
   }
 
@@ -375,75 +317,23 @@ export class UserHttpClient implements HttpClient, TracedClient {
     const durationMs = endMs - startMs;
     const latencyUs = Math.round(durationMs * 1000);
     request.endpoint.record(0, latencyUs, 0, error, this.#correctedUs(endMs));
-    if (request.hop !== null) this.#endTrace(request, 0, error, latencyUs, endMs);
+    if (request.hop !== null) {
+      endTracedRequest(this.#shared.tracer!, request, 0, error, latencyUs, endMs);
+    }
     return new ClientResponse(0, error, request, durationMs, null);
   }
 
-  /** Counts a request cut off by the stop as aborted (its span says so) and ends the task. */
   /** A request's latency from when its iteration was due (µs), or NO_LATENCY when not paced. */
   #correctedUs(endMs: number): number {
     const due = this.intendedStartMs;
     return due === null ? NO_LATENCY : Math.round((endMs - due) * 1000);
   }
 
+  /** Counts a request cut off by the stop as aborted (its span says so) and ends the task. */
   #aborted(request: ClientRequest, endMs: number): never {
     request.endpoint.abort();
-    const hop = request.hop;
-    if (hop !== null) endHop(this.#shared.tracer!, hop, 0, ABORTED_TEXT, endMs);
+    if (request.hop !== null) endAbortedHop(this.#shared.tracer!, request, endMs);
     throw new RunStopped();
-  }
-
-  /**
-   * Gives the hop its `traceparent` (and `tracestate`): its own headers, so the head is built
-   * for this request alone (the head slot is for untraced requests).
-   */
-  #traceHop(
-    tracer: RequestTracer,
-    request: ClientRequest,
-    name: string,
-    startMs: number,
-    resendCount: number,
-  ): void {
-    const traceparent = tracer.startHop(
-      this.iteration,
-      request,
-      name,
-      request.method,
-      request.url,
-      startMs,
-      resendCount,
-    );
-    const headers: Record<string, string> = { ...request.headers, traceparent };
-    if (tracer.tracestate !== null) headers.tracestate = tracer.tracestate;
-    request.headers = headers;
-    request.headSlot = null;
-  }
-
-  /** Ends a hop that redirected; returns when, the start of the next hop. */
-  #endRedirectHop(tracer: RequestTracer, request: ClientRequest, status: number): number {
-    const nowMs = performance.now();
-    if (request.hop !== null) endHop(tracer, request.hop, status, null, nowMs);
-    return nowMs;
-  }
-
-  /** Ends the final hop's span and keeps the request as an exemplar of its stats cell. */
-  #endTrace(
-    request: ClientRequest,
-    status: number,
-    error: string | null,
-    latencyUs: number,
-    endMs: number,
-  ): void {
-    const hop = request.hop!;
-    endHop(this.#shared.tracer!, hop, status, error, endMs);
-    request.endpoint.exemplar?.(
-      status,
-      error !== null,
-      latencyUs,
-      hop.traceId,
-      hop.spanId,
-      performance.timeOrigin + endMs,
-    );
   }
 
   /** Counts the request as aborted; returns the error that ends the task. */
