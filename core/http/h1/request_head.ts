@@ -15,6 +15,10 @@ export function buildHead(request: EngineRequest): Uint8Array {
   if (headers["accept"] === undefined) text += "accept: */*\r\n";
   if (headers["accept-language"] === undefined) text += "accept-language: *\r\n";
   if (headers["accept-encoding"] === undefined) text += "accept-encoding: gzip,br\r\n";
+  // Credentials in the URL (`http://user:pass@host`) as Basic auth, as fetch sends them.
+  if ((url.username !== "" || url.password !== "") && headers["authorization"] === undefined) {
+    text += `authorization: ${basicAuthorization(url)}\r\n`;
+  }
   for (const name in headers) {
     const value = headers[name];
     if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) {
@@ -30,6 +34,14 @@ export function buildHead(request: EngineRequest): Uint8Array {
     text += `content-length: ${body?.length ?? 0}\r\n`;
   }
   return encoder.encode(text + "\r\n");
+}
+
+/** `Basic` credentials from a URL's user and password (percent-decoded, UTF-8). */
+function basicAuthorization(url: URL): string {
+  const pair = encoder.encode(
+    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+  );
+  return `Basic ${btoa(String.fromCharCode(...pair))}`;
 }
 
 /**

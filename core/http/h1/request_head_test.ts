@@ -72,3 +72,28 @@ Deno.test("requestBytes sends a small body with the head, a large one after it",
   );
   assert.match(decoder.decode(large), /\r\n\r\n$/);
 });
+
+Deno.test("buildHead: credentials in the URL go as Basic auth (as fetch sends them), never in the host", async () => {
+  const withUser = new URL("http://al%20ice:p%C3%A4ss@example.test/x");
+  const head = decoder.decode(buildHead(request({ url: withUser })));
+  assert.match(head, /host: example.test\r\n/);
+  const expected = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode("al ice:päss")))}`;
+  assert.match(head, new RegExp(`authorization: ${expected.replace(/[+/=]/g, "\\$&")}\r\n`));
+  // What Deno's fetch sends for the same URL.
+  let sent: string | null = null;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    sent = req.headers.get("authorization");
+    return new Response("ok");
+  });
+  try {
+    const port = (server.addr as Deno.NetAddr).port;
+    await (await fetch(`http://al%20ice:p%C3%A4ss@127.0.0.1:${port}/x`)).text();
+    assert.equal(sent, expected);
+  } finally {
+    await server.shutdown();
+  }
+  const own = decoder.decode(
+    buildHead(request({ url: withUser, headers: { authorization: "Bearer t" } })),
+  );
+  assert.doesNotMatch(own, /Basic/, "the request's own authorization wins");
+});
