@@ -11,16 +11,14 @@ import {
 } from "./console.ts";
 import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/types.ts";
 import type { EndpointStats } from "../core/stats/types.ts";
+import { endpointStats } from "../core/stats/test_fixtures.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
-  return {
+  return endpointStats({
     method: "GET",
     name: "/a",
     requests: 200,
     failures: 4,
-    aborted: 0,
-    retries: 0,
-    bytes: 0,
     rps: 20,
     failuresPerSec: 0.4,
     minMs: 1.5,
@@ -29,7 +27,7 @@ function stats(over: Partial<EndpointStats>): EndpointStats {
     percentilesMs: { "50": 12.5, "90": 40, "95": 60, "99": 120, "99.9": 240 },
     statuses: { "200": 196, "500": 4 },
     ...over,
-  };
+  });
 }
 
 const view = {

@@ -1,6 +1,7 @@
 // The open model end to end: the target's own clock and count against the configured schedule,
 // a target that stalls (coordinated omission), and the iteration limit.
 import assert from "node:assert/strict";
+import { endpointStats } from "../core/stats/test_fixtures.ts";
 import { createRunInfo } from "../core/run_info.ts";
 import { createHistogram, recordLatencyUs } from "../core/stats/histogram.ts";
 import { PrometheusMetrics } from "../recorders/prometheus/metrics.ts";
@@ -191,8 +192,8 @@ Deno.test("the Prometheus exposition of an open-model run passes promtool", asyn
     users: 2,
     usersByKind: { api: 2 },
     workers: 1,
-    window: { durationMs: 1000, total: emptyStats(), endpoints: [] },
-    cumulative: { durationMs: 1000, total: emptyStats(), endpoints: [] },
+    window: { durationMs: 1000, total: endpointStats(), endpoints: [] },
+    cumulative: { durationMs: 1000, total: endpointStats(), endpoints: [] },
     cells: [{
       method: "GET",
       name: "/",
@@ -215,25 +216,6 @@ Deno.test("the Prometheus exposition of an open-model run passes promtool", asyn
   const { code, output } = await promtoolCheckMetrics(metrics.render());
   assert.equal(code, 0, output);
 });
-
-function emptyStats() {
-  return {
-    method: "",
-    name: "Aggregated",
-    requests: 0,
-    failures: 0,
-    aborted: 0,
-    retries: 0,
-    bytes: 0,
-    rps: 0,
-    failuresPerSec: 0,
-    minMs: 0,
-    maxMs: 0,
-    meanMs: 0,
-    percentilesMs: {},
-    statuses: {},
-  };
-}
 
 Deno.test("iterations in flight at the stop: waited for within --stop-timeout, else cut off and counted as aborted; never lost", async () => {
   const server = startCountingServer(async () => {

@@ -3,6 +3,7 @@
 // logs no error and requests nothing but its own file, and the tables hold the run's numbers.
 // STAMPEDE_REPORT_SCREENSHOT=docs/report-screenshot.png keeps the screenshot.
 import assert from "node:assert/strict";
+import { endpointStats } from "../core/stats/test_fixtures.ts";
 import { chromiumPath, openInChromium } from "./chromium_helpers.ts";
 import { argv, ROOT, runCliWithSummary, startCountingServer, tempDir } from "./helpers.ts";
 import { createRunInfo } from "../core/run_info.ts";
@@ -143,22 +144,8 @@ Deno.test({
   fn: async () => {
     assert.ok(chromiumPath(), "Chromium is not installed: apt-get install -y chromium (Debian)");
     const collector = new ReportCollector(createRunInfo({ testplan: "hooks", host: "http://h" }));
-    const total = (requests: number): EndpointStats => ({
-      method: "",
-      name: "Aggregated",
-      requests,
-      failures: 0,
-      aborted: 0,
-      retries: 0,
-      bytes: 0,
-      rps: 0,
-      failuresPerSec: 0,
-      minMs: 1,
-      maxMs: 400,
-      meanMs: 10,
-      percentilesMs: {},
-      statuses: {},
-    });
+    const total = (requests: number): EndpointStats =>
+      endpointStats({ requests, minMs: 1, maxMs: 400, meanMs: 10 });
     for (let i = 1; i <= 10; i++) {
       const service = createHistogram();
       const corrected = createHistogram();

@@ -7,6 +7,7 @@ import { RequestStats } from "../stats/request_stats.ts";
 import { ThresholdEvaluator } from "../stats/thresholds.ts";
 import { coordinate, type CoordinatorOptions } from "./coordinator.ts";
 import { rampProfile } from "./load_profile.ts";
+import { TEST_HTTP } from "./test_fixtures.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import type { WorkerEvents, WorkerTransport } from "./worker_transport.ts";
 
@@ -112,13 +113,7 @@ function options(
       statsIntervalMs: 100,
       percentiles: [50, 99],
       recorders,
-      http: {
-        host: "http://127.0.0.1:1",
-        engine: "h1",
-        insecure: false,
-        timeoutMs: 1000,
-        headers: {},
-      },
+      http: TEST_HTTP,
       data: [],
       thresholds: new ThresholdEvaluator([]),
       transport,

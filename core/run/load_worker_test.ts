@@ -3,6 +3,7 @@ import { LoadWorker } from "./load_worker.ts";
 import type { FromWorker } from "./protocol.ts";
 import { constant, definePlan } from "../plan/plan.ts";
 import { createRunInfo } from "../run_info.ts";
+import { testInit } from "./test_fixtures.ts";
 
 Deno.test("a user running synchronous tasks back to back does not starve its worker", async () => {
   // Each task holds the event loop for 60 ms (longer than the 50 ms starvation threshold), with
@@ -36,25 +37,10 @@ Deno.test("a user running synchronous tasks back to back does not starve its wor
     plan,
     { sampleSystem: false },
   );
-  await worker.handle({
-    type: "init",
-    workerId: 1,
-    planUrl: "",
+  await worker.handle(testInit({
     run: createRunInfo({ testplan: "spin", host: "http://127.0.0.1:1" }),
     statsIntervalMs: 20,
-    maxNames: 500,
-    workers: 1,
-    arrivals: [],
-    iterations: null,
-    http: {
-      host: "http://127.0.0.1:1",
-      engine: "h1",
-      insecure: false,
-      timeoutMs: 1000,
-      headers: {},
-    },
-    data: [],
-  });
+  }));
   await worker.handle({ type: "users", counts: { spinner: 1 } });
   await done;
   await worker.handle({ type: "stop", timeoutMs: 5_000 });

@@ -3,6 +3,7 @@ import { createRunInfo } from "../run_info.ts";
 import { LoadWorker } from "./load_worker.ts";
 import { withPlanCode } from "./plan_code_transport.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
+import { type InitMessage, testInit } from "./test_fixtures.ts";
 import type { WorkerTransport } from "./worker_transport.ts";
 
 /** What a bundle looks like to a worker: code whose free names are the bundle's parameters. */
@@ -14,27 +15,12 @@ __stampedeSetModule(plan);`;
 /** The plan URL of a bundled plan is only its name: nothing is imported from there. */
 const NOWHERE = "file:///nonexistent/plan.ts";
 
-function init(planCode?: string): Extract<ToWorker, { type: "init" }> {
-  return {
-    type: "init",
-    workerId: 1,
+function init(planCode?: string): InitMessage {
+  return testInit({
     planUrl: NOWHERE,
     planCode,
     run: createRunInfo({ testplan: "bundled", host: "http://127.0.0.1:1" }),
-    statsIntervalMs: 1000,
-    maxNames: 500,
-    workers: 1,
-    arrivals: [],
-    iterations: null,
-    http: {
-      host: "http://127.0.0.1:1",
-      engine: "h1",
-      insecure: false,
-      timeoutMs: 1000,
-      headers: {},
-    },
-    data: [],
-  };
+  });
 }
 
 Deno.test("withPlanCode adds the code to init only, and closes the inner link", () => {

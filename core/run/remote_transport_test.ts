@@ -7,6 +7,7 @@ import { openPlan } from "./plan_package.ts";
 import type { FromWorker, ToHost, ToWorker } from "./protocol.ts";
 import { RemoteHost } from "./remote_host.ts";
 import { RemoteTransport } from "./remote_transport.ts";
+import { testInit } from "./test_fixtures.ts";
 
 /** A worker process's socket as the coordinator holds it. */
 class FakeSocket {
@@ -30,20 +31,13 @@ function host(name: string, workers: number) {
   };
 }
 
-const INIT: ToWorker = {
-  type: "init",
+const INIT: ToWorker = testInit({
   workerId: 0,
   planUrl: "file:///plan.ts",
   planCode: "/* code */",
   run: { runId: "r", testplan: "p", host: "h", startedAt: "", version: "", tags: {}, metadata: {} },
-  statsIntervalMs: 1000,
-  maxNames: 500,
   workers: 3,
-  arrivals: [],
-  iterations: null,
-  http: { host: "http://t", engine: "h1", insecure: false, timeoutMs: 1, headers: {} },
-  data: [],
-};
+});
 
 Deno.test("remote load workers are the pool's workers, one of each process in turn, each with its source", async () => {
   const a = host("a", 2);

@@ -6,6 +6,7 @@ import { RunError } from "../errors.ts";
 import { sealPlan } from "./plan_package.ts";
 import { type FromHost, PROTOCOL_VERSION, type ToHost, type ToWorker } from "./protocol.ts";
 import type { ClientSocket } from "./websocket_client.ts";
+import { testInit } from "./test_fixtures.ts";
 import { serveAsWorker, type WorkerHostOptions } from "./worker_host.ts";
 import type { WorkerEvents, WorkerTransport } from "./worker_transport.ts";
 
@@ -72,8 +73,7 @@ const welcome = (toleranceMs = 60_000): ToHost => ({
   toleranceMs,
 });
 
-const INIT: ToWorker = {
-  type: "init",
+const INIT: ToWorker = testInit({
   workerId: 3,
   planUrl: "file:///coordinator/plan.ts",
   run: {
@@ -85,14 +85,8 @@ const INIT: ToWorker = {
     tags: { team: "a" },
     metadata: {},
   },
-  statsIntervalMs: 1000,
-  maxNames: 500,
   workers: 3,
-  arrivals: [],
-  iterations: null,
-  http: { host: "http://t", engine: "h1", insecure: false, timeoutMs: 1, headers: {} },
-  data: [],
-};
+});
 
 const STATS = { endpoints: [], checks: [] };
 

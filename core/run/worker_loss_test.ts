@@ -9,6 +9,7 @@ import { RequestStats } from "../stats/request_stats.ts";
 import { ThresholdEvaluator } from "../stats/thresholds.ts";
 import { coordinate, type CoordinatorOptions } from "./coordinator.ts";
 import { rampProfile } from "./load_profile.ts";
+import { TEST_HTTP } from "./test_fixtures.ts";
 import type { ToWorker } from "./protocol.ts";
 import type { WorkerEvents, WorkerTransport } from "./worker_transport.ts";
 
@@ -102,13 +103,7 @@ Deno.test("a lost process is said once, its stats kept, its users moved; the run
     statsIntervalMs: 100,
     percentiles: [50],
     recorders,
-    http: {
-      host: "http://127.0.0.1:1",
-      engine: "h1",
-      insecure: false,
-      timeoutMs: 1000,
-      headers: {},
-    },
+    http: TEST_HTTP,
     data: [],
     thresholds: new ThresholdEvaluator([]),
     transport,

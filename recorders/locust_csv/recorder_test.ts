@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
 import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.ts";
 import type { EndpointStats, StatsView } from "../../core/stats/types.ts";
+import { endpointStats } from "../../core/stats/test_fixtures.ts";
 import { HISTORY_COLUMNS, STATS_COLUMNS } from "./columns.ts";
 import { csvRow } from "./csv_text.ts";
 import { csvPaths, LocustCsvRecorder, locustCsvRecorder } from "./recorder.ts";
 
-const total: EndpointStats = {
-  method: "",
-  name: "Aggregated",
-  requests: 0,
-  failures: 0,
-  aborted: 0,
-  retries: 0,
-  bytes: 0,
-  rps: 0,
-  failuresPerSec: 0,
-  minMs: 0,
-  maxMs: 0,
-  meanMs: 0,
-  percentilesMs: {},
-  statuses: {},
-};
+const total: EndpointStats = endpointStats();
 const view: StatsView = { durationMs: 1_000, total, endpoints: [] };
 
 Deno.test("the history streams a row per interval; the other files are written whole at the final", async () => {

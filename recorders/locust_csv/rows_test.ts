@@ -3,27 +3,24 @@ import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.
 import { createHistogram } from "../../core/stats/histogram.ts";
 import type { EndpointStats, StatsView } from "../../core/stats/types.ts";
 import { HISTORY_COLUMNS, STATS_COLUMNS } from "./columns.ts";
+import { endpointStats } from "../../core/stats/test_fixtures.ts";
 import { LatencyWindow } from "./latency_window.ts";
 import { exceptionRows, failureRows, historyRows, statsRows, totalWithoutTasks } from "./rows.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
-  return {
+  return endpointStats({
     method: "GET",
     name: "/a",
     requests: 100,
     failures: 10,
-    aborted: 0,
-    retries: 0,
     bytes: 200,
     rps: 10,
     failuresPerSec: 1,
     minMs: 1,
     maxMs: 100,
     meanMs: 50.5,
-    percentilesMs: {},
-    statuses: {},
     ...over,
-  };
+  });
 }
 
 /** /a with latencies 1..100 ms, and a TASK row of 5 exceptions. */

@@ -2,6 +2,7 @@
 import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.ts";
 import { createRunInfo } from "../../core/run_info.ts";
 import { createHistogram, recordLatencyUs } from "../../core/stats/histogram.ts";
+import { endpointStats } from "../../core/stats/test_fixtures.ts";
 import type { EndpointStats, IntervalCell, StatsView } from "../../core/stats/types.ts";
 
 /** The run every test renders: tags include a reserved label name and one to sanitize. */
@@ -41,13 +42,11 @@ export function stats(
   name: string,
   percentilesMs: Record<string, number>,
 ): EndpointStats {
-  return {
+  return endpointStats({
     method,
     name,
     requests: 10,
     failures: 1,
-    aborted: 0,
-    retries: 0,
     bytes: 100,
     rps: 5,
     failuresPerSec: 0.5,
@@ -56,7 +55,7 @@ export function stats(
     meanMs: 4,
     percentilesMs,
     statuses: { "200": 9, "500": 1 },
-  };
+  });
 }
 
 /** A view of these rows over 2 s. */

@@ -4,25 +4,10 @@ import { createRunInfo } from "../../core/run_info.ts";
 import { createHistogram, type Histogram } from "../../core/stats/histogram.ts";
 import type { EndpointStats, IntervalCell, StatsView } from "../../core/stats/types.ts";
 import { ReportCollector } from "./collect.ts";
+import { endpointStats } from "../../core/stats/test_fixtures.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
-  return {
-    method: "",
-    name: "Aggregated",
-    requests: 0,
-    failures: 0,
-    aborted: 0,
-    retries: 0,
-    bytes: 0,
-    rps: 0,
-    failuresPerSec: 0,
-    minMs: 1,
-    maxMs: 100,
-    meanMs: 0,
-    percentilesMs: {},
-    statuses: {},
-    ...over,
-  };
+  return endpointStats({ minMs: 1, maxMs: 100, ...over });
 }
 
 function histogramOf(fromMs: number, toMs: number): Histogram {
