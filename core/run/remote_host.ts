@@ -43,6 +43,18 @@ export class RemoteHost {
     this.address = hello.address;
   }
 
+  /**
+   * Resolves once its connection is closed both ways (the close handshake done), so the
+   * coordinator does not exit with its last frames unsent.
+   */
+  closed(): Promise<void> {
+    const socket = this.#socket;
+    if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) =>
+      socket.addEventListener("close", () => resolve(), { once: true })
+    );
+  }
+
   /** Whether it is gone or was ended. */
   get gone(): boolean {
     return this.#gone !== null;

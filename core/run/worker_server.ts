@@ -11,6 +11,8 @@ import { VERSION } from "../version.ts";
 import { type FromHost, PROTOCOL_VERSION } from "./protocol.ts";
 import { RemoteHost } from "./remote_host.ts";
 
+/** How long the coordinator waits at the end for each process to answer its close. */
+const CLOSE_HANDSHAKE_MS = 2_000;
 /** How long a connection may take to say hello. */
 const HELLO_TIMEOUT_MS = 10_000;
 /** The most load workers one process may bring (as `--workers` allows locally). */
@@ -153,6 +155,13 @@ export class WorkerServer {
       if (started) host.end();
       else host.refuse("the run did not start (the coordinator stopped waiting for workers)");
     }
+    // Each process hears the close before this one exits (else it sees a dropped connection and
+    // says the run failed); a process that does not answer is not waited for past the bound.
+    await settleWithin(
+      Promise.all(this.#joined.map((host) => host.closed())),
+      CLOSE_HANDSHAKE_MS,
+      () => new Error("close handshake timed out"),
+    ).catch(() => {});
     await this.#server.shutdown();
   }
 
