@@ -11,6 +11,7 @@ import {
 } from "./console.ts";
 import type { FinalSnapshot, IntervalSnapshot } from "../core/recorder/types.ts";
 import type { EndpointStats } from "../core/stats/types.ts";
+import { intervalSnapshot } from "../core/recorder/test_fixtures.ts";
 import { endpointStats } from "../core/stats/test_fixtures.ts";
 
 function stats(over: Partial<EndpointStats>): EndpointStats {
@@ -37,21 +38,14 @@ const view = {
 };
 
 Deno.test("the live line shows elapsed/total, users, current RPS, failures and percentiles", () => {
-  const snapshot: IntervalSnapshot = {
-    at: "",
+  const snapshot: IntervalSnapshot = intervalSnapshot({
     elapsedMs: 12_400,
     runTimeMs: 30_000,
     users: 20,
-    usersByKind: {},
     workers: 2,
     window: view,
     cumulative: view,
-    cells: [],
-    failures: [],
-    checks: [],
-    iterations: [],
-    targetRates: {},
-  };
+  });
   const line = liveLine(snapshot);
   assert.match(
     line,
@@ -63,21 +57,15 @@ Deno.test("the live line shows elapsed/total, users, current RPS, failures and p
 });
 
 Deno.test("on a terminal, a run with a known end shows a progress bar, elapsed, left and the stage", () => {
-  const snapshot: IntervalSnapshot = {
+  const snapshot: IntervalSnapshot = intervalSnapshot({
     at: "2026-01-01T00:00:12.400Z",
     elapsedMs: 12_400,
     runTimeMs: 40_000,
     users: 20,
-    usersByKind: {},
     workers: 2,
     window: view,
     cumulative: view,
-    cells: [],
-    failures: [],
-    checks: [],
-    iterations: [],
-    targetRates: {},
-  };
+  });
   assert.equal(progressBar(0.25, 8), "[██░░░░░░]");
   assert.equal(progressBar(1.5, 4), "[████]");
   const stage = {
@@ -160,21 +148,13 @@ Deno.test("on a terminal the live view redraws in place; otherwise one line per 
     isTerminal,
     write: (t: string) => void written.push(t),
   });
-  const snapshot = {
-    at: "",
+  const snapshot = intervalSnapshot({
     elapsedMs: 1000,
-    runTimeMs: null,
     users: 1,
-    usersByKind: {},
     workers: 1,
     window: view,
     cumulative: view,
-    cells: [],
-    failures: [],
-    checks: [],
-    iterations: [],
-    targetRates: {},
-  };
+  });
   new ConsoleRecorder(sink(true), sink(false), { columns: () => 40 }).request.interval(snapshot);
   assert.ok(written[0].startsWith("\r\x1b[2K") && !written[0].endsWith("\n"));
   assert.equal(written[0].length, "\r\x1b[2K".length + 39, "cut to the terminal's width");
@@ -216,21 +196,15 @@ Deno.test("on a terminal a warning clears the live line and stands on its own li
   const recorder = new ConsoleRecorder(live, { isTerminal: false, write: () => {} }, {
     columns: () => 200,
   });
-  const snapshot: IntervalSnapshot = {
+  const snapshot: IntervalSnapshot = intervalSnapshot({
     at: "2026-01-01T00:00:01Z",
     elapsedMs: 1000,
     runTimeMs: 10_000,
     users: 1,
-    usersByKind: {},
     workers: 1,
     window: view,
     cumulative: view,
-    cells: [],
-    failures: [],
-    checks: [],
-    iterations: [],
-    targetRates: {},
-  };
+  });
   recorder.request.interval(snapshot);
   recorder.lifecycle.event({
     name: "event_loop_lag_warning",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.ts";
 import type { EndpointStats, StatsView } from "../../core/stats/types.ts";
+import { intervalSnapshot } from "../../core/recorder/test_fixtures.ts";
 import { endpointStats } from "../../core/stats/test_fixtures.ts";
 import { HISTORY_COLUMNS, STATS_COLUMNS } from "./columns.ts";
 import { csvRow } from "./csv_text.ts";
@@ -20,21 +21,14 @@ Deno.test("the history streams a row per interval; the other files are written w
       history: { write: (text) => history += text, close: () => closed = true },
     });
     assert.equal(history, csvRow(HISTORY_COLUMNS));
-    const snapshot: IntervalSnapshot = {
+    const snapshot: IntervalSnapshot = intervalSnapshot({
       at: "2026-01-01T00:00:01.000Z",
       elapsedMs: 1_000,
-      runTimeMs: null,
       users: 1,
-      usersByKind: {},
       workers: 1,
       window: view,
       cumulative: view,
-      cells: [],
-      failures: [],
-      checks: [],
-      iterations: [],
-      targetRates: {},
-    };
+    });
     recorder.request.interval(snapshot);
     recorder.request.interval({ ...snapshot, elapsedMs: 2_000 });
     assert.equal(history.split("\r\n").length - 1, 3);
