@@ -141,6 +141,14 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
   const target = new URL(REQUEST_PATH, url);
   const headers = { "user-agent": "stampede" };
   const headSlot = { head: null };
+  // The engine's response as the result (the same as AS_RESPONSE; written out so that a checkout
+  // from before `send` took it, which ignores it, runs too).
+  const asResponse = {
+    answered: (_request: unknown, response: unknown) => response,
+    failed: (_request: unknown, error: unknown): never => {
+      throw error;
+    },
+  };
   return loops(connections, () => {
     const s = engine.createSession(abort.signal);
     const once = () =>
@@ -154,7 +162,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
         timeoutMs: 60_000,
         keepBody: true,
         retries: 0,
-      });
+      }, asResponse);
     return Promise.resolve({ once, close: () => s.close() });
   });
 }

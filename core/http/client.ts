@@ -5,9 +5,10 @@ import { RunStopped } from "../errors.ts";
 import { NO_LATENCY, type RequestSink } from "../stats/request_stats.ts";
 import { UserCookieJar } from "./cookie_jar.ts";
 import {
-  type EngineRequest,
+  AS_RESPONSE,
   type EngineResponse,
   EngineUnsupported,
+  type ExchangeEnd,
   FailureText,
   type HttpEngine,
   type HttpEngineName,
@@ -23,7 +24,7 @@ import { type ClientRequest, encodeBody, lowerCaseKeys, RequestPreparer } from "
 import { ClientResponse } from "./response.ts";
 import type { IterationSpan, RequestTracer, TracedClient } from "./tracing.ts";
 import { endAbortedHop, endRedirectHop, endTracedRequest, traceHop } from "./hop_tracing.ts";
-import { addCookies, followRedirect, MAX_REDIRECTS, redirectOf } from "./redirects.ts";
+import { addCookies, followRedirect, isRedirect, MAX_REDIRECTS, redirectOf } from "./redirects.ts";
 import type { HttpClient, HttpResponse, RequestOptions } from "./types.ts";
 import { VERSION } from "../version.ts";
 
@@ -136,37 +137,114 @@ export class UserHttpClient implements HttpClient, TracedClient {
     if (this.#fetchSession !== this.#primarySession) this.#fetchSession?.close();
   }
 
-  async request(
+  request(
     method: string,
     url: string,
     options: RequestOptions = NO_OPTIONS,
   ): Promise<HttpResponse> {
-    if (this.#userStopped) throw this.#stopped(method, options.name ?? url);
-    const encoded = options.json === undefined && options.body !== undefined &&
-        options.body !== null
-      ? await encodeBody(options.body)
-      : null;
-    const request = this.#shared.preparer.prepare(method, url, options, encoded);
-    // The timed part, the exchange: from handing the first hop to the engine to the last byte
-    // of the final response (redirects included), one clock read before and one after. The
-    // first also sets the deadline; the second also stands for "now" in the worker's clock.
-    const startMs = performance.now();
+    try {
+      if (this.#userStopped) throw this.#stopped(method, options.name ?? url);
+      if (options.json === undefined && options.body !== undefined && options.body !== null) {
+        return this.#requestWithBody(method, url, options, options.body);
+      }
+      return this.#exchange(this.#shared.preparer.prepare(method, url, options, null));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #requestWithBody(
+    method: string,
+    url: string,
+    options: RequestOptions,
+    body: BodyInit,
+  ): Promise<HttpResponse> {
+    const encoded = await encodeBody(body);
+    return await this.#exchange(this.#shared.preparer.prepare(method, url, options, encoded));
+  }
+
+  /**
+   * The timed part, the exchange: from handing the first hop to the engine to the last byte of
+   * the final response (redirects included), one clock read before and one after. The first also
+   * sets the deadline; the second also stands for "now" in the worker's clock.
+   *
+   * Most requests have no check, no trace, no cookie to send and no redirect: their end is
+   * recorded by {@link #ends} inside the engine's own call, and the task awaits the engine's
+   * promise itself. The others, and the ones that turn out to redirect or to need fetch, take
+   * {@link #exchangeInFull}.
+   */
+  #exchange(request: ClientRequest): Promise<HttpResponse> {
+    if (
+      request.options.check !== undefined || this.#shared.tracer !== null || !this.cookies.isEmpty
+    ) {
+      request.startMs = performance.now();
+      request.deadlineMs = request.startMs + request.timeoutMs;
+      return this.#exchangeInFull(request, null);
+    }
+    const session = this.#sessionFor(request.url);
+    const startMs = request.startMs = performance.now();
     request.deadlineMs = startMs + request.timeoutMs;
+    return session.send(request, this.#ends);
+  }
+
+  /** Where the engine hands the end of an exchange sent by the fast path of {@link #exchange}. */
+  readonly #ends: ExchangeEnd<HttpResponse, ClientRequest> = {
+    answered: (request, response) => {
+      if (response.setsCookies || isRedirect(response.status)) {
+        return this.#exchangeInFull(request, response);
+      }
+      if (request.retries > 0) request.endpoint.retried(request.retries);
+      return this.#record(request, response, request.startMs, performance.now());
+    },
+    failed: (request, cause) => {
+      if (cause instanceof EngineUnsupported) {
+        this.#fallBackToFetch(request);
+        return this.#exchangeInFull(request, null);
+      }
+      if (request.retries > 0) request.endpoint.retried(request.retries);
+      return this.#recordFailure(request, cause, request.startMs, performance.now());
+    },
+  };
+
+  /**
+   * The exchange with everything a request may need: cookies on each hop, redirects, a span per
+   * hop, h1's fallback to fetch, the request's check. `first` is the first hop's response when
+   * the fast path already has it.
+   */
+  async #exchangeInFull(
+    request: ClientRequest,
+    first: EngineResponse | null,
+  ): Promise<HttpResponse> {
+    const options = request.options;
+    const startMs = request.startMs;
     const tracer = this.#shared.tracer;
     let hopStartMs = startMs;
     let response: EngineResponse;
     try {
       let redirects = 0;
       while (true) {
-        if (!this.cookies.isEmpty) addCookies(request, this.cookies);
-        if (tracer !== null) {
-          traceHop(tracer, this.iteration, request, options.name ?? url, hopStartMs, redirects);
-        }
-        try {
-          response = await this.#sessionFor(request.url).send(request);
-        } catch (cause) {
-          if (!(cause instanceof EngineUnsupported)) throw cause;
-          response = await this.#sendThroughFetch(request);
+        if (first !== null) {
+          response = first;
+          first = null;
+        } else {
+          if (!this.cookies.isEmpty) addCookies(request, this.cookies);
+          if (tracer !== null) {
+            traceHop(
+              tracer,
+              this.iteration,
+              request,
+              request.name,
+              hopStartMs,
+              redirects,
+            );
+          }
+          try {
+            response = await this.#sessionFor(request.url).send(request, AS_RESPONSE);
+          } catch (cause) {
+            if (!(cause instanceof EngineUnsupported)) throw cause;
+            this.#fallBackToFetch(request);
+            response = await this.#sessionFor(request.url).send(request, AS_RESPONSE);
+          }
         }
         const next = redirectOf(request, response, this.cookies);
         if (next === null) break;
@@ -256,11 +334,10 @@ export class UserHttpClient implements HttpClient, TracedClient {
     clock.reads++;
   }
 
-  /** Sends a hop again, through fetch, to an origin h1 found it cannot serve after all. */
-  #sendThroughFetch(engineRequest: EngineRequest): Promise<EngineResponse> {
-    this.#shared.fallbackOrigins.add(engineRequest.url.origin);
+  /** Sends the requests to an origin h1 found it cannot serve after all through fetch. */
+  #fallBackToFetch(request: ClientRequest): void {
+    this.#shared.fallbackOrigins.add(request.url.origin);
     this.#lastUrl = null;
-    return this.#sessionFor(engineRequest.url).send(engineRequest);
   }
 
   #sessionFor(url: URL): HttpSession {

@@ -65,13 +65,36 @@ export interface EngineResponse {
   body(): Uint8Array | null;
 }
 
+/**
+ * Where an engine hands the end of an exchange, the moment it is known: the caller's code runs
+ * there, inside the engine's own call, so a request costs one promise and one await between the
+ * socket and the task, not one more per layer.
+ */
+export interface ExchangeEnd<T, R extends EngineRequest = EngineRequest> {
+  /** The response's last byte has arrived. */
+  answered(request: R, response: EngineResponse): T | Promise<T>;
+  /**
+   * The exchange failed: with an {@link HttpFailure}, with {@link EngineUnsupported} when the
+   * engine cannot speak to the origin after all, or with the stop's reason once aborted.
+   */
+  failed(request: R, error: unknown): T | Promise<T>;
+}
+
+/** An {@link ExchangeEnd} that resolves with the engine's response and rejects with a failure. */
+export const AS_RESPONSE: ExchangeEnd<EngineResponse> = Object.freeze({
+  answered: (_request: EngineRequest, response: EngineResponse) => response,
+  failed: (_request: EngineRequest, error: unknown): never => {
+    throw error;
+  },
+});
+
 /** One virtual user's connections: its requests go out on them one exchange at a time. */
 export interface HttpSession {
   /**
-   * Sends one request. Rejects with an {@link HttpFailure}, with {@link EngineUnsupported} when
-   * the engine cannot speak to the origin after all, or with the stop's reason once aborted.
+   * Sends one request; resolves with what `end` makes of its response or its failure (with
+   * {@link AS_RESPONSE}: the response, or a rejection with the failure).
    */
-  send(request: EngineRequest): Promise<EngineResponse>;
+  send<T, R extends EngineRequest>(request: R, end: ExchangeEnd<T, R>): Promise<T>;
   /** Closes every connection; called when the user is aborted. */
   close(): void;
 }

@@ -2,6 +2,7 @@
 import {
   type EngineRequest,
   type EngineResponse,
+  type ExchangeEnd,
   type HttpEngine,
   type HttpSession,
   IDEMPOTENT_METHODS,
@@ -53,56 +54,14 @@ export function createFetchEngine(warn: (message: string) => void = () => {}): H
       // connections among every user of the worker); made with the first request.
       let client: Deno.HttpClient | null = null;
       return {
-        async send(request: EngineRequest): Promise<EngineResponse> {
-          if (!warned && !IDEMPOTENT_METHODS.has(request.method)) {
-            warned = true;
-            warn(RESEND_WARNING);
-          }
-          const timeoutMs = Math.max(0, request.deadlineMs - performance.now());
-          const controller = new AbortController();
-          if (signal.aborted) controller.abort(signal.reason);
-          const timer = setTimeout(
-            () => controller.abort(new DOMException("The request timed out", "TimeoutError")),
-            timeoutMs,
-          );
-          inFlight.add(controller);
+        async send<T, R extends EngineRequest>(request: R, end: ExchangeEnd<T, R>): Promise<T> {
+          let response: EngineResponse;
           try {
-            const res = await fetch(request.url, {
-              method: request.method,
-              headers: request.headers,
-              body: request.body as BodyInit | null,
-              redirect: "manual",
-              signal: controller.signal,
-              client: client ??= Deno.createHttpClient({}),
-            });
-            let kept: Uint8Array | null = null;
-            let bodyBytes: number;
-            if (request.method === "HEAD") {
-              await res.body?.cancel();
-              kept = request.keepBody ? EMPTY : null;
-              bodyBytes = 0;
-            } else if (request.keepBody) {
-              kept = await res.bytes();
-              bodyBytes = kept.length;
-            } else {
-              bodyBytes = await countBody(res.body);
-            }
-            const rawHeaders = rawHeadersOf(res.headers);
-            return {
-              status: res.status,
-              statusText: res.statusText,
-              rawHeaders,
-              setsCookies: rawHeaders.includes("set-cookie"),
-              bodyBytes,
-              body: () => kept,
-            };
+            response = await exchange(request);
           } catch (error) {
-            if (signal.aborted) throw signal.reason ?? error;
-            throw failureOf(error, request.timeoutMs);
-          } finally {
-            clearTimeout(timer);
-            inFlight.delete(controller);
+            return end.failed(request, error);
           }
+          return end.answered(request, response);
         },
         close() {
           signal.removeEventListener("abort", onStop);
@@ -110,6 +69,58 @@ export function createFetchEngine(warn: (message: string) => void = () => {}): H
           client = null;
         },
       };
+
+      async function exchange(request: EngineRequest): Promise<EngineResponse> {
+        if (!warned && !IDEMPOTENT_METHODS.has(request.method)) {
+          warned = true;
+          warn(RESEND_WARNING);
+        }
+        const timeoutMs = Math.max(0, request.deadlineMs - performance.now());
+        const controller = new AbortController();
+        if (signal.aborted) controller.abort(signal.reason);
+        const timer = setTimeout(
+          () => controller.abort(new DOMException("The request timed out", "TimeoutError")),
+          timeoutMs,
+        );
+        inFlight.add(controller);
+        try {
+          const res = await fetch(request.url, {
+            method: request.method,
+            headers: request.headers,
+            body: request.body as BodyInit | null,
+            redirect: "manual",
+            signal: controller.signal,
+            client: client ??= Deno.createHttpClient({}),
+          });
+          let kept: Uint8Array | null = null;
+          let bodyBytes: number;
+          if (request.method === "HEAD") {
+            await res.body?.cancel();
+            kept = request.keepBody ? EMPTY : null;
+            bodyBytes = 0;
+          } else if (request.keepBody) {
+            kept = await res.bytes();
+            bodyBytes = kept.length;
+          } else {
+            bodyBytes = await countBody(res.body);
+          }
+          const rawHeaders = rawHeadersOf(res.headers);
+          return {
+            status: res.status,
+            statusText: res.statusText,
+            rawHeaders,
+            setsCookies: rawHeaders.includes("set-cookie"),
+            bodyBytes,
+            body: () => kept,
+          };
+        } catch (error) {
+          if (signal.aborted) throw signal.reason ?? error;
+          throw failureOf(error, request.timeoutMs);
+        } finally {
+          clearTimeout(timer);
+          inFlight.delete(controller);
+        }
+      }
     },
   };
 }

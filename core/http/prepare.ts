@@ -11,6 +11,8 @@ import type { RequestOptions } from "./types.ts";
  * (redirects change its method, URL, headers and body) and knows where it is counted.
  */
 export class ClientRequest implements EngineRequest {
+  /** The clock read that starts its timing (`performance.now()` time). */
+  startMs = 0;
   /** When the request times out, from the clock read that starts its timing. */
   deadlineMs = 0;
   /** The hop's headers before cookies are added (redirects drop some). */
@@ -35,6 +37,10 @@ export class ClientRequest implements EngineRequest {
     readonly keepBody: boolean,
     /** Where the request is counted: its first method and its name. */
     readonly endpoint: EndpointSink,
+    /** The options the task gave (its check). */
+    readonly options: RequestOptions,
+    /** The name it is counted under (`name`, else the URL as the task wrote it). */
+    readonly name: string,
   ) {
     this.ownHeaders = headers;
     this.ownSlot = headSlot;
@@ -174,6 +180,8 @@ export class RequestPreparer {
       options.timeoutMs ?? this.#timeoutMs,
       options.discardBody !== true,
       endpoint,
+      options,
+      name,
     );
   }
 

@@ -22,7 +22,8 @@ function headerOf(raw: string[], name: string): string | null {
   return null;
 }
 
-function isRedirect(status: number): boolean {
+/** Whether `status` redirects (the statuses fetch follows). */
+export function isRedirect(status: number): boolean {
   return status >= 300 && status <= 308 && status !== 304 && status !== 305 && status !== 306;
 }
 

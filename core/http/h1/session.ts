@@ -6,6 +6,7 @@ import {
   type EngineRequest,
   type EngineResponse,
   EngineUnsupported,
+  type ExchangeEnd,
   FailureText,
   HttpFailure,
   type HttpSession,
@@ -52,8 +53,15 @@ export class H1Session implements HttpSession {
     signal.addEventListener("abort", () => this.close(), { once: true });
   }
 
-  /** Sends `request` on an idle connection of its origin, else (or when `fresh`) a new one. */
-  async send(request: EngineRequest, fresh = false): Promise<EngineResponse> {
+  /**
+   * Sends `request` on an idle connection of its origin, else (or when `fresh`) a new one, and
+   * hands its end to `end` (see {@link HttpSession.send}).
+   */
+  async send<T, R extends EngineRequest>(
+    request: R,
+    end: ExchangeEnd<T, R>,
+    fresh = false,
+  ): Promise<T> {
     const url = request.url;
     let key = this.#lastKey;
     if (url !== this.#lastUrl) {
@@ -62,6 +70,7 @@ export class H1Session implements HttpSession {
     }
     let conn: H1Connection | null = null;
     let reused = false;
+    let response: EngineResponse | null = null;
     try {
       const bytes = requestBytes(request);
       conn = fresh ? null : this.#takeIdle(key);
@@ -89,16 +98,17 @@ export class H1Session implements HttpSession {
             head.contentLength >= 0 &&
               conn.start + head.headLength + head.contentLength <= conn.end)
         ) {
-          return this.#finishInBuffer(conn, request, head);
+          response = this.#finishInBuffer(conn, request, head);
         }
       }
-      return await this.#readResponse(conn, request);
+      response ??= await this.#readResponse(conn, request);
     } catch (error) {
       if (conn) this.#drop(conn);
-      if (error instanceof EngineUnsupported) throw error;
-      if (this.#signal.aborted) throw this.#signal.reason ?? error;
+      if (error instanceof EngineUnsupported) return end.failed(request, error);
+      if (this.#signal.aborted) return end.failed(request, this.#signal.reason ?? error);
       if (conn?.timedOut) {
-        throw new HttpFailure(FailureText.timeout(request.timeoutMs), { cause: error });
+        const timeout = FailureText.timeout(request.timeoutMs);
+        return end.failed(request, new HttpFailure(timeout, { cause: error }));
       }
       const failure = failureOf(error, request.timeoutMs);
       // The server closed the idle connection as the request went out (an idle timeout without
@@ -110,12 +120,14 @@ export class H1Session implements HttpSession {
       ) {
         request.retries++;
         this.#config.deadlines.unwatch(conn!);
-        return await this.send(request, true);
+        return this.send(request, end, true);
       }
-      throw failure;
+      return end.failed(request, failure);
     } finally {
       if (conn) this.#config.deadlines.unwatch(conn);
     }
+    // Outside the try: what `end` does with the response is not a failure of the exchange.
+    return end.answered(request, response);
   }
 
   close(): void {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type EngineRequest, FailureText, type HeadSlot, HttpFailure } from "../engine.ts";
+import {
+  AS_RESPONSE,
+  type EngineRequest,
+  FailureText,
+  type HeadSlot,
+  HttpFailure,
+} from "../engine.ts";
 import { Deadlines } from "./deadlines.ts";
 import { BodySlab } from "./response.ts";
 import { H1Session } from "./session.ts";
@@ -120,7 +126,7 @@ const ok = (body: string, extra = "") =>
 Deno.test("a session writes the request head and reads the response; ten requests share one connection", async () => {
   const { session, opened, targets } = fakeSession((_, n) => [ok(`r${n}`)]);
   for (let i = 1; i <= 10; i++) {
-    const res = await session.send(get());
+    const res = await session.send(get(), AS_RESPONSE);
     assert.equal(res.status, 200);
     assert.equal(decoder.decode(res.body()!), `r${i}`);
   }
@@ -146,9 +152,12 @@ Deno.test("a response split over many reads, and a chunked one, are read whole",
       ? ["HTTP/1.1 200 OK\r\ntransfer-", "encoding: chunked\r\n\r\n5\r\nhel", "lo\r\n0\r\n\r\n"]
       : ["HTTP/1.1 200 OK\r\ncontent-", "length: 11\r\n\r\nhello", " world"]
   );
-  const split = await session.send(get());
+  const split = await session.send(get(), AS_RESPONSE);
   assert.equal(decoder.decode(split.body()!), "hello world");
-  const chunked = await session.send(get({ url: new URL("http://example.test:8080/chunked") }));
+  const chunked = await session.send(
+    get({ url: new URL("http://example.test:8080/chunked") }),
+    AS_RESPONSE,
+  );
   assert.equal(decoder.decode(chunked.body()!), "hello");
   assert.equal(chunked.bodyBytes, 5);
   session.close();
@@ -156,10 +165,10 @@ Deno.test("a response split over many reads, and a chunked one, are read whole",
 
 Deno.test("a connection the server closed while idle is not reused", async () => {
   const { session, opened } = fakeSession(() => [ok("fine")]);
-  await session.send(get());
+  await session.send(get(), AS_RESPONSE);
   opened[0].hangUp();
   await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal((await session.send(get())).status, 200);
+  assert.equal((await session.send(get(), AS_RESPONSE)).status, 200);
   assert.equal(opened.length, 2);
   assert.equal(opened[0].closed, true);
   session.close();
@@ -167,8 +176,8 @@ Deno.test("a connection the server closed while idle is not reused", async () =>
 
 Deno.test("a response with connection: close ends its connection", async () => {
   const { session, opened } = fakeSession(() => [ok("bye", "connection: close\r\n")]);
-  await session.send(get());
-  await session.send(get());
+  await session.send(get(), AS_RESPONSE);
+  await session.send(get(), AS_RESPONSE);
   assert.equal(opened.length, 2);
   assert.equal(opened[0].closed, true);
   session.close();
@@ -178,7 +187,7 @@ Deno.test("a request past its deadline fails as a timeout and its connection is 
   const { session, opened } = fakeSession(() => null);
   const startMs = performance.now();
   await assert.rejects(
-    session.send(get({ deadlineMs: startMs + 30, timeoutMs: 30 })),
+    session.send(get({ deadlineMs: startMs + 30, timeoutMs: 30 }), AS_RESPONSE),
     (error: unknown) => error instanceof HttpFailure && error.text === FailureText.timeout(30),
   );
   assert.ok(performance.now() - startMs >= 29);
@@ -192,7 +201,7 @@ Deno.test("an end of stream before the response is complete fails as closed", as
     setTimeout(() => transport!.hangUp(), 5);
     return ["HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial"];
   });
-  const sent = session.send(get());
+  const sent = session.send(get(), AS_RESPONSE);
   await Promise.resolve();
   transport = opened[0];
   await assert.rejects(
@@ -204,7 +213,7 @@ Deno.test("an end of stream before the response is complete fails as closed", as
 
 Deno.test("aborting the user closes its connections; the request fails with the stop's reason", async () => {
   const { session, opened, abort } = fakeSession(() => null);
-  const sent = session.send(get());
+  const sent = session.send(get(), AS_RESPONSE);
   await new Promise((resolve) => setTimeout(resolve, 5));
   const reason = new Error("stopped");
   abort.abort(reason);
@@ -234,11 +243,11 @@ function closingAfter(answered: number) {
 Deno.test("a GET on a reused connection that closes unanswered is sent once more on a fresh one", async () => {
   const { session, opened, track } = closingAfter(1);
   const first = get();
-  const sending = session.send(first);
+  const sending = session.send(first, AS_RESPONSE);
   track();
   await sending;
   const second = get();
-  const retried = session.send(second);
+  const retried = session.send(second, AS_RESPONSE);
   await new Promise((resolve) => setTimeout(resolve, 0));
   track();
   assert.equal((await retried).status, 200);
@@ -250,12 +259,12 @@ Deno.test("a GET on a reused connection that closes unanswered is sent once more
 
 Deno.test("a POST on a reused connection that closes unanswered fails and is never sent again", async () => {
   const { session, opened, track } = closingAfter(1);
-  const sending = session.send(get());
+  const sending = session.send(get(), AS_RESPONSE);
   track();
   await sending;
   const post = get({ method: "POST", headSlot: null, body: encoder.encode("{}") });
   await assert.rejects(
-    session.send(post),
+    session.send(post, AS_RESPONSE),
     (error: unknown) => error instanceof HttpFailure && error.text === FailureText.closed,
   );
   assert.equal(opened.length, 1, "no second connection");
@@ -275,9 +284,9 @@ Deno.test("a fresh connection that closes unanswered is not retried, and a retry
     setTimeout(() => t.hangUp(), 1);
     return null;
   });
-  await session.send(get());
+  await session.send(get(), AS_RESPONSE);
   const request = get();
-  const sending = session.send(request);
+  const sending = session.send(request, AS_RESPONSE);
   await assert.rejects(
     sending,
     (error: unknown) => error instanceof HttpFailure && error.text === FailureText.closed,
