@@ -232,9 +232,14 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
       clock,
     }),
     data: {},
-    yieldIfStarved: () => {
-      const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
-      readsSeen = clock.reads;
+    clock,
+    // Given "now" by the user (since 2026-11-30); a checkout from before asks without it.
+    yieldIfStarved: (given?: number) => {
+      let nowMs = given;
+      if (nowMs === undefined) {
+        nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
+        readsSeen = clock.reads;
+      }
       return nowMs - lastTickMs > 50
         ? new Promise<void>((resolve) => setTimeout(resolve, 0))
         : undefined;

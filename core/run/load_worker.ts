@@ -120,7 +120,6 @@ export class LoadWorker {
     // Each request notes the clock read that ends its timing: the starvation check after a task
     // uses that one instead of a read of its own (a task without requests still reads it).
     const clock: RequestClock = { lastMs: 0, reads: 0 };
-    let readsSeen = 0;
     const createHttpClient = createHttpClientFactory(stats, {
       ...http,
       onWarning: (message) => this.#send({ type: "warning", workerId, message }),
@@ -145,9 +144,8 @@ export class LoadWorker {
       ),
       createHttpClient,
       tracer: this.#tracer,
-      yieldIfStarved: () => {
-        const nowMs = clock.reads !== readsSeen ? clock.lastMs : performance.now();
-        readsSeen = clock.reads;
+      clock,
+      yieldIfStarved: (nowMs) => {
         return nowMs - this.#lastTickMs > STARVED_MS
           ? new Promise((resolve) => setTimeout(resolve, 0))
           : undefined;

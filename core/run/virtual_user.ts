@@ -1,7 +1,7 @@
 // A virtual user: one async loop running its kind's tasks, with its own `ctx` and HTTP client.
 import { describeError, RunStopped, StopUser } from "../errors.ts";
-import type { UserHttpClient } from "../http/client.ts";
-import type { IterationTally } from "../stats/iterations.ts";
+import type { RequestClock, UserHttpClient } from "../http/client.ts";
+import type { IterationCounts, IterationTally } from "../stats/iterations.ts";
 import { normalizeFailureText } from "../stats/failure_text.ts";
 import { setLongTimeout } from "../timers.ts";
 import type { IterationSpan, RequestTracer } from "../http/tracing.ts";
@@ -36,8 +36,16 @@ export interface UserEnvironment {
   /** The plan's data feeds, shared by every user of the worker. */
   data: Readonly<Record<string, DataFeed>>;
   createHttpClient(signal: AbortSignal): UserHttpClient;
-  /** Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time). */
-  yieldIfStarved(): Promise<void> | undefined;
+  /**
+   * Yields to the event loop when tasks have kept it busy (CPU-bound tasks, no think time):
+   * a promise to await when the loop has not run its timers for too long at `nowMs`.
+   */
+  yieldIfStarved(nowMs: number): Promise<void> | undefined;
+  /**
+   * The clock as the worker's requests last read it: a user whose iteration made a request takes
+   * "now" from there instead of reading the clock again. Absent: the clock is read.
+   */
+  clock?: RequestClock;
   /** Traces each iteration and its requests (`--traces`); absent when off. */
   tracer?: RequestTracer | null;
 }
@@ -75,6 +83,10 @@ export class VirtualUser {
   #stopping = false;
   #wake: (() => void) | null = null;
   #iterations = 0;
+  /** Where this user's kind's started iterations are counted. */
+  readonly #started: IterationCounts;
+  /** The worker clock's reads when this user last checked for starvation. */
+  #clockReads = -1;
   #ended = false;
   /** A driven user's iteration in progress: its end is the user's end when it is stopped. */
   #running: Promise<boolean> | null = null;
@@ -93,6 +105,7 @@ export class VirtualUser {
     this.#kind = kind;
     this.#env = env;
     this.#pick = taskPicker(kind.tasks);
+    this.#started = env.stats.iterations.of(kind.kind);
     const signal = this.#abort.signal;
     this.#http = env.createHttpClient(signal);
     this.#context = this.#contextFor(identity, signal);
@@ -171,7 +184,7 @@ export class VirtualUser {
    */
   async iterate(dueMs: number): Promise<boolean> {
     if (this.#stopping) return false;
-    this.#env.stats.iterations.started(this.#kind.kind);
+    this.#started.started++;
     const running = this.#runTask(dueMs);
     this.#running = running;
     try {
@@ -271,7 +284,7 @@ export class VirtualUser {
     if (perUser !== undefined && this.#iterations >= perUser) return false;
     if (this.#env.budget !== undefined && !this.#env.budget.take()) return false;
     this.#iterations++;
-    this.#env.stats.iterations.started(this.#kind.kind);
+    this.#started.started++;
     return true;
   }
 
@@ -315,10 +328,22 @@ export class VirtualUser {
           break;
         }
       }
-      const starved = this.#env.yieldIfStarved();
+      const starved = this.#env.yieldIfStarved(this.#nowForStarvation());
       if (starved !== undefined) await starved;
     }
     if (!this.#abort.signal.aborted) await this.#runHook("onStop");
+  }
+
+  /**
+   * "Now" for the starvation check after an iteration: the end of the worker's last request when
+   * one ended since this user last asked (its own, at the latest), else a clock read. Late by at
+   * most what the iteration did after its request: a starved loop is then seen an iteration on.
+   */
+  #nowForStarvation(): number {
+    const clock = this.#env.clock;
+    if (clock === undefined || clock.reads === this.#clockReads) return performance.now();
+    this.#clockReads = clock.reads;
+    return clock.lastMs;
   }
 
   /** The kind's think time; a wait function that throws counts as a failure and waits none. */

@@ -19,6 +19,14 @@ export class IterationTally {
     return entry;
   }
 
+  /**
+   * The counts of `kind`, to be counted into directly (`started++`) by a caller that counts
+   * there again and again: the same object for as long as the tally lives.
+   */
+  of(kind: string): IterationCounts {
+    return this.#entry(kind);
+  }
+
   /** Counts one iteration of `kind` started. */
   started(kind: string): void {
     this.#entry(kind).started++;
