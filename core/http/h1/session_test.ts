@@ -69,9 +69,6 @@ class FakeTransport implements Transport {
     this.#notify();
   }
 
-  ref(): void {}
-  unref(): void {}
-
   #notify(): void {
     const wake = this.#wake;
     this.#wake = null;

@@ -2,15 +2,12 @@
 // certificate checks are off (`--insecure`), a node:tls socket (Deno's own TLS always checks).
 import { connect as connectNodeTls, type TLSSocket } from "node:tls";
 
-/** What the h1 engine needs of a connection: Deno.Conn's read/write/close/ref/unref. */
+/** What the h1 engine needs of a connection: Deno.Conn's read/write/close. */
 export interface Transport {
   /** Reads into `p`; resolves with the byte count, or null at the end of the stream. */
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
   close(): void;
-  /** Lets pending reads keep the event loop alive, or not (an idle keep-alive connection). */
-  ref(): void;
-  unref(): void;
 }
 
 /** Where and how to connect. */
@@ -162,13 +159,5 @@ class NodeTlsTransport implements Transport {
     this.#error ??= new Deno.errors.BadResource("the connection was closed");
     this.#socket.destroy();
     this.#notify();
-  }
-
-  ref(): void {
-    this.#socket.ref();
-  }
-
-  unref(): void {
-    this.#socket.unref();
   }
 }
