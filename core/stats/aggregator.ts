@@ -7,6 +7,7 @@ import { type IterationCounts, IterationTally } from "./iterations.ts";
 import type { CellDelta, StatsDelta } from "./delta.ts";
 import { mergeExemplars } from "./exemplars.ts";
 import { createHistogram, decodeHistogram, type Histogram, percentilesUs } from "./histogram.ts";
+import { RunHistogram } from "./run_histogram.ts";
 import { Counts, Interval, Series } from "./series.ts";
 import {
   DEFAULT_PERCENTILES,
@@ -272,9 +273,13 @@ export class StatsAggregator {
   }
 
   /** The histogram's percentiles in ms by percentile (`"50"`, `"99.9"`). */
-  #percentilesMs(histogram: Histogram | null): Record<string, number> {
+  #percentilesMs(histogram: Histogram | RunHistogram | null): Record<string, number> {
     const out: Record<string, number> = {};
-    const values = histogram ? percentilesUs(histogram, this.#percentiles) : [];
+    const values = histogram === null
+      ? []
+      : histogram instanceof RunHistogram
+      ? histogram.percentilesUs(this.#percentiles)
+      : percentilesUs(histogram, this.#percentiles);
     this.#percentiles.forEach((p, i) => out[String(p)] = (values[i] ?? 0) / 1000);
     return out;
   }
@@ -327,10 +332,11 @@ export class StatsAggregator {
     return [...this.#series.values(), this.#total].map((s) => ({
       method: s.method,
       name: s.name,
-      histogram: s.cumulativeHistogram ?? createHistogram(),
-      ...(s.correctedHistogram === null
-        ? {}
-        : { correctedHistogram: s.correctedHistogram, correctedMaxUs: s.correctedMaxUs }),
+      histogram: s.cumulativeHistogram?.toHistogram() ?? createHistogram(),
+      ...(s.correctedHistogram === null ? {} : {
+        correctedHistogram: s.correctedHistogram.toHistogram(),
+        correctedMaxUs: s.correctedMaxUs,
+      }),
     }));
   }
 }

@@ -135,7 +135,8 @@ export function bucketCounts(histogram: Histogram, boundsUs: readonly number[]):
   return counts;
 }
 
-interface CountsIndex {
+/** hdr-histogram-js's index math, which every histogram of {@link createHistogram} shares. */
+export interface CountsIndex {
   countsArrayLength: number;
   getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
@@ -143,13 +144,34 @@ interface CountsIndex {
   lowestEquivalentValue(value: number): number;
 }
 
+/** Visits counts that are not zero in index order, until `visit` returns false. */
+export type CountWalk = (visit: (index: number, count: number) => boolean) => void;
+
 /**
  * The values at several percentiles (0–100) in µs, in one pass over the counts: the same values
  * `getValueAtPercentile` gives one at a time (each of those calls walks the counts again).
  */
 export function percentilesUs(histogram: Histogram, percentiles: readonly number[]): number[] {
+  const h = histogram as unknown as CountsIndex;
+  return percentilesOfCounts(histogram.totalCount, percentiles, h, (visit) => {
+    for (let i = 0; i < h.countsArrayLength; i++) {
+      const count = h.getCountAtIndex(i);
+      if (count !== 0 && !visit(i, count)) return;
+    }
+  });
+}
+
+/**
+ * {@link percentilesUs} over `total` counts that `walk` visits, in the index layout of `layout`
+ * (a histogram of {@link createHistogram}'s settings).
+ */
+export function percentilesOfCounts(
+  total: number,
+  percentiles: readonly number[],
+  layout: CountsIndex,
+  walk: CountWalk,
+): number[] {
   const out = new Array<number>(percentiles.length).fill(0);
-  const total = histogram.totalCount;
   if (total === 0) return out;
   // The count each percentile needs, as getValueAtPercentile computes it, smallest first.
   const wanted = percentiles.map((p, at) => {
@@ -157,16 +179,18 @@ export function percentilesUs(histogram: Histogram, percentiles: readonly number
     const ulp = fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0;
     return { at, p, count: Math.max(Math.ceil(fp - ulp), 1) };
   }).sort((a, b) => a.count - b.count);
-  const h = histogram as unknown as CountsIndex;
   let next = 0;
   let sum = 0;
-  for (let i = 0; i < h.countsArrayLength && next < wanted.length; i++) {
-    sum += h.getCountAtIndex(i);
+  walk((i, count) => {
+    sum += count;
     while (next < wanted.length && sum >= wanted[next].count) {
-      const value = h.valueFromIndex(i);
+      const value = layout.valueFromIndex(i);
       const { at, p } = wanted[next++];
-      out[at] = p === 0 ? h.lowestEquivalentValue(value) : h.highestEquivalentValue(value);
+      out[at] = p === 0
+        ? layout.lowestEquivalentValue(value)
+        : layout.highestEquivalentValue(value);
     }
-  }
+    return next < wanted.length;
+  });
   return out;
 }

@@ -2,6 +2,7 @@
 // and window's latencies, and each interval's part of it (kept until the window drops it).
 import type { CellDelta } from "./delta.ts";
 import { createHistogram, type Histogram } from "./histogram.ts";
+import { RunHistogram } from "./run_histogram.ts";
 import type { IntervalCell } from "./types.ts";
 
 /** Counts and exact latency bounds of some requests: what views add up. */
@@ -57,29 +58,29 @@ export interface Part {
 export class Series {
   readonly cumulative = new Counts();
   /**
-   * Latencies of the whole run (packed: kept for the run, so a few KB each, not 95 KB), and of
+   * Latencies of the whole run (sparse: kept for the run, so a few KB each, not 95 KB), and of
    * the window (flat: subtracted from every interval, which is slow on a packed array; dropped
    * when the series has nothing left in the window, so idle rows cost nothing).
    */
-  cumulativeHistogram: Histogram | null = null;
+  cumulativeHistogram: RunHistogram | null = null;
   windowHistogram: Histogram | null = null;
   /** The cumulative percentiles (ms) while the run's latencies have not changed. */
   cachedPercentilesMs: Record<string, number> | null = null;
   /** The run's corrected latencies (from when each iteration was due), when known. */
-  correctedHistogram: Histogram | null = null;
+  correctedHistogram: RunHistogram | null = null;
   correctedMaxUs = 0;
   cachedCorrectedMs: Record<string, number> | null = null;
 
   constructor(readonly method: string, readonly name: string) {}
 
   addLatencies(histogram: Histogram): void {
-    (this.cumulativeHistogram ??= createHistogram(true)).add(histogram);
+    (this.cumulativeHistogram ??= new RunHistogram()).add(histogram);
     (this.windowHistogram ??= createHistogram()).add(histogram);
     this.cachedPercentilesMs = null;
   }
 
   addCorrected(histogram: Histogram, maxUs: number): void {
-    (this.correctedHistogram ??= createHistogram(true)).add(histogram);
+    (this.correctedHistogram ??= new RunHistogram()).add(histogram);
     if (maxUs > this.correctedMaxUs) this.correctedMaxUs = maxUs;
     this.cachedCorrectedMs = null;
   }
