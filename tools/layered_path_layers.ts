@@ -141,8 +141,8 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
   const target = new URL(REQUEST_PATH, url);
   const headers = { "user-agent": "stampede" };
   const headSlot = { head: null };
-  // The engine's response as the result (the same as AS_RESPONSE; written out so that a checkout
-  // from before `send` took it, which ignores it, runs too).
+  // The engine's response as the result (the same as AS_RESPONSE, written out so that a checkout
+  // from before `send` took it runs too).
   const asResponse = {
     answered: (_request: unknown, response: unknown) => response,
     failed: (_request: unknown, error: unknown): never => {
@@ -151,18 +151,22 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
   };
   return loops(connections, () => {
     const s = engine.createSession(abort.signal);
-    const once = () =>
-      s.send({
-        method: "GET",
-        url: target,
-        headers,
-        body: null,
-        headSlot,
-        deadlineMs: performance.now() + 60_000,
-        timeoutMs: 60_000,
-        keepBody: true,
-        retries: 0,
-      }, asResponse);
+    const request = () => ({
+      method: "GET",
+      url: target,
+      headers,
+      body: null,
+      headSlot,
+      deadlineMs: performance.now() + 60_000,
+      timeoutMs: 60_000,
+      keepBody: true,
+      retries: 0,
+    });
+    // Since `send` takes the end (two parameters before `fresh`); before, a second argument was
+    // `fresh` and would open a connection per request.
+    const once = s.send.length >= 2
+      ? () => s.send(request(), asResponse)
+      : () => (s.send as (r: ReturnType<typeof request>) => Promise<unknown>)(request());
     return Promise.resolve({ once, close: () => s.close() });
   });
 }
