@@ -161,6 +161,7 @@ async function session({ root, url, connections }: Setup): Promise<Running> {
       timeoutMs: 60_000,
       keepBody: true,
       retries: 0,
+      trace: null,
     });
     // Since `send` takes the end (two parameters before `fresh`); before, a second argument was
     // `fresh` and would open a connection per request.

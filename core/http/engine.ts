@@ -37,10 +37,23 @@ export interface EngineRequest {
   /** Keep the body for `bytes()`/`text()`; otherwise it is read, counted and dropped. */
   keepBody: boolean;
   /**
+   * The trace context a traced request carries (`--traces`), sent as its `traceparent` header
+   * and, when the run sets one, its `tracestate` (each over one of the same name in `headers`);
+   * null when untraced. Kept apart
+   * from `headers` so the h1 engine can splice it into the head it keeps in `headSlot`.
+   */
+  trace: TraceHeaders | null;
+  /**
    * Times the engine sent the request again on a fresh connection, because a reused one closed
    * before any byte of an answer (h1, idempotent methods, at most once a hop); the engine adds.
    */
   retries: number;
+}
+
+/** A request's W3C trace context headers. */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate: string | null;
 }
 
 /** A place for an engine's prebuilt request head (see {@link EngineRequest.headSlot}). */

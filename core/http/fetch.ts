@@ -24,6 +24,14 @@ function rawHeadersOf(headers: Headers): string[] {
   return raw;
 }
 
+/** A traced request's headers with its trace context (see EngineRequest.trace). */
+function withTrace(request: EngineRequest): Record<string, string> {
+  const { traceparent, tracestate } = request.trace!;
+  const headers: Record<string, string> = { ...request.headers, traceparent };
+  if (tracestate !== null) headers.tracestate = tracestate;
+  return headers;
+}
+
 /** Counts a body stream to its end without keeping it. */
 async function countBody(body: ReadableStream<Uint8Array> | null): Promise<number> {
   if (!body) return 0;
@@ -84,7 +92,7 @@ export function createFetchEngine(warn: (message: string) => void = () => {}): H
         try {
           const res = await fetch(request.url, {
             method: request.method,
-            headers: request.headers,
+            headers: request.trace === null ? request.headers : withTrace(request),
             body: request.body as BodyInit | null,
             redirect: "manual",
             signal: controller.signal,

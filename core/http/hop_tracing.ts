@@ -8,8 +8,8 @@ import { endHop, type IterationSpan, type RequestTracer } from "./tracing.ts";
 const ABORTED_TEXT = "RunStopped: cut off by the stop";
 
 /**
- * Starts the hop's span and gives the hop its `traceparent` (and `tracestate`): its own headers,
- * so the head is built for this request alone (the head slot is for untraced requests).
+ * Starts the hop's span and gives the hop its `traceparent` (and `tracestate`): the engine adds
+ * them to the request's headers (h1 splices them into the head it keeps for the method and URL).
  */
 export function traceHop(
   tracer: RequestTracer,
@@ -28,10 +28,7 @@ export function traceHop(
     startMs,
     resendCount,
   );
-  const headers: Record<string, string> = { ...request.headers, traceparent };
-  if (tracer.tracestate !== null) headers.tracestate = tracer.tracestate;
-  request.headers = headers;
-  request.headSlot = null;
+  request.trace = { traceparent, tracestate: tracer.tracestate };
 }
 
 /** Ends a hop that redirected; returns when, the start of the next hop. */

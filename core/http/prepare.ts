@@ -2,7 +2,7 @@
 // merge the headers, encode the body, find where it is counted. Nothing here is timed; what can
 // be is done once per URL as written and method, not per request.
 import type { EndpointSink, RequestSink } from "../stats/request_stats.ts";
-import type { EngineRequest, HeadSlot } from "./engine.ts";
+import type { EngineRequest, HeadSlot, TraceHeaders } from "./engine.ts";
 import type { HopSpan } from "./tracing.ts";
 import type { RequestOptions } from "./types.ts";
 
@@ -23,6 +23,8 @@ export class ClientRequest implements EngineRequest {
   hop: HopSpan | null = null;
   /** Attempts the engine sent again (see EngineRequest.retries), over every hop. */
   retries = 0;
+  /** The current hop's trace context when traces are on (see EngineRequest.trace). */
+  trace: TraceHeaders | null = null;
 
   constructor(
     /** The current hop's method (a 303 turns a POST into a GET). */

@@ -16,6 +16,7 @@ function request(overrides: Partial<EngineRequest> = {}): EngineRequest {
     timeoutMs: 0,
     keepBody: true,
     retries: 0,
+    trace: null,
     ...overrides,
   };
 }
@@ -96,4 +97,60 @@ Deno.test("buildHead: credentials in the URL go as Basic auth (as fetch sends th
     buildHead(request({ url: withUser, headers: { authorization: "Bearer t" } })),
   );
   assert.doesNotMatch(own, /Basic/, "the request's own authorization wins");
+});
+
+Deno.test("a traced request's head is the kept head with its trace lines spliced in; the kept head has none", () => {
+  const slot: HeadSlot = { head: null };
+  const headers = { "user-agent": "stampede/test" };
+  const trace = {
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    tracestate: "stampede=run1",
+  };
+  const traced = decoder.decode(requestBytes(request({ headers, headSlot: slot, trace })));
+  // The same head as one built for this request alone, with the headers as fetch sends them.
+  assert.equal(traced, decoder.decode(buildHead(request({ headers, trace }))));
+  assert.equal(
+    traced,
+    decoder.decode(
+      buildHead(
+        request({
+          headers: { ...headers, "traceparent": trace.traceparent, "tracestate": trace.tracestate },
+        }),
+      ),
+    ),
+  );
+  assert.match(traced, /\r\ntraceparent: 00-0af7[^\r]*-01\r\ntracestate: stampede=run1\r\n\r\n$/);
+  // The slot keeps the untraced head, which the next untraced request sends as it is.
+  const plain = decoder.decode(requestBytes(request({ headers, headSlot: slot })));
+  assert.equal(plain, decoder.decode(slot.head!));
+  assert.doesNotMatch(plain, /trace/);
+  // Without a tracestate of the run, only traceparent.
+  const parentOnly = decoder.decode(
+    requestBytes(request({ headers, headSlot: slot, trace: { ...trace, tracestate: null } })),
+  );
+  assert.equal(
+    parentOnly,
+    plain.replace(/\r\n\r\n$/, `\r\ntraceparent: ${trace.traceparent}\r\n\r\n`),
+  );
+});
+
+Deno.test("a plan's own traceparent is replaced by the trace's, sent once; its tracestate stays when the run has none", () => {
+  const slot: HeadSlot = { head: null };
+  const headers = {
+    traceparent: "00-11111111111111111111111111111111-2222222222222222-01",
+    tracestate: "plan=1",
+  };
+  const trace = {
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+    tracestate: null,
+  };
+  const head = decoder.decode(requestBytes(request({ headers, headSlot: slot, trace })));
+  assert.equal(head.match(/traceparent/g)?.length, 1);
+  assert.match(head, /traceparent: 00-0af7[^\r]*-00\r\n/);
+  assert.match(head, /tracestate: plan=1\r\n/);
+  const withState = decoder.decode(
+    requestBytes(request({ headers, headSlot: slot, trace: { ...trace, tracestate: "run=2" } })),
+  );
+  assert.equal(withState.match(/tracestate/g)?.length, 1);
+  assert.match(withState, /tracestate: run=2\r\n/);
 });

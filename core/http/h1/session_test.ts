@@ -113,6 +113,7 @@ function get(overrides: Partial<EngineRequest> = {}): EngineRequest {
     timeoutMs: 5_000,
     keepBody: true,
     retries: 0,
+    trace: null,
     ...overrides,
   };
 }
