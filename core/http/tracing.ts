@@ -19,7 +19,8 @@ export class IterationSpan {
   readonly traceId: string;
   readonly spanId: string;
   readonly sampled: boolean;
-  readonly startMs = performance.now();
+  /** When it started (`performance.now()` time); 0 when not sampled: nothing reads it then. */
+  readonly startMs: number;
   #error: string | null = null;
 
   constructor(
@@ -33,6 +34,7 @@ export class IterationSpan {
     this.spanId = tracer.ids.spanId();
     // The task's name stands for the span's: no string is built for a trace that is not kept.
     this.sampled = tracer.sink.sampled(this.traceId, task);
+    this.startMs = this.sampled ? performance.now() : 0;
   }
 
   /** The span's name: the user kind and the task. */

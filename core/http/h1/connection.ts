@@ -2,6 +2,7 @@
 // its next read as soon as it goes idle, so a close by the server is seen before it is reused.
 import { FailureText, HttpFailure } from "../engine.ts";
 import { HeadCache, MAX_HEAD_BYTES, ParseError } from "./parser.ts";
+import { WriteBuffer } from "./request_head.ts";
 import type { Transport } from "./transport.ts";
 
 /** Read buffer of a connection: holds a whole typical response; heads may grow it. */
@@ -25,6 +26,8 @@ export class H1Connection {
   watchIndex = -1;
   /** Recognises a head the same as the last one without parsing it again. */
   readonly heads = new HeadCache();
+  /** Where a request with more than a kept head is composed for its write. */
+  readonly out = new WriteBuffer();
 
   constructor(readonly transport: Transport, readonly key: string) {}
 

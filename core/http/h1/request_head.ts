@@ -54,49 +54,76 @@ function basicAuthorization(url: URL): string {
 }
 
 /**
- * The bytes to write first for a request: its head (kept in and taken from the request's head
- * slot when it has one), with the body when it is small.
+ * A request's head: the one kept in its head slot for every request of its method and URL (built
+ * with the first), or one built for it alone, with its trace context. A kept head has no trace
+ * context: {@link requestBytes} splices it in. Throws when a header cannot be sent.
  */
-export function requestBytes(request: EngineRequest): Uint8Array {
+export function requestHead(request: EngineRequest): Uint8Array {
   const slot = request.headSlot;
   const trace = request.trace;
-  let head: Uint8Array;
   // A kept head with the plan's own trace headers in it cannot take ours on top.
   if (
     slot === null ||
     trace !== null &&
       (request.headers["traceparent"] !== undefined || request.headers["tracestate"] !== undefined)
   ) {
-    head = buildHead(request);
-  } else {
-    head = slot.head ??= buildHead(request, false);
-    if (trace !== null) head = withTraceLines(head, trace);
+    return buildHead(request);
   }
+  return slot.head ??= buildHead(request, false);
+}
+
+/**
+ * Where a connection composes what it writes when that is more than a kept head (a trace context
+ * spliced in, a small body): a buffer of its own, made with the first use and reused once each
+ * write has completed. A typed array of its own per request cost about 1.5 µs to allocate.
+ */
+export class WriteBuffer {
+  #bytes: Uint8Array | null = null;
+  /** The last view taken: a connection's requests mostly compose to one size. */
+  #view: Uint8Array | null = null;
+
+  /** `size` bytes of the buffer, from its start (their contents are not kept between calls). */
+  take(size: number): Uint8Array {
+    const view = this.#view;
+    if (view !== null && view.length === size) return view;
+    let bytes = this.#bytes;
+    if (bytes === null || bytes.length < size) {
+      bytes = this.#bytes = new Uint8Array(Math.max(1024, 2 ** Math.ceil(Math.log2(size))));
+    }
+    return this.#view = bytes.subarray(0, size);
+  }
+}
+
+/**
+ * The bytes to write first for a request: `head` (see {@link requestHead}), with the trace
+ * context spliced in before its blank line when it is a kept head, and with the body when the
+ * body is small; composed in `buffer` when anything is added (the trace context is ASCII: the
+ * tracer formats it).
+ */
+export function requestBytes(
+  request: EngineRequest,
+  head: Uint8Array,
+  buffer: WriteBuffer,
+): Uint8Array {
+  const trace = request.trace;
+  const lines = trace !== null && head === request.headSlot?.head ? traceLines(trace) : "";
   const body = request.body;
-  if (body === null || body.length === 0 || body.length > COALESCE_BODY_BYTES) return head;
-  const both = new Uint8Array(head.length + body.length);
-  both.set(head);
-  both.set(body, head.length);
-  return both;
+  const bodyBytes = body === null || body.length > COALESCE_BODY_BYTES ? 0 : body.length;
+  if (lines === "" && bodyBytes === 0) return head;
+  const out = buffer.take(head.length + lines.length + bodyBytes);
+  out.set(head);
+  if (lines !== "") {
+    const at = head.length - 2;
+    for (let i = 0; i < lines.length; i++) out[at + i] = lines.charCodeAt(i);
+    out[at + lines.length] = 13;
+    out[at + lines.length + 1] = 10;
+  }
+  if (bodyBytes > 0) out.set(body!, out.length - bodyBytes);
+  return out;
 }
 
 /** The header lines of a trace context. */
 function traceLines(trace: TraceHeaders): string {
   const state = trace.tracestate === null ? "" : `tracestate: ${trace.tracestate}\r\n`;
   return `traceparent: ${trace.traceparent}\r\n${state}`;
-}
-
-/**
- * A kept head with the trace context's lines spliced in before its blank line: the bytes copied,
- * not the head built again (the trace context is ASCII, checked by the tracer's formatting).
- */
-function withTraceLines(head: Uint8Array, trace: TraceHeaders): Uint8Array {
-  const lines = traceLines(trace);
-  const at = head.length - 2;
-  const out = new Uint8Array(head.length + lines.length);
-  out.set(head.subarray(0, at));
-  for (let i = 0; i < lines.length; i++) out[at + i] = lines.charCodeAt(i);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
-  return out;
 }

@@ -1,9 +1,20 @@
 import assert from "node:assert/strict";
 import type { EngineRequest, HeadSlot } from "../engine.ts";
-import { buildHead, COALESCE_BODY_BYTES, requestBytes } from "./request_head.ts";
+import {
+  buildHead,
+  COALESCE_BODY_BYTES,
+  requestBytes,
+  requestHead,
+  WriteBuffer,
+} from "./request_head.ts";
 
 const decoder = new TextDecoder();
 const url = new URL("http://example.test/path?q=1");
+
+/** What the engine writes first for `r`, composed in `buffer` (a connection's). */
+function bytesOf(r: EngineRequest, buffer = new WriteBuffer()): Uint8Array {
+  return requestBytes(r, requestHead(r), buffer);
+}
 
 function request(overrides: Partial<EngineRequest> = {}): EngineRequest {
   return {
@@ -58,17 +69,17 @@ Deno.test("buildHead: a header with CR, LF or NUL is refused, naming the header"
 
 Deno.test("requestBytes keeps the head in the request's head slot and reuses it", () => {
   const slot: HeadSlot = { head: null };
-  const first = requestBytes(request({ headSlot: slot }));
+  const first = bytesOf(request({ headSlot: slot }));
   assert.equal(slot.head, first);
-  assert.equal(requestBytes(request({ headSlot: slot })), first, "same bytes, not rebuilt");
-  assert.notEqual(requestBytes(request()), first, "no slot: built again");
-  assert.equal(decoder.decode(requestBytes(request())), decoder.decode(first));
+  assert.equal(bytesOf(request({ headSlot: slot })), first, "same bytes, not rebuilt");
+  assert.notEqual(bytesOf(request()), first, "no slot: built again");
+  assert.equal(decoder.decode(bytesOf(request())), decoder.decode(first));
 });
 
 Deno.test("requestBytes sends a small body with the head, a large one after it", () => {
-  const small = requestBytes(request({ method: "POST", body: new Uint8Array([65, 66]) }));
+  const small = bytesOf(request({ method: "POST", body: new Uint8Array([65, 66]) }));
   assert.match(decoder.decode(small), /\r\n\r\nAB$/);
-  const large = requestBytes(
+  const large = bytesOf(
     request({ method: "POST", body: new Uint8Array(COALESCE_BODY_BYTES + 1) }),
   );
   assert.match(decoder.decode(large), /\r\n\r\n$/);
@@ -106,7 +117,7 @@ Deno.test("a traced request's head is the kept head with its trace lines spliced
     traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     tracestate: "stampede=run1",
   };
-  const traced = decoder.decode(requestBytes(request({ headers, headSlot: slot, trace })));
+  const traced = decoder.decode(bytesOf(request({ headers, headSlot: slot, trace })));
   // The same head as one built for this request alone, with the headers as fetch sends them.
   assert.equal(traced, decoder.decode(buildHead(request({ headers, trace }))));
   assert.equal(
@@ -121,12 +132,12 @@ Deno.test("a traced request's head is the kept head with its trace lines spliced
   );
   assert.match(traced, /\r\ntraceparent: 00-0af7[^\r]*-01\r\ntracestate: stampede=run1\r\n\r\n$/);
   // The slot keeps the untraced head, which the next untraced request sends as it is.
-  const plain = decoder.decode(requestBytes(request({ headers, headSlot: slot })));
+  const plain = decoder.decode(bytesOf(request({ headers, headSlot: slot })));
   assert.equal(plain, decoder.decode(slot.head!));
   assert.doesNotMatch(plain, /trace/);
   // Without a tracestate of the run, only traceparent.
   const parentOnly = decoder.decode(
-    requestBytes(request({ headers, headSlot: slot, trace: { ...trace, tracestate: null } })),
+    bytesOf(request({ headers, headSlot: slot, trace: { ...trace, tracestate: null } })),
   );
   assert.equal(
     parentOnly,
@@ -144,13 +155,31 @@ Deno.test("a plan's own traceparent is replaced by the trace's, sent once; its t
     traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
     tracestate: null,
   };
-  const head = decoder.decode(requestBytes(request({ headers, headSlot: slot, trace })));
+  const head = decoder.decode(bytesOf(request({ headers, headSlot: slot, trace })));
   assert.equal(head.match(/traceparent/g)?.length, 1);
   assert.match(head, /traceparent: 00-0af7[^\r]*-00\r\n/);
   assert.match(head, /tracestate: plan=1\r\n/);
   const withState = decoder.decode(
-    requestBytes(request({ headers, headSlot: slot, trace: { ...trace, tracestate: "run=2" } })),
+    bytesOf(request({ headers, headSlot: slot, trace: { ...trace, tracestate: "run=2" } })),
   );
   assert.equal(withState.match(/tracestate/g)?.length, 1);
   assert.match(withState, /tracestate: run=2\r\n/);
+});
+
+Deno.test("a connection composes traced heads and small bodies in one buffer of its own, reused", () => {
+  const slot: HeadSlot = { head: null };
+  const buffer = new WriteBuffer();
+  const trace = {
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    tracestate: null,
+  };
+  const first = bytesOf(request({ headSlot: slot, trace }), buffer);
+  const second = bytesOf(
+    request({ method: "POST", headSlot: slot, trace, body: new Uint8Array([65, 66]) }),
+    buffer,
+  );
+  assert.equal(first.buffer, second.buffer, "the same buffer");
+  assert.match(decoder.decode(second), /traceparent: 00-0af7[^\r]*-01\r\n\r\nAB$/);
+  // An untraced request without a body writes the kept head itself.
+  assert.equal(bytesOf(request({ headSlot: slot }), buffer), slot.head);
 });

@@ -16,7 +16,7 @@ import { failureOf } from "../failures.ts";
 import { DISCARD_BUFFER_BYTES, H1Connection } from "./connection.ts";
 import type { Deadlines } from "./deadlines.ts";
 import { findTrailersEnd, parseChunkHeader, type ResponseHead, skipChunkEnd } from "./parser.ts";
-import { COALESCE_BODY_BYTES, requestBytes } from "./request_head.ts";
+import { COALESCE_BODY_BYTES, requestBytes, requestHead } from "./request_head.ts";
 import { type BodySlab, H1Response, hasNoBody, SLAB_BODY_BYTES } from "./response.ts";
 import type { Transport, TransportTarget } from "./transport.ts";
 
@@ -72,10 +72,11 @@ export class H1Session implements HttpSession {
     let reused = false;
     let response: EngineResponse | null = null;
     try {
-      const bytes = requestBytes(request);
+      const head = requestHead(request);
       conn = fresh ? null : this.#takeIdle(key);
       reused = conn !== null;
       conn ??= await this.#connect(key, request);
+      const bytes = requestBytes(request, head, conn.out);
       conn.busy = true;
       this.#config.deadlines.watch(conn, request.deadlineMs);
       const transport = conn.transport;
