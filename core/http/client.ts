@@ -168,22 +168,22 @@ export class UserHttpClient implements HttpClient, TracedClient {
    * the final response (redirects included), one clock read before and one after. The first also
    * sets the deadline; the second also stands for "now" in the worker's clock.
    *
-   * Most requests have no check, no trace, no cookie to send and no redirect: their end is
-   * recorded by {@link #ends} inside the engine's own call, and the task awaits the engine's
-   * promise itself. The others, and the ones that turn out to redirect or to need fetch, take
-   * {@link #exchangeInFull}.
+   * Most requests have no check, no cookie to send and no redirect: their end is recorded by
+   * {@link #ends} inside the engine's own call (a traced one's span ends there too), and the task
+   * awaits the engine's promise itself. The others, and the ones that turn out to redirect or to
+   * need fetch, take {@link #exchangeInFull}.
    */
   #exchange(request: ClientRequest): Promise<HttpResponse> {
-    if (
-      request.options.check !== undefined || this.#shared.tracer !== null || !this.cookies.isEmpty
-    ) {
+    if (request.options.check !== undefined || !this.cookies.isEmpty) {
       request.startMs = performance.now();
       request.deadlineMs = request.startMs + request.timeoutMs;
-      return this.#exchangeInFull(request, null);
+      return this.#exchangeInFull(request, null, false);
     }
     const session = this.#sessionFor(request.url);
     const startMs = request.startMs = performance.now();
     request.deadlineMs = startMs + request.timeoutMs;
+    const tracer = this.#shared.tracer;
+    if (tracer !== null) traceHop(tracer, this.iteration, request, request.name, startMs, 0);
     return session.send(request, this.#ends);
   }
 
@@ -191,7 +191,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
   readonly #ends: ExchangeEnd<HttpResponse, ClientRequest> = {
     answered: (request, response) => {
       if (response.setsCookies || isRedirect(response.status)) {
-        return this.#exchangeInFull(request, response);
+        return this.#exchangeInFull(request, response, true);
       }
       if (request.retries > 0) request.endpoint.retried(request.retries);
       return this.#record(request, response, request.startMs, performance.now());
@@ -199,7 +199,7 @@ export class UserHttpClient implements HttpClient, TracedClient {
     failed: (request, cause) => {
       if (cause instanceof EngineUnsupported) {
         this.#fallBackToFetch(request);
-        return this.#exchangeInFull(request, null);
+        return this.#exchangeInFull(request, null, true);
       }
       if (request.retries > 0) request.endpoint.retried(request.retries);
       return this.#recordFailure(request, cause, request.startMs, performance.now());
@@ -209,11 +209,13 @@ export class UserHttpClient implements HttpClient, TracedClient {
   /**
    * The exchange with everything a request may need: cookies on each hop, redirects, a span per
    * hop, h1's fallback to fetch, the request's check. `first` is the first hop's response when
-   * the fast path already has it.
+   * the fast path already has it; `firstTraced`, whether the fast path started the first hop's
+   * span (it is not started again when that hop goes to fetch instead).
    */
   async #exchangeInFull(
     request: ClientRequest,
     first: EngineResponse | null,
+    firstTraced: boolean,
   ): Promise<HttpResponse> {
     const options = request.options;
     const startMs = request.startMs;
@@ -226,9 +228,12 @@ export class UserHttpClient implements HttpClient, TracedClient {
         if (first !== null) {
           response = first;
           first = null;
+          firstTraced = false;
         } else {
           if (!this.cookies.isEmpty) addCookies(request, this.cookies);
-          if (tracer !== null) {
+          if (firstTraced) {
+            firstTraced = false;
+          } else if (tracer !== null) {
             traceHop(
               tracer,
               this.iteration,
