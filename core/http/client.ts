@@ -174,14 +174,11 @@ export class UserHttpClient implements HttpClient, TracedClient {
    * need fetch, take {@link #exchangeInFull}.
    */
   #exchange(request: ClientRequest): Promise<HttpResponse> {
-    if (request.options.check !== undefined || !this.cookies.isEmpty) {
-      request.startMs = performance.now();
-      request.deadlineMs = request.startMs + request.timeoutMs;
-      return this.#exchangeInFull(request, null, false);
-    }
-    const session = this.#sessionFor(request.url);
+    const inFull = request.options.check !== undefined || !this.cookies.isEmpty;
+    const session = inFull ? null : this.#sessionFor(request.url);
     const startMs = request.startMs = performance.now();
     request.deadlineMs = startMs + request.timeoutMs;
+    if (session === null) return this.#exchangeInFull(request, null, false);
     const tracer = this.#shared.tracer;
     if (tracer !== null) traceHop(tracer, this.iteration, request, request.name, startMs, 0);
     return session.send(request, this.#ends);
