@@ -27,11 +27,6 @@ export class IterationTally {
     return this.#entry(kind);
   }
 
-  /** Counts one iteration of `kind` started. */
-  started(kind: string): void {
-    this.#entry(kind).started++;
-  }
-
   /** Counts `count` iterations of `kind` dropped. */
   dropped(kind: string, count = 1): void {
     this.#entry(kind).dropped += count;
