@@ -32,7 +32,7 @@ export function buildHead(request: EngineRequest, withTrace = true): Uint8Array 
     if (
       name !== "host" && name !== "content-length" && name !== "transfer-encoding" &&
       (trace === null || name !== "traceparent") &&
-      (trace?.tracestate == null || name !== "tracestate")
+      (trace === null || trace.tracestate === null || name !== "tracestate")
     ) {
       text += `${name}: ${value}\r\n`;
     }
