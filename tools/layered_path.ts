@@ -8,6 +8,7 @@
 //   user     + `VirtualUser` running bench/plans/flat.plan.ts's task (the task's awaits, the wait,
 //              the starvation check against a 10 ms tick, as a load worker has)
 //   worker   + `LoadWorker` in this thread (its tick, the system sampler, 1 s stats deltas)
+//   worker-traced  the same with `--traces` at ratio 0: what tracing costs a request not kept
 //   cli0     the CLI, `--workers 0`: coordinator and load worker on one thread, console only
 //   cli      the CLI, `--workers 1`: the load worker in a Web Worker, console only
 //   cli-all  the CLI, `--workers 1`, every recorder on (json to a file, prometheus, otel)
@@ -52,6 +53,7 @@ const LAYERS = [
   "stats",
   "user",
   "worker",
+  "worker-traced",
   "cli0",
   "cli",
   "cli-all",

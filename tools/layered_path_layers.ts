@@ -17,7 +17,15 @@ import type { RequestSink } from "../core/stats/request_stats.ts";
 import type { StatsDelta } from "../core/stats/delta.ts";
 
 /** The layers this file runs. */
-export const IN_PROCESS_LAYERS = ["floor", "session", "client", "stats", "user", "worker"] as const;
+export const IN_PROCESS_LAYERS = [
+  "floor",
+  "session",
+  "client",
+  "stats",
+  "user",
+  "worker",
+  "worker-traced",
+] as const;
 type InProcessLayer = typeof IN_PROCESS_LAYERS[number];
 
 const WARMUP_MS = 1000;
@@ -268,8 +276,10 @@ async function user({ root, url, connections }: Setup): Promise<Running> {
 /**
  * A `LoadWorker` on this thread (system sampling on, as in a Web Worker), its stats every second.
  * Its requests are only known from those messages: the span runs from the first one to the last.
+ * `traced`: with `--traces` at ratio 0, what tracing costs a request that is not kept (ids, the
+ * sampler, the `traceparent` in its head); no span is exported, so no collector is needed.
  */
-async function worker({ root, url, connections }: Setup, seconds: number) {
+async function worker({ root, url, connections }: Setup, seconds: number, traced: boolean) {
   const { LoadWorker }: typeof import("../core/run/load_worker.ts") = await import(
     `${root}/core/run/load_worker.ts`
   );
@@ -279,6 +289,17 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
   const plan: typeof import("../bench/plans/flat.plan.ts") = await import(
     `${root}/bench/plans/flat.plan.ts`
   );
+  const { resolveTraceConfig }: typeof import("../recorders/otel/trace_config.ts") = await import(
+    `${root}/recorders/otel/trace_config.ts`
+  );
+  const traces = {
+    sinkUrl: new URL(`file://${root}/recorders/otel/span_sink.ts`).href,
+    sinkOptions: resolveTraceConfig(
+      { traces: true, traceSampleRatio: 0, traceEndpoint: "http://127.0.0.1:9" },
+      () => undefined,
+    ),
+    tracestate: null,
+  };
   const marks: { atMs: number; requests: number; cpuS: number }[] = [];
   let requests = 0;
   const w = new LoadWorker(
@@ -300,7 +321,14 @@ async function worker({ root, url, connections }: Setup, seconds: number) {
     workers: 1,
     arrivals: [],
     iterations: null,
-    http: { host: url.origin, engine: "h1", insecure: false, timeoutMs: 60_000, headers: {} },
+    http: {
+      host: url.origin,
+      engine: "h1",
+      insecure: false,
+      timeoutMs: 60_000,
+      headers: {},
+      ...(traced ? { traces } : {}),
+    },
     data: [],
   });
   await w.handle({ type: "users", counts: { u: connections } });
@@ -354,8 +382,8 @@ if (import.meta.main) {
     connections: Math.min(1024, Number(values.connections)),
   };
   const seconds = Math.min(10, Number(values.seconds));
-  if (layer === "worker") {
-    console.log(JSON.stringify(await worker(setup, seconds)));
+  if (layer === "worker" || layer === "worker-traced") {
+    console.log(JSON.stringify(await worker(setup, seconds, layer === "worker-traced")));
   } else {
     const running = await start(layer, setup);
     await sleep(WARMUP_MS);
