@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import type { FinalSnapshot, IntervalSnapshot } from "../../core/recorder/types.ts";
+import type { FinalSnapshot } from "../../core/recorder/types.ts";
 import { createHistogram } from "../../core/stats/histogram.ts";
 import type { EndpointStats, StatsView } from "../../core/stats/types.ts";
 import { HISTORY_COLUMNS, STATS_COLUMNS } from "./columns.ts";
 import { endpointStats } from "../../core/stats/test_fixtures.ts";
+import { intervalSnapshot } from "../../core/recorder/test_fixtures.ts";
 import { LatencyWindow } from "./latency_window.ts";
 import { exceptionRows, failureRows, historyRows, statsRows, totalWithoutTasks } from "./rows.ts";
 
@@ -117,37 +118,13 @@ Deno.test("_stats.csv rows: Locust's columns with the run's exact percentiles, T
 });
 
 Deno.test("_stats_history.csv rows: N/A before the first request, current rates, totals since the start", () => {
-  const empty: StatsView = {
-    durationMs: 0,
-    total: stats({
-      method: "",
-      name: "Aggregated",
-      requests: 0,
-      failures: 0,
-      bytes: 0,
-      rps: 0,
-      failuresPerSec: 0,
-      minMs: 0,
-      maxMs: 0,
-      meanMs: 0,
-    }),
-    endpoints: [],
-  };
-  const snapshot: IntervalSnapshot = {
+  const snapshot = intervalSnapshot({
     at: "2026-01-01T00:00:01.700Z",
     elapsedMs: 1_000,
     runTimeMs: 10_000,
     users: 4,
-    usersByKind: {},
     workers: 1,
-    window: empty,
-    cumulative: empty,
-    cells: [],
-    failures: [],
-    checks: [],
-    iterations: [],
-    targetRates: {},
-  };
+  });
   const latencies = new LatencyWindow({ perEndpoint: false });
   latencies.add(1_000, []);
   const [first] = historyRows(snapshot, latencies, false);
