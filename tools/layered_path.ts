@@ -46,19 +46,7 @@ import {
   wrkSample,
 } from "./layered_path_samples.ts";
 
-const LAYERS = [
-  "floor",
-  "session",
-  "client",
-  "stats",
-  "user",
-  "worker",
-  "worker-traced",
-  "cli0",
-  "cli",
-  "cli-all",
-  "wrk",
-] as const;
+const LAYERS = [...IN_PROCESS_LAYERS, "cli0", "cli", "cli-all", "wrk"] as const;
 type Layer = typeof LAYERS[number];
 const CHILD_LAYERS = new Set<string>(IN_PROCESS_LAYERS);
 const HERE = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
