@@ -25,10 +25,22 @@ export interface FinishedSpan {
   readonly tracestate: string | null;
 }
 
+/**
+ * A new trace's id as a sampler is given it: the hex string (made when read) and the same 16
+ * bytes as four 32-bit words in the hex string's order, for samplers that decide from the bits.
+ */
+export interface SinkTraceId {
+  readonly hex: string;
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+}
+
 /** Where a load worker's sampled spans go. */
 export interface SpanSink {
   /** Whether a new trace, started by the root span `name`, is sampled (the run's sampler). */
-  sampled(traceId: string, name: string): boolean;
+  sampled(traceId: SinkTraceId, name: string): boolean;
   /** Takes a finished sampled span and returns at once: spans are exported in batches. */
   add(span: FinishedSpan): void;
   /** Exports what is left within `budgetMs`, then stops. Never throws. */

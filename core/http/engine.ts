@@ -50,10 +50,15 @@ export interface EngineRequest {
   retries: number;
 }
 
-/** A request's W3C trace context headers. */
+/** A request's W3C trace context headers (core/http/trace_context.ts's TraceContext). */
 export interface TraceHeaders {
-  traceparent: string;
-  tracestate: string | null;
+  /** The `traceparent` value (made when read). */
+  readonly traceparent: string;
+  readonly tracestate: string | null;
+  /** The length of the header lines {@link writeLines} writes. */
+  readonly linesLength: number;
+  /** Writes the `traceparent` (and `tracestate`) header lines as ASCII into `out` from `at`. */
+  writeLines(out: Uint8Array, at: number): void;
 }
 
 /** A place for an engine's prebuilt request head (see {@link EngineRequest.headSlot}). */

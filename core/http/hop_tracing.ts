@@ -19,7 +19,7 @@ export function traceHop(
   startMs: number,
   resendCount: number,
 ): void {
-  const traceparent = tracer.startHop(
+  request.trace = tracer.startHop(
     iteration,
     request,
     name,
@@ -28,7 +28,6 @@ export function traceHop(
     startMs,
     resendCount,
   );
-  request.trace = { traceparent, tracestate: tracer.tracestate };
 }
 
 /** Ends a hop that redirected; returns when, the start of the next hop. */

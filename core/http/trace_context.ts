@@ -6,47 +6,153 @@ const HEX: readonly string[] = Array.from(
   (_, i) => i.toString(16).padStart(2, "0"),
 );
 
-/** Random bytes taken at a time: one `getRandomValues` call serves 256 span ids. */
-const POOL_BYTES = 2048;
+/** The ASCII codes of the hex digits. */
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
 
-const ZERO_SPAN_ID = "0000000000000000";
-const ZERO_TRACE_ID = "00000000000000000000000000000000";
+/** Random 32-bit words taken at a time: one `getRandomValues` call serves 256 span ids. */
+const POOL_WORDS = 512;
+
+/** `word` (an unsigned 32-bit number) as 8 lower-case hex digits. */
+function hexWord(word: number): string {
+  return HEX[word >>> 24] + HEX[(word >>> 16) & 255] + HEX[(word >>> 8) & 255] + HEX[word & 255];
+}
+
+/** Writes `word` as 8 lower-case hex digits (ASCII) into `out` at `at`. */
+function writeHexWord(out: Uint8Array, at: number, word: number): void {
+  for (let shift = 28, i = at; shift >= 0; shift -= 4, i++) {
+    out[i] = HEX_DIGITS[(word >>> shift) & 15];
+  }
+}
 
 /**
- * Random trace ids (16 bytes) and span ids (8 bytes) as lower-case hex, from the platform's
- * cryptographic source, drawn in pools so an id costs a few table lookups.
+ * A trace id: 16 random bytes, kept as four 32-bit words in the order of its hex form (the words
+ * OpenTelemetry's ratio sampler reads from the hex); the hex string is made when first asked for.
+ */
+export class TraceId {
+  #hex: string | null = null;
+
+  constructor(
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+  ) {}
+
+  /** 32 lower-case hex digits. */
+  get hex(): string {
+    return this.#hex ??= hexWord(this.w0) + hexWord(this.w1) + hexWord(this.w2) +
+      hexWord(this.w3);
+  }
+}
+
+/** A span id's 8 bytes (two 32-bit words) as 16 lower-case hex digits. */
+export function spanHex(hi: number, lo: number): string {
+  return hexWord(hi) + hexWord(lo);
+}
+
+/**
+ * Random trace and span ids from the platform's cryptographic source, drawn in pools so an id
+ * costs a few array reads; never all zero (an invalid id).
  */
 export class RandomIds {
-  readonly #pool = new Uint8Array(POOL_BYTES);
-  #at = POOL_BYTES;
+  readonly #pool = new Uint32Array(POOL_WORDS);
+  #at = POOL_WORDS;
 
-  #take(bytes: number): number {
-    if (this.#at + bytes > POOL_BYTES) {
+  /** A random unsigned 32-bit word. */
+  word(): number {
+    if (this.#at === POOL_WORDS) {
       crypto.getRandomValues(this.#pool);
       this.#at = 0;
     }
-    const at = this.#at;
-    this.#at += bytes;
-    return at;
+    return this.#pool[this.#at++];
   }
 
-  #hex8(at: number): string {
-    const p = this.#pool;
-    return HEX[p[at]] + HEX[p[at + 1]] + HEX[p[at + 2]] + HEX[p[at + 3]] + HEX[p[at + 4]] +
-      HEX[p[at + 5]] + HEX[p[at + 6]] + HEX[p[at + 7]];
+  /** A span id as its two words (`[hi, lo]` is written to `out`), never both zero. */
+  spanWords(out: { spanHi: number; spanLo: number }): void {
+    do {
+      out.spanHi = this.word();
+      out.spanLo = this.word();
+    } while (out.spanHi === 0 && out.spanLo === 0);
   }
 
-  /** A span id: 16 hex digits, never all zero (an invalid id). */
+  /** A span id: 16 hex digits, never all zero. */
   spanId(): string {
-    const id = this.#hex8(this.#take(8));
-    return id === ZERO_SPAN_ID ? this.spanId() : id;
+    const words = { spanHi: 0, spanLo: 0 };
+    this.spanWords(words);
+    return spanHex(words.spanHi, words.spanLo);
   }
 
-  /** A trace id: 32 hex digits, never all zero. */
-  traceId(): string {
-    const at = this.#take(16);
-    const id = this.#hex8(at) + this.#hex8(at + 8);
-    return id === ZERO_TRACE_ID ? this.traceId() : id;
+  /** A trace id, never all zero. */
+  traceId(): TraceId {
+    for (;;) {
+      const id = new TraceId(this.word(), this.word(), this.word(), this.word());
+      if ((id.w0 | id.w1 | id.w2 | id.w3) !== 0) return id;
+    }
+  }
+}
+
+/** The run's `tracestate`, as sent with every traced request, with its header line encoded once. */
+export class TraceState {
+  /** `tracestate: VALUE\r\n`. */
+  readonly line: Uint8Array;
+  constructor(readonly value: string) {
+    this.line = new TextEncoder().encode(`tracestate: ${value}\r\n`);
+  }
+}
+
+/** `traceparent: 00-` */
+const PARENT_PREFIX = new TextEncoder().encode("traceparent: 00-");
+/** `traceparent: 00-{32}-{16}-0X\r\n` */
+const PARENT_LINE_LENGTH = PARENT_PREFIX.length + 32 + 1 + 16 + 3 + 2;
+
+/**
+ * A hop's W3C trace context as the engine sends it: the trace, the hop's own span id (two words),
+ * whether the trace is sampled, the run's `tracestate`. The h1 engine writes its header lines as
+ * bytes ({@link writeLines}); `traceparent` is made as a string only when read (the fetch engine).
+ */
+export class TraceContext {
+  constructor(
+    readonly traceId: TraceId,
+    readonly spanHi: number,
+    readonly spanLo: number,
+    readonly sampled: boolean,
+    readonly state: TraceState | null,
+  ) {}
+
+  /** The `traceparent` value: version 00, the trace, the hop's span, the sampled flag. */
+  get traceparent(): string {
+    return formatTraceparent(this.traceId.hex, spanHex(this.spanHi, this.spanLo), this.sampled);
+  }
+
+  /** The `tracestate` value, or null. */
+  get tracestate(): string | null {
+    return this.state?.value ?? null;
+  }
+
+  /** Bytes {@link writeLines} writes. */
+  get linesLength(): number {
+    return PARENT_LINE_LENGTH + (this.state?.line.length ?? 0);
+  }
+
+  /** Writes `traceparent: …\r\n` (and `tracestate: …\r\n`) as ASCII into `out` from `at`. */
+  writeLines(out: Uint8Array, at: number): void {
+    out.set(PARENT_PREFIX, at);
+    let i = at + PARENT_PREFIX.length;
+    const id = this.traceId;
+    writeHexWord(out, i, id.w0);
+    writeHexWord(out, i + 8, id.w1);
+    writeHexWord(out, i + 16, id.w2);
+    writeHexWord(out, i + 24, id.w3);
+    out[i + 32] = 45; // -
+    writeHexWord(out, i + 33, this.spanHi);
+    writeHexWord(out, i + 41, this.spanLo);
+    i += 49;
+    out[i] = 45; // -
+    out[i + 1] = 48; // 0
+    out[i + 2] = this.sampled ? 49 : 48;
+    out[i + 3] = 13;
+    out[i + 4] = 10;
+    if (this.state !== null) out.set(this.state.line, i + 5);
   }
 }
 
@@ -54,6 +160,9 @@ export class RandomIds {
 export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
   return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
 }
+
+const ZERO_SPAN_ID = "0000000000000000";
+const ZERO_TRACE_ID = "00000000000000000000000000000000";
 
 /** A `traceparent` value taken apart. */
 export interface Traceparent {

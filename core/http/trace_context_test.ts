@@ -4,6 +4,9 @@ import {
   formatTraceparent,
   parseTraceparent,
   RandomIds,
+  spanHex,
+  TraceContext,
+  TraceState,
 } from "./trace_context.ts";
 
 Deno.test("ids are lower-case hex of the W3C lengths, never zero, and do not repeat", () => {
@@ -11,7 +14,7 @@ Deno.test("ids are lower-case hex of the W3C lengths, never zero, and do not rep
   const seen = new Set<string>();
   for (let i = 0; i < 2000; i++) {
     const span = ids.spanId();
-    const trace = ids.traceId();
+    const trace = ids.traceId().hex;
     assert.match(span, /^[0-9a-f]{16}$/);
     assert.match(trace, /^[0-9a-f]{32}$/);
     assert.ok(!seen.has(span) && !seen.has(trace));
@@ -21,7 +24,7 @@ Deno.test("ids are lower-case hex of the W3C lengths, never zero, and do not rep
 
 Deno.test("a traceparent Stampede writes is one a receiver parses back", () => {
   const ids = new RandomIds();
-  const traceId = ids.traceId();
+  const traceId = ids.traceId().hex;
   const spanId = ids.spanId();
   for (const sampled of [true, false]) {
     const header = formatTraceparent(traceId, spanId, sampled);
@@ -33,6 +36,33 @@ Deno.test("a traceparent Stampede writes is one a receiver parses back", () => {
       flags: sampled ? 1 : 0,
       sampled,
     });
+  }
+});
+
+Deno.test("a trace context writes as bytes the header lines of its traceparent and tracestate", () => {
+  const ids = new RandomIds();
+  const span = { spanHi: 0, spanLo: 0 };
+  const decoder = new TextDecoder();
+  for (let i = 0; i < 500; i++) {
+    const traceId = ids.traceId();
+    ids.spanWords(span);
+    const sampled = i % 2 === 0;
+    const state = i % 3 === 0 ? new TraceState("stampede=run1") : null;
+    const context = new TraceContext(traceId, span.spanHi, span.spanLo, sampled, state);
+    const out = new Uint8Array(context.linesLength + 4).fill(33);
+    context.writeLines(out, 2);
+    const written = decoder.decode(out);
+    const lines = `traceparent: ${context.traceparent}\r\n` +
+      (state === null ? "" : "tracestate: stampede=run1\r\n");
+    assert.equal(written, `!!${lines}!!`);
+    assert.deepEqual(parseTraceparent(context.traceparent), {
+      version: "00",
+      traceId: traceId.hex,
+      parentId: spanHex(span.spanHi, span.spanLo),
+      flags: sampled ? 1 : 0,
+      sampled,
+    });
+    assert.equal(context.tracestate, state?.value ?? null);
   }
 });
 

@@ -5,7 +5,7 @@
 // core/ knows no OpenTelemetry. Nothing here runs when traces are off.
 import type { RunInfo } from "../run_info.ts";
 import type { CreateSpanSink, SpanAttributes, SpanSink, TraceSettings } from "../span_sink.ts";
-import { formatTraceparent, RandomIds } from "./trace_context.ts";
+import { RandomIds, spanHex, TraceContext, type TraceId, TraceState } from "./trace_context.ts";
 
 export type { FinishedSpan, SpanSink, TraceSettings } from "../span_sink.ts";
 
@@ -16,7 +16,8 @@ export interface TracedClient {
 
 /** One iteration of a task: the root span of its requests. */
 export class IterationSpan {
-  readonly traceId: string;
+  readonly traceId: TraceId;
+  /** Its span id; "" when not sampled (nothing reads it then). */
   readonly spanId: string;
   readonly sampled: boolean;
   /** When it started (`performance.now()` time); 0 when not sampled: nothing reads it then. */
@@ -31,9 +32,9 @@ export class IterationSpan {
     readonly userIndex: number,
   ) {
     this.traceId = tracer.ids.traceId();
-    this.spanId = tracer.ids.spanId();
     // The task's name stands for the span's: no string is built for a trace that is not kept.
     this.sampled = tracer.sink.sampled(this.traceId, task);
+    this.spanId = this.sampled ? tracer.ids.spanId() : "";
     this.startMs = this.sampled ? performance.now() : 0;
   }
 
@@ -53,7 +54,7 @@ export class IterationSpan {
     if (!this.sampled) return;
     const tracer = this.tracer;
     tracer.sink.add({
-      traceId: this.traceId,
+      traceId: this.traceId.hex,
       spanId: this.spanId,
       parentSpanId: null,
       name: this.name,
@@ -74,9 +75,9 @@ export class IterationSpan {
 
 /** A sampled hop's span while the exchange runs. */
 export class HopSpan {
-  readonly spanId: string;
   constructor(
     readonly traceId: string,
+    readonly spanId: string,
     readonly parent: IterationSpan | null,
     /** The stats name of the request. */
     readonly name: string,
@@ -85,21 +86,23 @@ export class HopSpan {
     readonly startMs: number,
     /** 0 for the first hop, n for the n-th redirect followed. */
     readonly resendCount: number,
-    ids: RandomIds,
-  ) {
-    this.spanId = ids.spanId();
-  }
+  ) {}
 }
 
 /** A load worker's tracer: ids, the sink of its sampled spans, the run's `tracestate`. */
 export class RequestTracer {
   readonly ids = new RandomIds();
+  readonly #state: TraceState | null;
+  /** Where a hop's span id is drawn (no object per hop). */
+  readonly #span = { spanHi: 0, spanLo: 0 };
 
   constructor(
     readonly sink: SpanSink,
     readonly tracestate: string | null,
     readonly runId: string,
-  ) {}
+  ) {
+    this.#state = tracestate === null ? null : new TraceState(tracestate);
+  }
 
   /** Starts an iteration of `task` whose requests `client` makes. */
   begin(client: object, user: { kind: string; index: number }, task: string): IterationSpan {
@@ -110,9 +113,9 @@ export class RequestTracer {
   }
 
   /**
-   * Starts one hop of a request: returns the `traceparent` to send, and sets `hop` to its
-   * span when the trace is sampled (else null). A request outside an iteration (in `onStart`)
-   * is a trace of its own.
+   * Starts one hop of a request: returns the trace context to send, and sets `hop` to its span
+   * when the trace is sampled (else null). A request outside an iteration (in `onStart`) is a
+   * trace of its own.
    */
   startHop(
     iteration: IterationSpan | null,
@@ -122,8 +125,8 @@ export class RequestTracer {
     url: URL,
     startMs: number,
     resendCount: number,
-  ): string {
-    let traceId: string;
+  ): TraceContext {
+    let traceId: TraceId;
     let sampled: boolean;
     if (iteration !== null) {
       traceId = iteration.traceId;
@@ -132,13 +135,22 @@ export class RequestTracer {
       traceId = this.ids.traceId();
       sampled = this.sink.sampled(traceId, name);
     }
-    if (!sampled) {
-      out.hop = null;
-      return formatTraceparent(traceId, this.ids.spanId(), false);
-    }
-    const hop = new HopSpan(traceId, iteration, name, method, url, startMs, resendCount, this.ids);
-    out.hop = hop;
-    return formatTraceparent(traceId, hop.spanId, true);
+    const span = this.#span;
+    this.ids.spanWords(span);
+    const context = new TraceContext(traceId, span.spanHi, span.spanLo, sampled, this.#state);
+    out.hop = sampled
+      ? new HopSpan(
+        traceId.hex,
+        spanHex(span.spanHi, span.spanLo),
+        iteration,
+        name,
+        method,
+        url,
+        startMs,
+        resendCount,
+      )
+      : null;
+    return context;
   }
 }
 

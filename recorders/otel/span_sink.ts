@@ -32,7 +32,7 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "npm:@opentelemetry/sdk-trace@3.1.0";
-import type { FinishedSpan, SpanSink } from "../../core/span_sink.ts";
+import type { FinishedSpan, SinkTraceId, SpanSink } from "../../core/span_sink.ts";
 import { redactUrls } from "../../core/redact.ts";
 import type { RunInfo } from "../../core/run_info.ts";
 import { describeExportError } from "./reader.ts";
@@ -47,6 +47,18 @@ export function createSampler(config: TraceSamplerConfig): Sampler {
     ? new AlwaysOffSampler()
     : new AlwaysOnSampler();
   return config.name.startsWith("parentbased_") ? new ParentBasedSampler({ root }) : root;
+}
+
+/**
+ * The bound under which the SDK's `TraceIdRatioBased` sampler keeps a trace (it keeps a trace
+ * when the XOR of its id's four 32-bit words is below it), or null for a sampler that does not
+ * decide by ratio. Every trace Stampede starts is a root (no parent), so the `parentbased_`
+ * samplers decide as their root sampler does.
+ */
+export function ratioBound(config: TraceSamplerConfig): number | null {
+  if (!config.name.endsWith("traceidratio")) return null;
+  const ratio = Number.isNaN(config.ratio) ? 0 : Math.min(1, Math.max(0, config.ratio));
+  return ratio === 1 ? 2 ** 32 : Math.floor(ratio * 0xffffffff);
 }
 
 /** A finished Stampede span as the SDK's exporters read spans. */
@@ -152,6 +164,8 @@ export function createOtlpSpanExporter(config: TraceConfig): SpanExporter {
 export class OtlpSpanSink implements SpanSink {
   readonly #config: TraceConfig;
   readonly #sampler: Sampler;
+  /** See {@link ratioBound}: the ratio samplers' decision without the hex id (a test checks). */
+  readonly #bound: number | null;
   readonly #resource: Resource;
   readonly #scope: InstrumentationScope;
   readonly #exporter: CountingExporter;
@@ -169,6 +183,7 @@ export class OtlpSpanSink implements SpanSink {
     this.#config = config;
     this.#warn = warn;
     this.#sampler = createSampler(config.sampler);
+    this.#bound = ratioBound(config.sampler);
     this.#resource = runResource(run, config);
     this.#scope = { name: "stampede", version: run.version };
     const url = JSON.stringify(redactUrls(config.url));
@@ -187,10 +202,14 @@ export class OtlpSpanSink implements SpanSink {
     });
   }
 
-  sampled(traceId: string, name: string): boolean {
+  sampled(traceId: SinkTraceId, name: string): boolean {
+    const bound = this.#bound;
+    if (bound !== null) {
+      return ((traceId.w0 ^ traceId.w1 ^ traceId.w2 ^ traceId.w3) >>> 0) < bound;
+    }
     const result = this.#sampler.shouldSample(
       ROOT_CONTEXT,
-      traceId,
+      traceId.hex,
       name,
       SpanKind.INTERNAL,
       {},

@@ -106,23 +106,23 @@ export function requestBytes(
   buffer: WriteBuffer,
 ): Uint8Array {
   const trace = request.trace;
-  const lines = trace !== null && head === request.headSlot?.head ? traceLines(trace) : "";
+  const lines = trace !== null && head === request.headSlot?.head ? trace.linesLength : 0;
   const body = request.body;
   const bodyBytes = body === null || body.length > COALESCE_BODY_BYTES ? 0 : body.length;
-  if (lines === "" && bodyBytes === 0) return head;
-  const out = buffer.take(head.length + lines.length + bodyBytes);
+  if (lines === 0 && bodyBytes === 0) return head;
+  const out = buffer.take(head.length + lines + bodyBytes);
   out.set(head);
-  if (lines !== "") {
+  if (lines !== 0) {
     const at = head.length - 2;
-    for (let i = 0; i < lines.length; i++) out[at + i] = lines.charCodeAt(i);
-    out[at + lines.length] = 13;
-    out[at + lines.length + 1] = 10;
+    trace!.writeLines(out, at);
+    out[at + lines] = 13;
+    out[at + lines + 1] = 10;
   }
   if (bodyBytes > 0) out.set(body!, out.length - bodyBytes);
   return out;
 }
 
-/** The header lines of a trace context. */
+/** The header lines of a trace context, for a head built for one request. */
 function traceLines(trace: TraceHeaders): string {
   const state = trace.tracestate === null ? "" : `tracestate: ${trace.tracestate}\r\n`;
   return `traceparent: ${trace.traceparent}\r\n${state}`;

@@ -7,6 +7,7 @@ import {
   requestHead,
   WriteBuffer,
 } from "./request_head.ts";
+import { parseTraceparent, TraceContext, TraceId, TraceState } from "../trace_context.ts";
 
 const decoder = new TextDecoder();
 const url = new URL("http://example.test/path?q=1");
@@ -110,13 +111,24 @@ Deno.test("buildHead: credentials in the URL go as Basic auth (as fetch sends th
   assert.doesNotMatch(own, /Basic/, "the request's own authorization wins");
 });
 
+/** The trace context a tracer would make for `traceparent` (a valid one) and `tracestate`. */
+function traceOf(traceparent: string, tracestate: string | null): TraceContext {
+  const parsed = parseTraceparent(traceparent)!;
+  const word = (hex: string, at: number) => parseInt(hex.slice(at, at + 8), 16);
+  const t = parsed.traceId;
+  return new TraceContext(
+    new TraceId(word(t, 0), word(t, 8), word(t, 16), word(t, 24)),
+    word(parsed.parentId, 0),
+    word(parsed.parentId, 8),
+    parsed.sampled,
+    tracestate === null ? null : new TraceState(tracestate),
+  );
+}
+
 Deno.test("a traced request's head is the kept head with its trace lines spliced in; the kept head has none", () => {
   const slot: HeadSlot = { head: null };
   const headers = { "user-agent": "stampede/test" };
-  const trace = {
-    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    tracestate: "stampede=run1",
-  };
+  const trace = traceOf("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "stampede=run1");
   const traced = decoder.decode(bytesOf(request({ headers, headSlot: slot, trace })));
   // The same head as one built for this request alone, with the headers as fetch sends them.
   assert.equal(traced, decoder.decode(buildHead(request({ headers, trace }))));
@@ -125,19 +137,26 @@ Deno.test("a traced request's head is the kept head with its trace lines spliced
     decoder.decode(
       buildHead(
         request({
-          headers: { ...headers, "traceparent": trace.traceparent, "tracestate": trace.tracestate },
+          headers: {
+            ...headers,
+            "traceparent": trace.traceparent,
+            "tracestate": trace.tracestate!,
+          },
         }),
       ),
     ),
   );
-  assert.match(traced, /\r\ntraceparent: 00-0af7[^\r]*-01\r\ntracestate: stampede=run1\r\n\r\n$/);
+  assert.match(
+    traced,
+    /\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: stampede=run1\r\n\r\n$/,
+  );
   // The slot keeps the untraced head, which the next untraced request sends as it is.
   const plain = decoder.decode(bytesOf(request({ headers, headSlot: slot })));
   assert.equal(plain, decoder.decode(slot.head!));
   assert.doesNotMatch(plain, /trace/);
   // Without a tracestate of the run, only traceparent.
   const parentOnly = decoder.decode(
-    bytesOf(request({ headers, headSlot: slot, trace: { ...trace, tracestate: null } })),
+    bytesOf(request({ headers, headSlot: slot, trace: traceOf(trace.traceparent, null) })),
   );
   assert.equal(
     parentOnly,
@@ -151,16 +170,13 @@ Deno.test("a plan's own traceparent is replaced by the trace's, sent once; its t
     traceparent: "00-11111111111111111111111111111111-2222222222222222-01",
     tracestate: "plan=1",
   };
-  const trace = {
-    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
-    tracestate: null,
-  };
+  const trace = traceOf("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", null);
   const head = decoder.decode(bytesOf(request({ headers, headSlot: slot, trace })));
   assert.equal(head.match(/traceparent/g)?.length, 1);
   assert.match(head, /traceparent: 00-0af7[^\r]*-00\r\n/);
   assert.match(head, /tracestate: plan=1\r\n/);
   const withState = decoder.decode(
-    bytesOf(request({ headers, headSlot: slot, trace: { ...trace, tracestate: "run=2" } })),
+    bytesOf(request({ headers, headSlot: slot, trace: traceOf(trace.traceparent, "run=2") })),
   );
   assert.equal(withState.match(/tracestate/g)?.length, 1);
   assert.match(withState, /tracestate: run=2\r\n/);
@@ -169,10 +185,7 @@ Deno.test("a plan's own traceparent is replaced by the trace's, sent once; its t
 Deno.test("a connection composes traced heads and small bodies in one buffer of its own, reused", () => {
   const slot: HeadSlot = { head: null };
   const buffer = new WriteBuffer();
-  const trace = {
-    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    tracestate: null,
-  };
+  const trace = traceOf("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null);
   const first = bytesOf(request({ headSlot: slot, trace }), buffer);
   const second = bytesOf(
     request({ method: "POST", headSlot: slot, trace, body: new Uint8Array([65, 66]) }),
