@@ -20,7 +20,10 @@ export interface BenchSettings {
 }
 
 export interface Measurement {
+  /** Requests/s over the whole run, as the tool reports it. */
   rps: number;
+  /** Requests/s the target counted past start-up (bench/run.ts's steadyRate), set by the harness. */
+  steadyRps?: number;
   p50Ms: number;
   p99Ms: number;
   cpuS: number;
