@@ -2,7 +2,12 @@
 import { Command, Option } from "npm:commander@15.1.0";
 import { ExitCode } from "../core/errors.ts";
 import { fileSink } from "../core/sink.ts";
-import { compareSummaries, comparisonTable, regressed } from "../core/stats/compare.ts";
+import {
+  compareSummaries,
+  comparisonTable,
+  MIN_REQUESTS_BEYOND,
+  regressed,
+} from "../core/stats/compare.ts";
 import { readSummaryFile } from "../core/stats/summary_file.ts";
 import { parseProgram } from "./program.ts";
 import { tolerance } from "./values.ts";
@@ -34,6 +39,12 @@ export async function compare(args: string[]): Promise<number> {
     `Comparing ${base.testplan} ${base.started_at} (base) with ${current.testplan} ${current.started_at}\n` +
       comparisonTable(rows) + "\n",
   );
+  const tooFew = rows.some((r) => Object.values(r.percentilesMs).some((v) => v.tooFew));
+  if (tooFew) {
+    out.write(
+      `~ not judged: fewer than ${MIN_REQUESTS_BEYOND} requests at or beyond that percentile in a run.\n`,
+    );
+  }
   if (!regressed(rows)) {
     out.write("No change beyond the tolerance.\n");
     return ExitCode.ok;

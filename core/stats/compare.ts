@@ -7,6 +7,13 @@ import type { Summary, SummaryStats } from "./summary.ts";
 /** The percentiles compared, as the summary's keys. */
 export const COMPARED_PERCENTILES = [50, 95, 99] as const;
 
+/**
+ * A percentile is judged only when both runs have at least this many requests at or beyond it
+ * (p99 from 500 requests, p95 from 100, p50 from 10): the p99 of a few hundred requests rests on
+ * a handful of them, and two runs of the same target differ there by more than any tolerance.
+ */
+export const MIN_REQUESTS_BEYOND = 5;
+
 /** One measure of one endpoint in both runs. */
 export interface ComparedValue {
   base: number | null;
@@ -15,6 +22,8 @@ export interface ComparedValue {
   change: number | null;
   /** Worse than the base by more than the tolerance. */
   regressed: boolean;
+  /** Not judged: too few requests at or beyond the percentile (see MIN_REQUESTS_BEYOND). */
+  tooFew?: boolean;
 }
 
 /** One endpoint (or the total) in both runs. */
@@ -93,10 +102,16 @@ export function compareSummaries(
       rps: compared(b?.rps, c?.rps, (change) => change < -tolerance),
       failureRate: compared(rate(b), rate(c), (_, bv, cv) => cv - bv > 0.01),
       percentilesMs: Object.fromEntries(
-        COMPARED_PERCENTILES.map((p) => [
-          String(p),
-          compared(bp?.[String(p)], cp?.[String(p)], (change) => change > tolerance),
-        ]),
+        COMPARED_PERCENTILES.map((p) => {
+          const value = compared(bp?.[String(p)], cp?.[String(p)], (change) => change > tolerance);
+          const enough = (r: Row | undefined) =>
+            (r?.requests ?? 0) * (1 - p / 100) >= MIN_REQUESTS_BEYOND;
+          if (value.base !== null && value.current !== null && !(enough(b) && enough(c))) {
+            value.regressed = false;
+            value.tooFew = true;
+          }
+          return [String(p), value];
+        }),
       ),
     };
   });
@@ -114,10 +129,13 @@ function cell(v: ComparedValue, digits: number, percent = false): string {
   const change = v.change === null
     ? ""
     : ` (${v.change >= 0 ? "+" : ""}${(v.change * 100).toFixed(1)}%)`;
-  return `${text}${percent ? "" : change}${v.regressed ? " !" : ""}`;
+  return `${text}${percent ? "" : change}${v.regressed ? " !" : v.tooFew ? " ~" : ""}`;
 }
 
-/** The comparison as a table for the terminal; `!` marks a regression. */
+/**
+ * The comparison as a table for the terminal; `!` marks a regression, `~` a percentile not
+ * judged (too few requests beyond it).
+ */
 export function comparisonTable(rows: ComparedRow[]): string {
   const header = [
     "Type",
