@@ -5,7 +5,7 @@ import type { RunInfo } from "../../core/run_info.ts";
 import type { FinishedSpan, SinkTraceId } from "../../core/span_sink.ts";
 import { RandomIds, TraceId } from "../../core/http/trace_context.ts";
 import { createSampler, OtlpSpanSink } from "./span_sink.ts";
-import type { SamplerName, TraceConfig } from "./trace_config.ts";
+import { SAMPLER_NAMES, type SamplerName, type TraceConfig } from "./trace_config.ts";
 
 /** A sink with `sampler`, exporting nowhere (nothing is added here). */
 function sinkWith(name: SamplerName, ratio: number): OtlpSpanSink {
@@ -38,15 +38,7 @@ Deno.test("the sink decides as the SDK's sampler does for the same trace id, wha
     new TraceId(0x028f5c28, 0, 0, 0), // just under 0.01 of 2^32 - 1
     new TraceId(0x028f5c29, 0, 0, 0),
   ];
-  const names: SamplerName[] = [
-    "always_on",
-    "always_off",
-    "traceidratio",
-    "parentbased_always_on",
-    "parentbased_always_off",
-    "parentbased_traceidratio",
-  ];
-  for (const name of names) {
+  for (const name of SAMPLER_NAMES) {
     for (const ratio of [0, 0.01, 0.5, 0.999, 1]) {
       const sink = sinkWith(name, ratio);
       const sdk = createSampler({ name, ratio });
