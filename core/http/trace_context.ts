@@ -67,7 +67,7 @@ export class RandomIds {
     return this.#pool[this.#at++];
   }
 
-  /** A span id as its two words (`[hi, lo]` is written to `out`), never both zero. */
+  /** A span id as its two words, written to `out` (no object per id), never both zero. */
   spanWords(out: { spanHi: number; spanLo: number }): void {
     do {
       out.spanHi = this.word();
