@@ -1,7 +1,7 @@
 // Request heads of the h1 engine (autocannon's httpRequestBuilder.js): the bytes of a request's
 // head, built once per method and URL when nothing else varies (kept in the request's head
 // slot), and reused after that.
-import type { EngineRequest, TraceHeaders } from "../engine.ts";
+import type { EngineRequest } from "../engine.ts";
 
 /** Bodies up to this size are sent in the same write as the head. */
 export const COALESCE_BODY_BYTES = 16 * 1024;
@@ -9,12 +9,12 @@ export const COALESCE_BODY_BYTES = 16 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * The request head: request line, host, default accept headers, the request's headers, and its
- * trace context unless `withTrace` is false (a head kept for every request of a method and URL).
+ * The request head: request line, host, default accept headers and the request's headers. A
+ * traced request's own `traceparent` (and its `tracestate` when the run has one) is left out:
+ * {@link requestBytes} writes the trace context's lines into every traced request.
  */
-export function buildHead(request: EngineRequest, withTrace = true): Uint8Array {
-  const { url, headers, method } = request;
-  const trace = withTrace ? request.trace : null;
+export function buildHead(request: EngineRequest): Uint8Array {
+  const { url, headers, method, trace } = request;
   let text = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   if (headers["accept"] === undefined) text += "accept: */*\r\n";
   if (headers["accept-language"] === undefined) text += "accept-language: *\r\n";
@@ -37,7 +37,6 @@ export function buildHead(request: EngineRequest, withTrace = true): Uint8Array 
       text += `${name}: ${value}\r\n`;
     }
   }
-  if (trace !== null) text += traceLines(trace);
   const body = request.body;
   if (body !== null || (method !== "GET" && method !== "HEAD" && method !== "DELETE")) {
     text += `content-length: ${body?.length ?? 0}\r\n`;
@@ -55,21 +54,20 @@ function basicAuthorization(url: URL): string {
 
 /**
  * A request's head: the one kept in its head slot for every request of its method and URL (built
- * with the first), or one built for it alone, with its trace context. A kept head has no trace
- * context: {@link requestBytes} splices it in. Throws when a header cannot be sent.
+ * with the first), or one built for it alone. Neither has the trace context: {@link requestBytes}
+ * splices it in. Throws when a header cannot be sent.
  */
 export function requestHead(request: EngineRequest): Uint8Array {
   const slot = request.headSlot;
-  const trace = request.trace;
-  // A kept head with the plan's own trace headers in it cannot take ours on top.
+  // A traced request with the plan's own trace headers: they are left out of a head for it alone.
   if (
     slot === null ||
-    trace !== null &&
+    request.trace !== null &&
       (request.headers["traceparent"] !== undefined || request.headers["tracestate"] !== undefined)
   ) {
     return buildHead(request);
   }
-  return slot.head ??= buildHead(request, false);
+  return slot.head ??= buildHead(request);
 }
 
 /**
@@ -96,9 +94,8 @@ export class WriteBuffer {
 
 /**
  * The bytes to write first for a request: `head` (see {@link requestHead}), with the trace
- * context spliced in before its blank line when it is a kept head, and with the body when the
- * body is small; composed in `buffer` when anything is added (the trace context is ASCII: the
- * tracer formats it).
+ * context's lines spliced in before its blank line, and with the body when the body is small;
+ * composed in `buffer` when anything is added.
  */
 export function requestBytes(
   request: EngineRequest,
@@ -106,7 +103,7 @@ export function requestBytes(
   buffer: WriteBuffer,
 ): Uint8Array {
   const trace = request.trace;
-  const lines = trace !== null && head === request.headSlot?.head ? trace.linesLength : 0;
+  const lines = trace === null ? 0 : trace.linesLength;
   const body = request.body;
   const bodyBytes = body === null || body.length > COALESCE_BODY_BYTES ? 0 : body.length;
   if (lines === 0 && bodyBytes === 0) return head;
@@ -120,10 +117,4 @@ export function requestBytes(
   }
   if (bodyBytes > 0) out.set(body!, out.length - bodyBytes);
   return out;
-}
-
-/** The header lines of a trace context, for a head built for one request. */
-function traceLines(trace: TraceHeaders): string {
-  const state = trace.tracestate === null ? "" : `tracestate: ${trace.tracestate}\r\n`;
-  return `traceparent: ${trace.traceparent}\r\n${state}`;
 }

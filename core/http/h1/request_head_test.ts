@@ -130,8 +130,8 @@ Deno.test("a traced request's head is the kept head with its trace lines spliced
   const headers = { "user-agent": "stampede/test" };
   const trace = traceOf("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "stampede=run1");
   const traced = decoder.decode(bytesOf(request({ headers, headSlot: slot, trace })));
-  // The same head as one built for this request alone, with the headers as fetch sends them.
-  assert.equal(traced, decoder.decode(buildHead(request({ headers, trace }))));
+  // The same bytes as for the request without a head slot, and with the headers as fetch sends them.
+  assert.equal(traced, decoder.decode(bytesOf(request({ headers, trace }))));
   assert.equal(
     traced,
     decoder.decode(
@@ -180,6 +180,11 @@ Deno.test("a plan's own traceparent is replaced by the trace's, sent once; its t
   );
   assert.equal(withState.match(/tracestate/g)?.length, 1);
   assert.match(withState, /tracestate: run=2\r\n/);
+  // A head built for the request alone has none of the plan's trace headers: the bytes have ours.
+  assert.doesNotMatch(
+    decoder.decode(buildHead(request({ headers, headSlot: slot, trace }))),
+    /traceparent/,
+  );
 });
 
 Deno.test("a connection composes traced heads and small bodies in one buffer of its own, reused", () => {
