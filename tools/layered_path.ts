@@ -2,6 +2,9 @@
 // bare socket loop, against one fast target (nginx `return 200`), in one run:
 //
 //   floor    64 sockets writing a fixed GET and reading to the end of the response (no HTTP client)
+//   minimal  a minimal load tester on the floor (issue 18's reference): a user loop awaiting an
+//            async task awaiting an async get, a clock pair and an HDR record, a shared deadline
+//            ticker; Stampede's layers are compared with it in the "× minimal" column
 //   session  + the h1 engine: `HttpSession.send` in a loop (request head cache, parser, deadline)
 //   client   + `ctx.http`'s `request()` (prepare, exchange, the response object), a counting sink
 //   stats    + the worker's `RequestStats` (cell lookup, HDR record) as the sink
@@ -134,7 +137,7 @@ async function main() {
   const rows: string[] = [];
   for (const layer of layers) {
     for (const [tag] of roots) {
-      if (tag && (layer === "wrk" || layer === "floor")) continue;
+      if (tag && (layer === "wrk" || layer === "floor" || layer === "minimal")) continue;
       rows.push(tag + layer);
       samples.set(tag + layer, new Map());
     }
@@ -199,7 +202,7 @@ function printTable(rows: string[], samples: Map<string, Map<number, Sample>>, c
       .map(([round, s]) => of(s) / of(base!.get(round)!));
     return ratios.length ? median(ratios).toFixed(2) : "–";
   };
-  const header = ["layer", "req/s", "wall µs/req", "CPU µs/req", "× floor", "× wrk"];
+  const header = ["layer", "req/s", "wall µs/req", "CPU µs/req", "× floor", "× minimal", "× wrk"];
   if (compare) header.push("req/s × before", "CPU × before");
   console.log(`| ${header.join(" | ")} |\n|---|${header.slice(1).map(() => "---:|").join("")}`);
   for (const row of rows) {
@@ -212,6 +215,7 @@ function printTable(rows: string[], samples: Map<string, Map<number, Sample>>, c
       (1e6 / rate).toFixed(2),
       median(all.map(cpuOf)).toFixed(2),
       ratio(row, "floor", rateOf),
+      ratio(row, "minimal", rateOf),
       ratio(row, "wrk", rateOf),
     ];
     if (compare) {

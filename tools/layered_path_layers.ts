@@ -13,12 +13,14 @@
 // the measured span only. CPU is the whole process's, from /proc/self/stat.
 import { parseArgs } from "node:util";
 import { installFakeSockets } from "./fake_socket.ts";
+import { createHistogram } from "../core/stats/histogram.ts";
 import type { RequestSink } from "../core/stats/request_stats.ts";
 import type { StatsDelta } from "../core/stats/delta.ts";
 
 /** The layers this file runs. */
 export const IN_PROCESS_LAYERS = [
   "floor",
+  "minimal",
   "session",
   "client",
   "stats",
@@ -135,6 +137,68 @@ function floor({ url, connections }: Setup): Running {
     };
     return { once, close: () => conn.close() };
   });
+}
+
+/**
+ * A minimal load tester on the floor (issue 18's reference, `task+hdr+timer` of
+ * ../shared/tools/layered_floor.ts): a user loop awaits an async task, which awaits an async
+ * `get` (the floor's write and read); a clock read before and after and an HDR record a request;
+ * a deadline a request, watched by one shared 10 ms ticker. What Stampede's layers add beyond it
+ * is Stampede's own work.
+ */
+function minimal({ url, connections }: Setup): Running {
+  const request = new TextEncoder().encode(
+    `GET ${REQUEST_PATH} HTTP/1.1\r\nhost: ${url.host}\r\nuser-agent: x\r\n\r\n`,
+  );
+  const histogram = createHistogram();
+  const deadlines: number[] = [];
+  let nowMs = performance.now();
+  let timedOut = 0;
+  const ticker = setInterval(() => {
+    nowMs = performance.now();
+    for (const deadline of deadlines) if (deadline < nowMs) timedOut++;
+  }, 10);
+  let loopsOpened = 0;
+  const running = loops(connections, async () => {
+    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+    conn.setNoDelay(true);
+    const at = loopsOpened++;
+    deadlines[at] = Infinity;
+    const buf = new Uint8Array(16 * 1024);
+    const http = {
+      async get(): Promise<void> {
+        const startMs = performance.now();
+        deadlines[at] = nowMs + 60_000;
+        await conn.write(request);
+        let len = 0;
+        let need = -1;
+        while (need < 0 || len < need) {
+          const n = await conn.read(buf.subarray(len));
+          if (n === null) throw new Error("closed");
+          const before = len;
+          len += n;
+          if (need < 0) {
+            const head = headEnd(buf, before, len);
+            if (head >= 0) need = head + contentLength(buf, head);
+          }
+        }
+        deadlines[at] = Infinity;
+        histogram.recordValue(Math.round((performance.now() - startMs) * 1000));
+      },
+    };
+    const task = async (ctx: { http: typeof http }) => {
+      await ctx.http.get();
+    };
+    return { once: () => task({ http }), close: () => conn.close() };
+  });
+  return {
+    count: running.count,
+    stop: async () => {
+      await running.stop();
+      clearInterval(ticker);
+      if (timedOut > 0) throw new Error(`${timedOut} requests past their deadline`);
+    },
+  };
 }
 
 // ---- Stampede's pieces --------------------------------------------------------------------
@@ -347,6 +411,8 @@ async function start(layer: InProcessLayer, setup: Setup): Promise<Running> {
   switch (layer) {
     case "floor":
       return floor(setup);
+    case "minimal":
+      return minimal(setup);
     case "session":
       return await session(setup);
     case "client":
