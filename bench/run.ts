@@ -66,10 +66,9 @@ async function steadyRate(url: string, seconds: number): Promise<number> {
   return (to - from - 1) / ((performance.now() - fromMs) / 1000);
 }
 
-/** The median over rounds of `of(round)`, leaving out rounds where it is not a number. */
-function medianOver(rounds: number, of: (round: number) => number): number {
-  const values = Array.from({ length: rounds }, (_, i) => of(i)).filter(Number.isFinite);
-  return values.length ? median(values) : NaN;
+/** `of(round)` for each round, leaving out rounds where it is not a number. */
+function overRounds(rounds: number, of: (round: number) => number): number[] {
+  return Array.from({ length: rounds }, (_, i) => of(i)).filter(Number.isFinite);
 }
 
 async function throughput(url: string, tmp: string) {
@@ -126,17 +125,19 @@ async function throughput(url: string, tmp: string) {
       rssMb: of("rssMb"),
     });
   }
-  /**
-   * `a` / `b` as the median of the ratios of their steady rates round by round (each pair ran
-   * minutes apart at most), or of their whole-run rates with `whole`.
-   */
-  const ratio = (a: string, b: string, whole = false) =>
-    medianOver(ROUNDS, (i) => {
+  /** `a` / `b` in each round: of their steady rates, or of their whole-run rates with `whole`. */
+  const ratios = (a: string, b: string, whole = false) =>
+    overRounds(ROUNDS, (i) => {
       const [x, y] = [results.get(a)?.[i], results.get(b)?.[i]];
       return whole
         ? (x?.rps ?? NaN) / (y?.rps ?? NaN)
         : (x?.steadyRps ?? NaN) / (y?.steadyRps ?? NaN);
     });
+  /** `a` / `b` as the median of their ratios round by round (each pair ran minutes apart at most). */
+  const ratio = (a: string, b: string, whole = false) => {
+    const values = ratios(a, b, whole);
+    return values.length ? median(values) : NaN;
+  };
   const rows = [
     `| tool | req/s | req/s at the target ${STEADY} | p50 ms | p99 ms | CPU s | peak RSS MB | × raw Deno | × wrk |`,
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -153,11 +154,19 @@ async function throughput(url: string, tmp: string) {
     );
   }
   const cost = (off: string, on: string) => fmt(100 * (1 - ratio(on, off)), 1);
-  /** `a` / `b`, then the target, then the same from the whole runs. */
-  const both = (a: string, b: string, target: string) =>
-    `${fmt(ratio(a, b), 3)}${target} (whole runs as each tool reports them: ${
+  /**
+   * `a` / `b`, then the target, then the lowest and highest round (how far one run's rounds
+   * spread on this machine) and the same median from the whole runs.
+   */
+  const both = (a: string, b: string, target: string) => {
+    const rounds = ratios(a, b);
+    const spread = rounds.length > 1
+      ? `rounds ${fmt(Math.min(...rounds), 2)}–${fmt(Math.max(...rounds), 2)}; `
+      : "";
+    return `${fmt(ratio(a, b), 3)}${target} (${spread}whole runs as each tool reports them: ${
       fmt(ratio(a, b, true), 3)
     })`;
+  };
   const checks = [
     `Stampede fetch (1 worker, all recorders) / raw Deno fetch loop: ${
       both("stampede-fetch-all", "raw", ", target ≥ 0.95")
