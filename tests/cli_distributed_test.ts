@@ -105,11 +105,14 @@ Deno.test("a coordinator and 3 worker processes: the merged counts are the targe
         r.source === `${p}/worker-1` && r.telemetry_name === "stampede.system.metric.cpu"
       );
       assert.ok(loadWorker.length > 0, `${p}/worker-1`);
-      // The stats interval reached it: it samples every 500 ms.
-      for (const r of loadWorker) {
-        const ms = r.interval_ms as number;
-        assert.ok(ms > 300 && ms < 900, `${p}/worker-1 interval ${ms}`);
+      // The stats interval reached it: it samples every 500 ms. Its last sample, sent with its
+      // stop, covers the time since the one before: up to an interval.
+      const intervals = loadWorker.map((r) => r.interval_ms as number);
+      for (const ms of intervals.slice(0, -1)) {
+        assert.ok(ms > 300 && ms < 900, `${p}/worker-1 interval ${ms} (${intervals})`);
       }
+      const last = intervals.at(-1)!;
+      assert.ok(last > 0 && last < 900, `${p}/worker-1 last interval ${last} (${intervals})`);
     }
     const start = records.find((r) => r.telemetry_name === "stampede.event.test.start");
     assert.equal(start?.workers, 3);
