@@ -111,45 +111,61 @@ function contentLength(buf: Uint8Array, end: number): number {
   throw new Error("no content-length");
 }
 
-/** Write a fixed GET, read to the end of its response (head end + content-length). */
-function floor({ url, connections }: Setup): Running {
-  const request = new TextEncoder().encode(
+/** The fixed GET the floor and the minimal layer write. */
+function fixedGet(url: URL): Uint8Array {
+  return new TextEncoder().encode(
     `GET ${REQUEST_PATH} HTTP/1.1\r\nhost: ${url.host}\r\nuser-agent: x\r\n\r\n`,
   );
+}
+
+/** A keep-alive connection to the target, with no delay, and a read buffer for it. */
+async function connectTo(url: URL): Promise<{ conn: Deno.Conn; buf: Uint8Array }> {
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  conn.setNoDelay(true);
+  return { conn, buf: new Uint8Array(16 * 1024) };
+}
+
+/** Writes `request`, reads to the end of its response (head end + content-length), then `done`. */
+async function exchange(
+  conn: Deno.Conn,
+  request: Uint8Array,
+  buf: Uint8Array,
+  done?: () => void,
+): Promise<void> {
+  await conn.write(request);
+  let len = 0;
+  let need = -1;
+  while (need < 0 || len < need) {
+    const n = await conn.read(buf.subarray(len));
+    if (n === null) throw new Error("closed");
+    const before = len;
+    len += n;
+    if (need < 0) {
+      const head = headEnd(buf, before, len);
+      if (head >= 0) need = head + contentLength(buf, head);
+    }
+  }
+  done?.();
+}
+
+/** Write a fixed GET, read to the end of its response. */
+function floor({ url, connections }: Setup): Running {
+  const request = fixedGet(url);
   return loops(connections, async () => {
-    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
-    conn.setNoDelay(true);
-    const buf = new Uint8Array(16 * 1024);
-    const once = async () => {
-      await conn.write(request);
-      let len = 0;
-      let need = -1;
-      while (need < 0 || len < need) {
-        const n = await conn.read(buf.subarray(len));
-        if (n === null) throw new Error("closed");
-        const before = len;
-        len += n;
-        if (need < 0) {
-          const head = headEnd(buf, before, len);
-          if (head >= 0) need = head + contentLength(buf, head);
-        }
-      }
-    };
-    return { once, close: () => conn.close() };
+    const { conn, buf } = await connectTo(url);
+    return { once: () => exchange(conn, request, buf), close: () => conn.close() };
   });
 }
 
 /**
  * A minimal load tester on the floor (issue 18's reference, `task+hdr+timer` of
- * ../shared/tools/layered_floor.ts): a user loop awaits an async task, which awaits an async
- * `get` (the floor's write and read); a clock read before and after and an HDR record a request;
- * a deadline a request, watched by one shared 10 ms ticker. What Stampede's layers add beyond it
- * is Stampede's own work.
+ * ../shared/tools/layered_floor.ts): a user loop awaits an async task, which awaits `get` (the
+ * floor's write and read); a clock read before and after and an HDR record a request; a deadline
+ * a request, watched by one shared 10 ms ticker. What Stampede's layers add beyond it is
+ * Stampede's own work.
  */
 function minimal({ url, connections }: Setup): Running {
-  const request = new TextEncoder().encode(
-    `GET ${REQUEST_PATH} HTTP/1.1\r\nhost: ${url.host}\r\nuser-agent: x\r\n\r\n`,
-  );
+  const request = fixedGet(url);
   const histogram = createHistogram();
   const deadlines: number[] = [];
   let nowMs = performance.now();
@@ -160,30 +176,19 @@ function minimal({ url, connections }: Setup): Running {
   }, 10);
   let loopsOpened = 0;
   const running = loops(connections, async () => {
-    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
-    conn.setNoDelay(true);
+    const { conn, buf } = await connectTo(url);
     const at = loopsOpened++;
     deadlines[at] = Infinity;
-    const buf = new Uint8Array(16 * 1024);
+    let startMs = 0;
+    const finish = () => {
+      deadlines[at] = Infinity;
+      histogram.recordValue(Math.round((performance.now() - startMs) * 1000));
+    };
     const http = {
-      async get(): Promise<void> {
-        const startMs = performance.now();
+      get(): Promise<void> {
+        startMs = performance.now();
         deadlines[at] = nowMs + 60_000;
-        await conn.write(request);
-        let len = 0;
-        let need = -1;
-        while (need < 0 || len < need) {
-          const n = await conn.read(buf.subarray(len));
-          if (n === null) throw new Error("closed");
-          const before = len;
-          len += n;
-          if (need < 0) {
-            const head = headEnd(buf, before, len);
-            if (head >= 0) need = head + contentLength(buf, head);
-          }
-        }
-        deadlines[at] = Infinity;
-        histogram.recordValue(Math.round((performance.now() - startMs) * 1000));
+        return exchange(conn, request, buf, finish);
       },
     };
     const task = async (ctx: { http: typeof http }) => {
